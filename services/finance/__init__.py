@@ -1,0 +1,1 @@
+"""Finance: the cost budget, bookings and reversals, documented in-kind work, funding."""

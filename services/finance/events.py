@@ -1,0 +1,161 @@
+"""Finance events. Money is a decimal string in JSON and integer øre in Python (`Amount`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.money import Amount
+from shared.quantity import Quantity
+from shared.registry import EventModel, EventType, EventTypes
+
+Slug = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class BudgetLine(EventModel):
+    id: Slug
+    name: Text
+    amount: Amount
+
+
+class BudgetApproved(EventModel):
+    """The cost budget and the frame, as approved at the start decision."""
+
+    project_name: Text
+    currency: Literal["NOK"] = "NOK"
+    period_start: date
+    period_end: date
+    frame: Amount
+    """The whole frame, money and documented in-kind work together."""
+    in_kind: Amount
+    """The part of the frame that is documented municipal in-kind work."""
+    lines: list[BudgetLine] = Field(min_length=1, max_length=100)
+    approved_on: date
+    decision_ref: Text | None = None
+
+    def business_date(self) -> date:
+        return self.approved_on
+
+
+class FundingSource(EventModel):
+    id: Slug
+    name: Text
+    kind: Literal["grant", "in_kind", "own_funds", "loan", "other"]
+    amount: Amount
+
+
+class FinancingPlanned(EventModel):
+    """Where the frame's money comes from. A later plan replaces the earlier one."""
+
+    sources: list[FundingSource] = Field(min_length=1, max_length=50)
+    planned_on: date
+
+    def business_date(self) -> date:
+        return self.planned_on
+
+
+class CostBooked(EventModel):
+    booking_id: Text
+    """The accounting system's own reference for the booking; unique within the project."""
+    line: Slug
+    amount: Amount
+    booking_date: date
+    voucher: Text
+    supplier: Text | None = None
+    text: LongText | None = None
+
+    def business_date(self) -> date:
+        return self.booking_date
+
+
+class CostReversed(EventModel):
+    """Undoes a booking, whole or in part (events are never edited)."""
+
+    booking_id: Text
+    amount: Amount
+    reversal_date: date
+    reason: Text
+    voucher: Text | None = None
+
+    def business_date(self) -> date:
+        return self.reversal_date
+
+
+class InKindHoursRecorded(EventModel):
+    """Documented municipal work: who, where, when, how long, at what rate, for what.
+    Its value is hours × rate, fixed by the rate recorded here."""
+
+    municipality: Text
+    person: Text
+    role: Text | None = None
+    activity: Slug
+    work_date: date
+    hours: Quantity
+    hourly_rate: Amount
+    description: LongText | None = None
+
+    def business_date(self) -> date:
+        return self.work_date
+
+
+class FundingReceived(EventModel):
+    source: Slug
+    amount: Amount
+    received_date: date
+    reference: Text | None = None
+
+    def business_date(self) -> date:
+        return self.received_date
+
+
+class LineChange(EventModel):
+    line: Slug
+    delta: Amount
+    """Signed: money moved into (+) or out of (-) the line."""
+    name: Text | None = None
+    """Required when the revision opens a new line."""
+
+
+class BudgetRevised(EventModel):
+    """A steering-group decision moving money between lines; the frame changes only when
+    `frame_delta` says so."""
+
+    decision_ref: Text
+    reason: Text
+    revised_on: date
+    changes: list[LineChange] = Field(default_factory=list, max_length=100)
+    in_kind_delta: Amount = 0
+    frame_delta: Amount = 0
+
+    def business_date(self) -> date:
+        return self.revised_on
+
+
+FinanceEvent = (
+    BudgetApproved
+    | FinancingPlanned
+    | CostBooked
+    | CostReversed
+    | InKindHoursRecorded
+    | FundingReceived
+    | BudgetRevised
+)
+
+EVENT_TYPES = EventTypes(
+    "finance",
+    [
+        EventType("BudgetApproved", BudgetApproved, category="budget"),
+        EventType("BudgetRevised", BudgetRevised, category="budget"),
+        EventType("FinancingPlanned", FinancingPlanned, category="funding"),
+        EventType("FundingReceived", FundingReceived, category="funding"),
+        EventType("CostBooked", CostBooked, category="cost"),
+        EventType("CostReversed", CostReversed, category="cost"),
+        EventType("InKindHoursRecorded", InKindHoursRecorded, category="inkind"),
+    ],
+)

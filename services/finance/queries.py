@@ -1,0 +1,165 @@
+"""Reads over the finance read model, shaped for the API and the metrics. Amounts in øre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from shared.db import Queryable
+
+
+@dataclass(frozen=True)
+class Project:
+    project_id: str
+    name: str
+    currency: str
+    period_start: date
+    period_end: date
+    frame: int
+    in_kind: int
+    revisions: int
+
+
+async def project(db: Queryable, s: str, project_id: str) -> Project | None:
+    row = await db.fetchrow(
+        f"SELECT project_id, name, currency, period_start, period_end, frame_ore, in_kind_ore, "
+        f"revisions FROM {s}.projects WHERE project_id = $1",
+        project_id,
+    )
+    return None if row is None else Project(*row.values())
+
+
+async def budget_lines(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT line_id, name, budget_ore, booked_ore, reversed_ore FROM {s}.budget_lines "
+        "WHERE project_id = $1 ORDER BY ordinal",
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def in_kind_totals(db: Queryable, s: str, project_id: str, by: str) -> list[dict[str, Any]]:
+    column = {"municipality": "municipality", "activity": "activity"}[by]
+    rows = await db.fetch(
+        f"SELECT {column} AS key, sum(hours) AS hours, sum(value_ore) AS value_ore, "
+        f"count(*) AS entries FROM {s}.in_kind WHERE project_id = $1 GROUP BY {column} "
+        f"ORDER BY {column}",
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def outside_period(db: Queryable, s: str, project: Project) -> dict[str, int]:
+    """How many bookings and in-kind entries carry a date outside the project period."""
+    row = await db.fetchrow(
+        f"SELECT (SELECT count(*) FROM {s}.bookings WHERE project_id = $1 "
+        "AND booking_date NOT BETWEEN $2 AND $3) AS bookings, "
+        f"(SELECT count(*) FROM {s}.in_kind WHERE project_id = $1 "
+        "AND work_date NOT BETWEEN $2 AND $3) AS in_kind, "
+        f"(SELECT count(*) FROM {s}.reversals WHERE project_id = $1 "
+        "AND reversal_date NOT BETWEEN $2 AND $3) AS reversals",
+        project.project_id,
+        project.period_start,
+        project.period_end,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def funding_sources(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT source_id, name, kind, planned_ore, received_ore FROM {s}.funding_sources "
+        "WHERE project_id = $1 ORDER BY ordinal",
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def bookings_page(
+    db: Queryable,
+    s: str,
+    project: Project,
+    *,
+    line: str | None,
+    from_date: date | None,
+    to_date: date | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Bookings in (booking_date, position) order, after a keyset cursor."""
+    rows = await db.fetch(
+        f"SELECT booking_id, event_id, position, line_id, amount_ore, reversed_ore, booking_date, "
+        f"voucher, supplier, text, booking_date NOT BETWEEN $2 AND $3 AS outside_period "
+        f"FROM {s}.bookings WHERE project_id = $1 "
+        "AND ($4::text IS NULL OR line_id = $4) "
+        "AND ($5::date IS NULL OR booking_date >= $5) "
+        "AND ($6::date IS NULL OR booking_date <= $6) "
+        "AND ($7::date IS NULL OR (booking_date, position) > ($7, $8)) "
+        "ORDER BY booking_date, position LIMIT $9",
+        project.project_id,
+        project.period_start,
+        project.period_end,
+        line,
+        from_date,
+        to_date,
+        after[0] if after else None,
+        after[1] if after else 0,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def cost_by_month(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    """Booked and reversed per calendar month (reversals count in the month of their date)."""
+    rows = await db.fetch(
+        f"""
+        WITH movements AS (
+            SELECT date_trunc('month', booking_date)::date AS month, amount_ore AS booked,
+                   0::bigint AS reversed
+            FROM {s}.bookings WHERE project_id = $1
+            UNION ALL
+            SELECT date_trunc('month', reversal_date)::date, 0, amount_ore
+            FROM {s}.reversals WHERE project_id = $1
+        )
+        SELECT month, sum(booked)::bigint AS booked_ore, sum(reversed)::bigint AS reversed_ore
+        FROM movements GROUP BY month ORDER BY month
+        """,
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def all_lines(db: Queryable, s: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT project_id, line_id, budget_ore, booked_ore - reversed_ore AS net_ore "
+        f"FROM {s}.budget_lines ORDER BY project_id, ordinal"
+    )
+    return [dict(row) for row in rows]
+
+
+async def all_projects(db: Queryable, s: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT project_id, frame_ore, in_kind_ore, "
+        f"(SELECT coalesce(sum(value_ore), 0) FROM {s}.in_kind i "
+        f" WHERE i.project_id = p.project_id)::bigint AS in_kind_value_ore "
+        f"FROM {s}.projects p ORDER BY project_id"
+    )
+    return [dict(row) for row in rows]
+
+
+async def all_in_kind(db: Queryable, s: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT project_id, municipality, sum(value_ore)::bigint AS value_ore, "
+        f"sum(hours) AS hours FROM {s}.in_kind GROUP BY project_id, municipality "
+        "ORDER BY project_id, municipality"
+    )
+    return [dict(row) for row in rows]
+
+
+async def all_funding(db: Queryable, s: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT project_id, source_id, planned_ore, received_ore FROM {s}.funding_sources "
+        "ORDER BY project_id, ordinal"
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,316 @@
+"""The finance read model: budget lines with what is booked, bookings, in-kind work, funding.
+
+Tables live in the service's schema, keyed by project. Amounts are integer øre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.finance.domain import in_kind_value
+from services.finance.events import (
+    BudgetApproved,
+    BudgetRevised,
+    CostBooked,
+    CostReversed,
+    FinancingPlanned,
+    FundingReceived,
+    InKindHoursRecorded,
+)
+from shared.db import Conn
+from shared.registry import EventModel
+from shared.store.base import StoredEvent
+
+_TABLES_SQL = """
+CREATE TABLE IF NOT EXISTS {s}.projects (
+    project_id       text    PRIMARY KEY,
+    name             text    NOT NULL,
+    currency         text    NOT NULL,
+    period_start     date    NOT NULL,
+    period_end       date    NOT NULL,
+    frame_ore        bigint  NOT NULL,
+    in_kind_ore      bigint  NOT NULL,
+    approved_on      date    NOT NULL,
+    decision_ref     text,
+    revisions        integer NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS {s}.budget_lines (
+    project_id   text    NOT NULL,
+    line_id      text    NOT NULL,
+    name         text    NOT NULL,
+    ordinal      integer NOT NULL,
+    budget_ore   bigint  NOT NULL,
+    booked_ore   bigint  NOT NULL DEFAULT 0,
+    reversed_ore bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, line_id)
+);
+CREATE TABLE IF NOT EXISTS {s}.bookings (
+    project_id   text    NOT NULL,
+    booking_id   text    NOT NULL,
+    event_id     uuid    NOT NULL,
+    position     bigint  NOT NULL,
+    line_id      text    NOT NULL,
+    amount_ore   bigint  NOT NULL,
+    reversed_ore bigint  NOT NULL DEFAULT 0,
+    booking_date date    NOT NULL,
+    voucher      text    NOT NULL,
+    supplier     text,
+    text         text,
+    PRIMARY KEY (project_id, booking_id)
+);
+CREATE INDEX IF NOT EXISTS bookings_by_date ON {s}.bookings (project_id, booking_date, position);
+CREATE TABLE IF NOT EXISTS {s}.reversals (
+    event_id      uuid   PRIMARY KEY,
+    project_id    text   NOT NULL,
+    booking_id    text   NOT NULL,
+    position      bigint NOT NULL,
+    line_id       text   NOT NULL,
+    amount_ore    bigint NOT NULL,
+    reversal_date date   NOT NULL,
+    reason        text   NOT NULL,
+    voucher       text
+);
+CREATE INDEX IF NOT EXISTS reversals_by_project ON {s}.reversals (project_id, reversal_date);
+CREATE TABLE IF NOT EXISTS {s}.in_kind (
+    event_id     uuid    PRIMARY KEY,
+    project_id   text    NOT NULL,
+    position     bigint  NOT NULL,
+    municipality text    NOT NULL,
+    person       text    NOT NULL,
+    role         text,
+    activity     text    NOT NULL,
+    work_date    date    NOT NULL,
+    hours        numeric NOT NULL,
+    rate_ore     bigint  NOT NULL,
+    value_ore    bigint  NOT NULL,
+    description  text
+);
+CREATE INDEX IF NOT EXISTS in_kind_by_project ON {s}.in_kind (project_id, work_date);
+CREATE TABLE IF NOT EXISTS {s}.funding_sources (
+    project_id   text    NOT NULL,
+    source_id    text    NOT NULL,
+    name         text    NOT NULL,
+    kind         text    NOT NULL,
+    ordinal      integer NOT NULL,
+    planned_ore  bigint  NOT NULL,
+    received_ore bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, source_id)
+);
+CREATE TABLE IF NOT EXISTS {s}.funding_receipts (
+    event_id      uuid   PRIMARY KEY,
+    project_id    text   NOT NULL,
+    position      bigint NOT NULL,
+    source_id     text   NOT NULL,
+    amount_ore    bigint NOT NULL,
+    received_date date   NOT NULL,
+    reference     text
+);
+CREATE TABLE IF NOT EXISTS {s}.budget_revisions (
+    event_id         uuid   PRIMARY KEY,
+    project_id       text   NOT NULL,
+    position         bigint NOT NULL,
+    decision_ref     text   NOT NULL,
+    reason           text   NOT NULL,
+    revised_on       date   NOT NULL,
+    changes          jsonb  NOT NULL,
+    in_kind_delta_ore bigint NOT NULL,
+    frame_delta_ore  bigint NOT NULL
+);
+"""
+
+
+class FinanceProjection:
+    name = "finance"
+    tables: Sequence[str] = (
+        "projects",
+        "budget_lines",
+        "bookings",
+        "reversals",
+        "in_kind",
+        "funding_sources",
+        "funding_receipts",
+        "budget_revisions",
+    )
+
+    def schema_sql(self, schema: str) -> str:
+        return _TABLES_SQL.format(s=schema)
+
+    async def apply(self, conn: Conn, schema: str, event: StoredEvent, model: EventModel) -> None:
+        project = event.stream_id
+        s = schema
+        match model:
+            case BudgetApproved():
+                await conn.execute(
+                    f"INSERT INTO {s}.projects (project_id, name, currency, period_start, "
+                    "period_end, frame_ore, in_kind_ore, approved_on, decision_ref) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    project,
+                    model.project_name,
+                    model.currency,
+                    model.period_start,
+                    model.period_end,
+                    model.frame,
+                    model.in_kind,
+                    model.approved_on,
+                    model.decision_ref,
+                )
+                await conn.executemany(
+                    f"INSERT INTO {s}.budget_lines "
+                    "(project_id, line_id, name, ordinal, budget_ore) VALUES ($1, $2, $3, $4, $5)",
+                    [
+                        (project, line.id, line.name, index, line.amount)
+                        for index, line in enumerate(model.lines)
+                    ],
+                )
+            case FinancingPlanned():
+                await conn.execute(
+                    f"DELETE FROM {s}.funding_sources WHERE project_id = $1 AND NOT source_id = "
+                    "ANY($2::text[])",
+                    project,
+                    [source.id for source in model.sources],
+                )
+                await conn.executemany(
+                    f"INSERT INTO {s}.funding_sources (project_id, source_id, name, kind, ordinal, "
+                    "planned_ore) VALUES ($1, $2, $3, $4, $5, $6) "
+                    "ON CONFLICT (project_id, source_id) DO UPDATE SET name = EXCLUDED.name, "
+                    "kind = EXCLUDED.kind, ordinal = EXCLUDED.ordinal, "
+                    "planned_ore = EXCLUDED.planned_ore",
+                    [
+                        (project, source.id, source.name, source.kind, index, source.amount)
+                        for index, source in enumerate(model.sources)
+                    ],
+                )
+            case CostBooked():
+                await conn.execute(
+                    f"INSERT INTO {s}.bookings (project_id, booking_id, event_id, position, "
+                    "line_id, amount_ore, booking_date, voucher, supplier, text) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    project,
+                    model.booking_id,
+                    event.event_id,
+                    event.position,
+                    model.line,
+                    model.amount,
+                    model.booking_date,
+                    model.voucher,
+                    model.supplier,
+                    model.text,
+                )
+                await conn.execute(
+                    f"UPDATE {s}.budget_lines SET booked_ore = booked_ore + $3 "
+                    "WHERE project_id = $1 AND line_id = $2",
+                    project,
+                    model.line,
+                    model.amount,
+                )
+            case CostReversed():
+                line = await conn.fetchval(
+                    f"UPDATE {s}.bookings SET reversed_ore = reversed_ore + $3 "
+                    "WHERE project_id = $1 AND booking_id = $2 RETURNING line_id",
+                    project,
+                    model.booking_id,
+                    model.amount,
+                )
+                await conn.execute(
+                    f"INSERT INTO {s}.reversals (event_id, project_id, booking_id, position, "
+                    "line_id, amount_ore, reversal_date, reason, voucher) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    event.event_id,
+                    project,
+                    model.booking_id,
+                    event.position,
+                    line,
+                    model.amount,
+                    model.reversal_date,
+                    model.reason,
+                    model.voucher,
+                )
+                await conn.execute(
+                    f"UPDATE {s}.budget_lines SET reversed_ore = reversed_ore + $3 "
+                    "WHERE project_id = $1 AND line_id = $2",
+                    project,
+                    line,
+                    model.amount,
+                )
+            case InKindHoursRecorded():
+                await conn.execute(
+                    f"INSERT INTO {s}.in_kind (event_id, project_id, position, municipality, "
+                    "person, role, activity, work_date, hours, rate_ore, value_ore, description) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    event.event_id,
+                    project,
+                    event.position,
+                    model.municipality,
+                    model.person,
+                    model.role,
+                    model.activity,
+                    model.work_date,
+                    model.hours,
+                    model.hourly_rate,
+                    in_kind_value(model.hours, model.hourly_rate),
+                    model.description,
+                )
+            case FundingReceived():
+                await conn.execute(
+                    f"INSERT INTO {s}.funding_receipts (event_id, project_id, position, source_id, "
+                    "amount_ore, received_date, reference) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    event.event_id,
+                    project,
+                    event.position,
+                    model.source,
+                    model.amount,
+                    model.received_date,
+                    model.reference,
+                )
+                await conn.execute(
+                    f"UPDATE {s}.funding_sources SET received_ore = received_ore + $3 "
+                    "WHERE project_id = $1 AND source_id = $2",
+                    project,
+                    model.source,
+                    model.amount,
+                )
+            case BudgetRevised():
+                await self._revise(conn, s, project, event, model)
+
+    async def _revise(
+        self, conn: Conn, s: str, project: str, event: StoredEvent, model: BudgetRevised
+    ) -> None:
+        next_ordinal = await conn.fetchval(
+            f"SELECT coalesce(max(ordinal) + 1, 0) FROM {s}.budget_lines WHERE project_id = $1",
+            project,
+        )
+        for change in model.changes:
+            await conn.execute(
+                f"INSERT INTO {s}.budget_lines (project_id, line_id, name, ordinal, budget_ore) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, line_id) DO UPDATE "
+                "SET budget_ore = budget_lines.budget_ore + EXCLUDED.budget_ore, "
+                "name = coalesce($6, budget_lines.name)",
+                project,
+                change.line,
+                change.name or change.line,
+                next_ordinal,
+                change.delta,
+                change.name,
+            )
+            next_ordinal += 1
+        await conn.execute(
+            f"UPDATE {s}.projects SET frame_ore = frame_ore + $2, in_kind_ore = in_kind_ore + $3, "
+            "revisions = revisions + 1 WHERE project_id = $1",
+            project,
+            model.frame_delta,
+            model.in_kind_delta,
+        )
+        await conn.execute(
+            f"INSERT INTO {s}.budget_revisions (event_id, project_id, position, decision_ref, "
+            "reason, revised_on, changes, in_kind_delta_ore, frame_delta_ore) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            event.event_id,
+            project,
+            event.position,
+            model.decision_ref,
+            model.reason,
+            model.revised_on,
+            [c.model_dump(mode="json") for c in model.changes],
+            model.in_kind_delta,
+            model.frame_delta,
+        )

@@ -1,0 +1,53 @@
+"""PostgreSQL connections: pool creation with JSON codecs, and the connection types we accept."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, TypeAlias
+
+import asyncpg
+import orjson
+from asyncpg.pool import PoolConnectionProxy
+
+log = logging.getLogger(__name__)
+
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+"""A connection, whether taken from a pool or made directly."""
+Queryable: TypeAlias = "Conn | asyncpg.Pool[asyncpg.Record]"
+"""Anything with fetch/execute: a connection or a pool."""
+
+
+def _encode_json(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+async def init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Pool `init` hook: json and jsonb travel as Python objects, parsed by orjson."""
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, wait_seconds: float = 0.0
+) -> asyncpg.Pool[asyncpg.Record]:
+    """A pool with our codecs; with `wait_seconds`, keeps trying while the server starts."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=init_connection
+            )
+        except (OSError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError) as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("PostgreSQL not reachable yet: %r", error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            continue
+        assert pool is not None
+        return pool

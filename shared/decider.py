@@ -1,0 +1,43 @@
+"""The pure side of a service: decide what happens, evolve the state from what happened.
+
+A posted event is a proposal: an integration reports a fact from its own system (a booking in
+the accounting system), and the service's `decide` checks it against the stream's state before
+it becomes part of the log. `decide` returns the events to record (usually the proposal itself)
+or raises `Rejected` naming the field and the rule. No I/O, no clock, no uuid generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from shared.registry import EventModel
+
+S = TypeVar("S")
+E = TypeVar("E", bound=EventModel)
+
+
+class Rejected(Exception):
+    """A proposal breaks a domain rule. `field` is a dotted path into the event's data."""
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.rule = rule
+        self.detail = detail
+        self.pointer = ""
+        """Where in the request the proposal was (`/3` for the fourth event of a batch)."""
+
+
+@dataclass(frozen=True)
+class Decider(Generic[S, E]):
+    initial: S
+    decide: Callable[[E, S], list[E]]
+    evolve: Callable[[S, E], S]
+
+    def fold(self, events: Iterable[E], state: S | None = None) -> S:
+        current = self.initial if state is None else state
+        for event in events:
+            current = self.evolve(current, event)
+        return current

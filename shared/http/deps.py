@@ -1,0 +1,73 @@
+"""FastAPI dependencies shared by every service: the runtime, API keys, fresh reads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.auth import Action, ApiKey, authorize
+from shared.http.problems import Problem
+from shared.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `ptk_<id>_<secret>`")
+_ANONYMOUS = ApiKey("anonymous", "auth disabled", "admin", None, None, None)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def require(action: Action):  # type: ignore[no-untyped-def]
+    async def check(
+        request: Request,
+        runtime: RuntimeDep,
+        _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> ApiKey:
+        if not runtime.settings.require_auth:
+            return _ANONYMOUS
+        key = await runtime.keys.authenticate(request.headers.get("authorization"))
+        authorize(key, action, runtime.spec.name)
+        return key
+
+    return check
+
+
+Reader = Annotated[ApiKey, Depends(require("read"))]
+Writer = Annotated[ApiKey, Depends(require("write"))]
+Auditor = Annotated[ApiKey, Depends(require("audit"))]
+
+
+async def _fresh(
+    runtime: RuntimeDep,
+    response: Response,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Wait until the read model includes this log position (the `position` "
+            "a POST /events answered), for read-your-writes.",
+        ),
+    ] = None,
+) -> int:
+    if min_position is not None:
+        wait = runtime.settings.read_wait_seconds
+        if not await runtime.read_models_reach(min_position, wait):
+            raise Problem(
+                503,
+                "read-model-behind",
+                f"the read model has not reached position {min_position} within {wait}s",
+                headers={"Retry-After": "1"},
+                read_position=runtime.read_position,
+            )
+    response.headers["Ptrack-Position"] = str(runtime.read_position)
+    return runtime.read_position
+
+
+Fresh = Annotated[int, Depends(_fresh)]
+"""Add to a read-model route: honours `min_position` and reports the position served."""

@@ -1,0 +1,205 @@
+"""`POST /events`: one CloudEvent (`application/cloudevents+json`) or a batch
+(`application/cloudevents-batch+json`). Every event is validated before any is appended; a batch
+is recorded atomically (all or nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.canonical import NotCanonical, canonical_json
+from shared.decider import Rejected
+from shared.envelope import CloudEventIn
+from shared.http.problems import FieldError, Problem, field_errors, invalid
+from shared.recorder import Proposal, StreamProposals
+from shared.registry import EventTypes, UnknownEventType, UnsupportedSchemaVersion, as_datetime
+from shared.store.base import AppendResult, EventIdReused, StoreUnavailable, WrongExpectedVersion
+
+CLOUDEVENT_JSON = "application/cloudevents+json"
+CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
+SINGLE_TYPES = (CLOUDEVENT_JSON, "application/json")
+
+
+def read_body(content_type: str, body: bytes, max_batch_events: int) -> list[tuple[str, Any]]:
+    """The posted events with the JSON pointer of each, or a Problem for the body as a whole."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in (*SINGLE_TYPES, CLOUDEVENT_BATCH):
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            f"content type {media or '(none)'!r} is not accepted; send one event as "
+            f"{CLOUDEVENT_JSON} or a JSON array of events as {CLOUDEVENT_BATCH}",
+            accepted=[CLOUDEVENT_JSON, CLOUDEVENT_BATCH, "application/json"],
+        )
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise Problem(400, "malformed-json", f"the body is not valid JSON: {error}") from None
+    if media != CLOUDEVENT_BATCH:
+        if not isinstance(payload, dict):
+            raise invalid(
+                "one event is a JSON object",
+                [FieldError("", "object", f"send arrays of events as {CLOUDEVENT_BATCH}")],
+            )
+        return [("", payload)]
+    if not isinstance(payload, list) or not payload:
+        raise invalid(
+            "a batch is a non-empty JSON array of events",
+            [FieldError("", "non_empty_array", "must be a non-empty JSON array of CloudEvents")],
+        )
+    if len(payload) > max_batch_events:
+        raise Problem(
+            413,
+            "batch-too-large",
+            f"a batch holds at most {max_batch_events} events, this one {len(payload)}",
+            max_batch_events=max_batch_events,
+        )
+    return [(f"/{index}", item) for index, item in enumerate(payload)]
+
+
+def to_proposals(
+    items: Sequence[tuple[str, Any]],
+    event_types: EventTypes,
+    metadata: Mapping[str, Any],
+) -> list[StreamProposals]:
+    """Validate every item; raise one Problem listing every broken rule, or return the groups."""
+    errors: list[FieldError] = []
+    groups: dict[str, list[Proposal]] = {}
+    expected: dict[str, int | None] = {}
+    for pointer, item in items:
+        parsed = _parse_one(pointer, item, event_types, metadata, errors)
+        if parsed is None:
+            continue
+        envelope, proposal = parsed
+        if envelope.subject in groups and envelope.expectedversion is not None:
+            errors.append(
+                FieldError(
+                    f"{pointer}/expectedversion",
+                    "first_of_subject",
+                    "only the first event of a subject in a batch may state expectedversion",
+                )
+            )
+        groups.setdefault(envelope.subject, []).append(proposal)
+        expected.setdefault(envelope.subject, envelope.expectedversion)
+    if errors:
+        raise invalid(
+            f"{len(errors)} problem(s) in the posted events; nothing was recorded", errors
+        )
+    return [
+        StreamProposals(stream, proposals, expected[stream]) for stream, proposals in groups.items()
+    ]
+
+
+def _parse_one(
+    pointer: str,
+    item: Any,
+    event_types: EventTypes,
+    metadata: Mapping[str, Any],
+    errors: list[FieldError],
+) -> tuple[CloudEventIn, Proposal] | None:
+    if not isinstance(item, dict):
+        errors.append(FieldError(pointer, "object", "each event is a JSON object"))
+        return None
+    try:
+        envelope = CloudEventIn.model_validate(item)
+    except ValidationError as error:
+        errors.extend(field_errors(error, pointer))
+        return None
+    try:
+        event_type = event_types.get(envelope.type)
+        model = event_types.to_model(
+            envelope.type, envelope.schemaversion or event_type.schema_version, envelope.data
+        )
+        canonical_json(envelope.data)
+    except UnknownEventType as error:
+        errors.append(
+            FieldError(f"{pointer}/type", "registered_type", f"{error}"),
+        )
+        return None
+    except UnsupportedSchemaVersion as error:
+        errors.append(FieldError(f"{pointer}/schemaversion", "supported_version", str(error)))
+        return None
+    except ValidationError as error:
+        errors.extend(field_errors(error, f"{pointer}/data"))
+        return None
+    except NotCanonical as error:
+        errors.append(FieldError(f"{pointer}/data", "no_floats", str(error)))
+        return None
+    if envelope.time is not None:
+        occurred_at = envelope.time
+    elif (business := model.business_date()) is not None:
+        occurred_at = as_datetime(business)
+    else:
+        errors.append(FieldError(f"{pointer}/time", "required", f"is required for {envelope.type}"))
+        return None
+    meta = {**metadata, "source": envelope.source}
+    if envelope.id != str(envelope.event_id()):
+        meta["cloudevent_id"] = envelope.id
+    proposal = Proposal(
+        event=model,
+        event_id=envelope.event_id(),
+        occurred_at=occurred_at.astimezone(UTC),
+        metadata=meta,
+        pointer=pointer,
+    )
+    return envelope, proposal
+
+
+def rejection_problem(error: Exception) -> Problem:
+    """The HTTP answer for what recording can raise."""
+    if isinstance(error, Rejected):
+        path = "".join(f"/{part}" for part in error.field.split(".") if part)
+        return invalid(
+            f"the event breaks a rule: {error.detail}; nothing was recorded",
+            [FieldError(f"{error.pointer}/data{path}", error.rule, error.detail)],
+        )
+    if isinstance(error, WrongExpectedVersion):
+        return Problem(
+            409,
+            "wrong-expected-version",
+            str(error),
+            title="Conflict",
+            subject=error.stream_id,
+            expected_version=error.expected,
+            current_version=error.current,
+        )
+    if isinstance(error, EventIdReused):
+        return Problem(
+            409,
+            "event-id-reused",
+            f"{error}; a retry must repeat the original event exactly",
+            event_ids=[str(event_id) for event_id in error.event_ids],
+        )
+    if isinstance(error, StoreUnavailable):
+        return Problem(
+            503,
+            "store-unavailable",
+            "the event log cannot be reached; retry with the same event ids",
+            headers={"Retry-After": "1"},
+        )
+    raise error
+
+
+def receipt(results: Sequence[AppendResult]) -> dict[str, Any]:
+    events: list[dict[str, Any]] = [
+        {
+            "id": str(event.event_id),
+            "subject": event.stream_id,
+            "type": event.type,
+            "position": event.position,
+            "stream_version": event.stream_version,
+            "hash": event.hash.hex(),
+            "recorded_at": event.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        for result in results
+        for event in result.events
+    ]
+    return {
+        "duplicate": all(result.duplicate for result in results),
+        "position": max(event.position for result in results for event in result.events),
+        "events": events,
+    }

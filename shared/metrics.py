@@ -1,0 +1,83 @@
+"""Prometheus metrics: operational ones kept in-process, business ones read at scrape time.
+
+Business figures (budget, booked cost, lags) are computed from the database when Prometheus
+scrapes, never incremented in handlers, so a restart or a replay shows the same numbers.
+Each app has its own registry, so several apps can live in one test process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+Gatherer = Callable[[], Awaitable[Iterable[Metric]]]
+"""Reads current figures (usually from read models) and returns metric families."""
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry, service: str) -> None:
+        self.service = service
+        self.latency = Histogram(
+            "ptrack_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and status",
+            ["service", "method", "route", "status"],
+            registry=registry,
+            buckets=_LATENCY_BUCKETS,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.latency.labels(self.service, method, route, str(status)).observe(seconds)
+
+
+def new_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    return registry
+
+
+class _Families(Collector):
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+async def exposition(registry: CollectorRegistry, gatherers: Sequence[Gatherer]) -> bytes:
+    """The text a scrape returns: the in-process registry plus every gatherer's families."""
+    families: list[Metric] = []
+    for gather in gatherers:
+        families.extend(await gather())
+    scraped = CollectorRegistry(auto_describe=False)
+    scraped.register(_Families(families))
+    return generate_latest(registry) + generate_latest(scraped)
+
+
+def gauge(
+    name: str,
+    documentation: str,
+    labels: Sequence[str],
+    samples: Iterable[tuple[Sequence[str], float]],
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=list(labels))
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def counter(
+    name: str,
+    documentation: str,
+    labels: Sequence[str],
+    samples: Iterable[tuple[Sequence[str], float]],
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=list(labels))
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family

@@ -1,0 +1,344 @@
+"""Projections: read models built from a service log, fed by a durable JetStream consumer.
+
+The runner's guarantees:
+- a batch of events and the projection's checkpoint are written in one PostgreSQL transaction,
+  and messages are acked only after it commits, so a crash at any point replays harmlessly;
+- events are applied strictly in log order: a position already applied is skipped (a
+  redelivery), a position ahead of the checkpoint first pulls the missing ones from the
+  PostgreSQL log (JetStream may redeliver out of order, or have lost a message);
+- transient failures (database down) `nak` with a delay; an event the projection cannot apply
+  is recorded in `projection_failures`, counted, and skipped, so one bad event does not stop
+  the board; a message that is not an event at all is terminated and counted the same way;
+- `rebuild()` reads the PostgreSQL log, not NATS, and swaps the new model in atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+import asyncpg
+import orjson
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from shared.bus import Bus
+from shared.checkpoints import read_checkpoint, write_checkpoint
+from shared.db import Conn
+from shared.envelope import from_cloudevent
+from shared.registry import EventModel, EventTypes
+from shared.store.base import EventStore, StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+class Projection(Protocol):
+    name: str
+    tables: Sequence[str]
+    """Tables the projection owns (emptied on rebuild), without schema."""
+
+    def schema_sql(self, schema: str) -> str:
+        """Idempotent DDL for the read model tables."""
+        ...
+
+    async def apply(
+        self, conn: Conn, schema: str, event: StoredEvent, model: EventModel
+    ) -> None: ...
+
+
+FAILURES_SQL = """
+CREATE TABLE IF NOT EXISTS {schema}.projection_failures (
+    id          bigserial   PRIMARY KEY,
+    projection  text        NOT NULL,
+    position    bigint,
+    event_id    uuid,
+    subject     text,
+    error       text        NOT NULL,
+    failed_at   timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth retrying later: the database or network, not the event."""
+    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+
+
+class LogBehind(Exception):
+    """A message names a position the log does not (yet) have: retry later."""
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        projection: Projection,
+        *,
+        pool: asyncpg.Pool[asyncpg.Record],
+        schema: str,
+        log_store: EventStore,
+        event_types: EventTypes,
+        bus: Bus,
+        batch_size: int = 256,
+        catch_up_after_seconds: float = 3.0,
+    ) -> None:
+        self.projection = projection
+        self.pool = pool
+        self.schema = schema
+        self.log_store = log_store
+        self.event_types = event_types
+        self.bus = bus
+        self.batch_size = batch_size
+        self.catch_up_after_seconds = catch_up_after_seconds
+        self.checkpoint_name = f"projection:{projection.name}"
+        self.durable = f"{bus.stream.subject_prefix}-{event_types.service}-{projection.name}"
+        self.filter_subject = f"{bus.stream.subject_prefix}.{event_types.service}.>"
+        self.position = 0
+        self.failures_total = 0
+        self._apply_lock = asyncio.Lock()
+        self._advanced = asyncio.Condition()
+        self._behind_since: float | None = None
+
+    async def migrate(self) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(self.projection.schema_sql(self.schema))
+            await conn.execute(FAILURES_SQL.format(schema=self.schema))
+        self.position = await read_checkpoint(self.pool, self.schema, self.checkpoint_name)
+
+    # -- consuming -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume forever; returns only when cancelled."""
+        delay = 0.2
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("projection %s paused: %r", self.projection.name, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _consume(self) -> None:
+        js = await self.bus.jetstream()
+        subscription = await js.pull_subscribe(
+            self.filter_subject,
+            durable=self.durable,
+            stream=self.bus.stream.name,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_ack_pending=10_000,
+            ),
+        )
+        while True:
+            try:
+                messages = await subscription.fetch(self.batch_size, timeout=1.0)
+            except (NatsTimeout, TimeoutError):
+                await self._catch_up_if_stalled()
+                continue
+            await self.handle(messages)
+
+    async def handle(self, messages: Sequence[Msg]) -> None:
+        events: list[StoredEvent] = []
+        for message in messages:
+            try:
+                events.append(from_cloudevent(orjson.loads(message.data)))
+            except Exception as error:
+                await self._record_failure(None, None, message.subject, f"undecodable: {error!r}")
+                await message.term()
+        if not events:
+            return
+        try:
+            await self.apply(events)
+        except Exception as error:
+            if not (is_transient(error) or isinstance(error, LogBehind)):
+                raise
+            log.warning(
+                "projection %s: transient failure, will retry: %r", self.projection.name, error
+            )
+            for message in messages:
+                with contextlib.suppress(Exception):
+                    await message.nak(delay=1.0)
+            return
+        for message in messages:
+            with contextlib.suppress(Exception):
+                await message.ack()
+
+    async def _catch_up_if_stalled(self) -> None:
+        """No messages came, yet the log may be ahead (NATS lost some, or the relay is down):
+        after a grace period, read the rest from the log itself."""
+        head = (await self.log_store.head()).position
+        if head <= self.position:
+            self._behind_since = None
+            return
+        now = time.monotonic()
+        if self._behind_since is None:
+            self._behind_since = now
+        elif now - self._behind_since >= self.catch_up_after_seconds:
+            await self.catch_up()
+            self._behind_since = None
+
+    async def catch_up(self) -> None:
+        """Apply everything the log holds beyond the checkpoint, a page at a time."""
+        page: list[StoredEvent] = []
+        async for event in self.log_store.read_all(self.position + 1, page_size=1000):
+            page.append(event)
+            if len(page) == 1000:
+                await self.apply(page)
+                page = []
+        if page:
+            await self.apply(page)
+
+    # -- applying ------------------------------------------------------------------------
+
+    async def apply(self, events: Sequence[StoredEvent]) -> None:
+        """Apply events in position order with the checkpoint, in one transaction."""
+        async with self._apply_lock:
+            try:
+                position = await self._apply_batch(events, careful=False)
+            except Exception as error:
+                if is_transient(error) or isinstance(error, LogBehind):
+                    raise
+                # Some event in the batch cannot be applied: redo the batch one savepoint per
+                # event, so only the bad one is set aside.
+                position = await self._apply_batch(events, careful=True)
+        await self._advance(position)
+
+    async def _apply_batch(self, events: Sequence[StoredEvent], *, careful: bool) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            position = await self._locked_checkpoint(conn)
+            for event in sorted(events, key=lambda e: e.position):
+                if event.position <= position:
+                    continue
+                if event.position > position + 1:
+                    position = await self._fill_gap(conn, position, event.position - 1, careful)
+                await self._apply_one(conn, event, careful)
+                position = event.position
+            await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
+        return position
+
+    async def _locked_checkpoint(self, conn: Conn) -> int:
+        # Row lock: two workers sharing the consumer apply batches one after the other.
+        await conn.execute(
+            f"INSERT INTO {self.schema}.checkpoints (name, position) VALUES ($1, 0) "
+            "ON CONFLICT (name) DO NOTHING",
+            self.checkpoint_name,
+        )
+        value = await conn.fetchval(
+            f"SELECT position FROM {self.schema}.checkpoints WHERE name = $1 FOR UPDATE",
+            self.checkpoint_name,
+        )
+        return int(value)
+
+    async def _fill_gap(self, conn: Conn, position: int, until: int, careful: bool) -> int:
+        async for missing in self.log_store.read_all(position + 1, until):
+            await self._apply_one(conn, missing, careful)
+            position = missing.position
+        if position != until:
+            raise LogBehind(f"log ends at {position}, a message names {until + 1}")
+        return position
+
+    async def _apply_one(self, conn: Conn, event: StoredEvent, careful: bool) -> None:
+        if not careful:
+            model = self.event_types.to_model(event.type, event.schema_version, event.data)
+            await self.projection.apply(conn, self.schema, event, model)
+            return
+        try:
+            async with conn.transaction():  # a savepoint
+                model = self.event_types.to_model(event.type, event.schema_version, event.data)
+                await self.projection.apply(conn, self.schema, event, model)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.error(
+                "projection %s cannot apply event %s at %d: %r",
+                self.projection.name,
+                event.event_id,
+                event.position,
+                error,
+            )
+            await self._insert_failure(conn, event.position, event.event_id, None, repr(error))
+
+    async def _record_failure(
+        self, position: int | None, event_id: object, subject: str | None, error: str
+    ) -> None:
+        async with self.pool.acquire() as conn:
+            await self._insert_failure(conn, position, event_id, subject, error)
+
+    async def _insert_failure(
+        self,
+        conn: Conn,
+        position: int | None,
+        event_id: object,
+        subject: str | None,
+        error: str,
+    ) -> None:
+        self.failures_total += 1
+        await conn.execute(
+            f"INSERT INTO {self.schema}.projection_failures "
+            "(projection, position, event_id, subject, error) VALUES ($1, $2, $3, $4, $5)",
+            self.projection.name,
+            position,
+            event_id,
+            subject,
+            error[:2000],
+        )
+
+    async def _advance(self, position: int) -> None:
+        async with self._advanced:
+            self.position = max(self.position, position)
+            self._advanced.notify_all()
+
+    async def wait_for(self, position: int, timeout: float = 10.0) -> bool:
+        """Wait until the read model includes `position`; False on timeout."""
+
+        async def reached() -> None:
+            async with self._advanced:
+                await self._advanced.wait_for(lambda: self.position >= position)
+
+        try:
+            await asyncio.wait_for(reached(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- rebuilding ----------------------------------------------------------------------
+
+    async def rebuild(self, page_size: int = 1000) -> int:
+        """Rebuild the read model from the PostgreSQL log in one transaction; readers see the
+        old model until it commits. Returns the position reached."""
+        async with self._apply_lock:
+            try:
+                position = await self._rebuild(page_size, careful=False)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                position = await self._rebuild(page_size, careful=True)
+        async with self._advanced:
+            self.position = position
+            self._advanced.notify_all()
+        return position
+
+    async def _rebuild(self, page_size: int, *, careful: bool) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._locked_checkpoint(conn)
+            tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
+            await conn.execute(f"TRUNCATE {tables}")
+            position = 0
+            async for event in self.log_store.read_all(1, page_size=page_size):
+                await self._apply_one(conn, event, careful)
+                position = event.position
+            await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
+        return position

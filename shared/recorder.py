@@ -1,0 +1,239 @@
+"""Turns proposals into log entries: load the stream, decide, append with the expected version.
+
+Two things make it fast without weakening a guarantee:
+- Stream states are cached. Each entry is the state at a version, and every append states that
+  version, so a stale entry can only cause a conflict (then reload and decide again), never a
+  wrong decision in the log.
+- Proposals for one stream are decided one after another against the state *including* those
+  still waiting for the group commit, and are queued in that order. Many requests for the same
+  stream therefore share one commit instead of queueing behind each other's fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID, uuid5
+
+from shared.decider import Decider, Rejected
+from shared.registry import EventModel, EventTypes
+from shared.store.base import (
+    AppendRequest,
+    AppendResult,
+    EventIdReused,
+    EventStore,
+    NewEvent,
+    WrongExpectedVersion,
+    same_content,
+)
+
+S = TypeVar("S")
+_STRIPES = 256
+_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class Proposal:
+    event: EventModel
+    event_id: UUID
+    occurred_at: datetime
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    pointer: str = ""
+    """Where the proposal sits in the request, for error messages (`/0`)."""
+
+
+@dataclass(frozen=True)
+class StreamProposals:
+    stream_id: str
+    proposals: Sequence[Proposal]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[S]):
+    state: S
+    version: int
+
+
+class Recorder(Generic[S]):
+    def __init__(
+        self,
+        store: EventStore,
+        event_types: EventTypes,
+        decider: Decider[S, Any],
+        *,
+        cache_size: int = 10_000,
+    ) -> None:
+        self.store = store
+        self.event_types = event_types
+        self.decider = decider
+        self._cache: OrderedDict[str, _Entry[S]] = OrderedDict()
+        self._cache_size = cache_size
+        self._locks = [asyncio.Lock() for _ in range(_STRIPES)]
+        self._inflight: dict[UUID, asyncio.Future[list[AppendResult]]] = {}
+
+    async def record(self, groups: Sequence[StreamProposals]) -> list[AppendResult]:
+        """Record all groups atomically, or raise Rejected / WrongExpectedVersion / EventIdReused.
+
+        Without an explicit expected version a conflict means another writer got there first:
+        decide again against the new state.
+        """
+        explicit = any(group.expected_version is not None for group in groups)
+        looked_again = False
+        for attempt in range(_RETRIES):
+            try:
+                return await self._attempt(groups)
+            except Rejected:
+                recorded = await self._recorded_before(groups)
+                if recorded is not None:
+                    return recorded
+                if looked_again:
+                    raise
+                # The cached state may be behind another replica's appends: decide once more
+                # against the log itself before saying no.
+                self._forget([group.stream_id for group in groups])
+                looked_again = True
+            except WrongExpectedVersion:
+                if explicit or attempt == _RETRIES - 1:
+                    raise
+        raise WrongExpectedVersion(groups[0].stream_id, -1, -1)  # pragma: no cover
+
+    async def state(self, stream_id: str) -> tuple[S, int]:
+        """The stream's state and version as this process knows them (for queries and tests)."""
+        entry = await self._refresh(stream_id, self._cache.get(stream_id))
+        return entry.state, entry.version
+
+    async def _attempt(self, groups: Sequence[StreamProposals]) -> list[AppendResult]:
+        streams = [group.stream_id for group in groups]
+        async with AsyncExitStack() as stack:
+            for stripe in sorted({hash(stream) % _STRIPES for stream in streams}):
+                await stack.enter_async_context(self._locks[stripe])
+            requests, entries = await self._decide_all(groups)
+            future = self.store.submit(requests)
+            for stream_id, entry in entries.items():
+                self._remember(stream_id, entry)
+            self._track_inflight(requests, future)
+        try:
+            results = await future
+        except Exception:
+            self._forget(streams)
+            raise
+        self._forget([r.events[0].stream_id for r in results if r.duplicate])
+        return results
+
+    async def _decide_all(
+        self, groups: Sequence[StreamProposals]
+    ) -> tuple[list[AppendRequest], dict[str, _Entry[S]]]:
+        requests: list[AppendRequest] = []
+        entries: dict[str, _Entry[S]] = {}
+        for group in groups:
+            entry = entries.get(group.stream_id) or await self._entry(group.stream_id)
+            if group.expected_version is not None and group.expected_version != entry.version:
+                entry = await self._refresh(group.stream_id, entry)
+                if group.expected_version != entry.version:
+                    raise WrongExpectedVersion(
+                        group.stream_id, group.expected_version, entry.version
+                    )
+            state, events = entry.state, []
+            for proposal in group.proposals:
+                try:
+                    decided = self.decider.decide(proposal.event, state)
+                except Rejected as rejected:
+                    rejected.pointer = proposal.pointer
+                    raise
+                for index, event in enumerate(decided):
+                    state = self.decider.evolve(state, event)
+                    events.append(self._new_event(proposal, event, index))
+            requests.append(AppendRequest(group.stream_id, events, entry.version))
+            entries[group.stream_id] = _Entry(state, entry.version + len(events))
+        return requests, entries
+
+    def _new_event(self, proposal: Proposal, event: EventModel, index: int) -> NewEvent:
+        # The first event a proposal yields carries the proposal's id (so retries are idempotent);
+        # any further ones get ids derived from it, the same on every retry.
+        event_id = proposal.event_id if index == 0 else uuid5(proposal.event_id, str(index))
+        event_type = self.event_types.of(event)
+        return NewEvent(
+            event_id=event_id,
+            type=event_type.name,
+            data=self.event_types.to_data(event),
+            occurred_at=proposal.occurred_at,
+            schema_version=event_type.schema_version,
+            metadata=proposal.metadata,
+        )
+
+    async def _recorded_before(
+        self, groups: Sequence[StreamProposals]
+    ) -> list[AppendResult] | None:
+        """A rejected proposal may be the retry of one already in the log: answer as before."""
+        proposals = [(g.stream_id, p) for g in groups for p in g.proposals]
+        ids = [p.event_id for _, p in proposals]
+        pending = [self._inflight[i] for i in ids if i in self._inflight]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        stored = await self.store.get_events(ids)
+        if not stored:
+            return None
+        differs = [
+            p.event_id
+            for stream_id, p in proposals
+            if p.event_id not in stored
+            or not same_content(stored[p.event_id], stream_id, self._new_event(p, p.event, 0))
+        ]
+        if differs:
+            raise EventIdReused(differs)
+        return [
+            AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
+            for g in groups
+        ]
+
+    # -- the cache ---------------------------------------------------------------------------
+
+    async def _entry(self, stream_id: str) -> _Entry[S]:
+        entry = self._cache.get(stream_id)
+        if entry is not None:
+            self._cache.move_to_end(stream_id)
+            return entry
+        return await self._refresh(stream_id, None)
+
+    async def _refresh(self, stream_id: str, entry: _Entry[S] | None) -> _Entry[S]:
+        """Catch the entry up with the log (from scratch without one)."""
+        state, version = (
+            (self.decider.initial, 0) if entry is None else (entry.state, entry.version)
+        )
+        for stored in await self.store.read_stream(stream_id, from_version=version + 1):
+            event = self.event_types.to_model(stored.type, stored.schema_version, stored.data)
+            state = self.decider.evolve(state, event)
+            version = stored.stream_version
+        fresh = _Entry(state, version)
+        self._remember(stream_id, fresh)
+        return fresh
+
+    def _remember(self, stream_id: str, entry: _Entry[S]) -> None:
+        self._cache[stream_id] = entry
+        self._cache.move_to_end(stream_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _forget(self, streams: Sequence[str]) -> None:
+        for stream_id in streams:
+            self._cache.pop(stream_id, None)
+
+    def _track_inflight(
+        self, requests: Sequence[AppendRequest], future: asyncio.Future[list[AppendResult]]
+    ) -> None:
+        ids = [event.event_id for request in requests for event in request.events]
+        for event_id in ids:
+            self._inflight[event_id] = future
+
+        def done(_: asyncio.Future[list[AppendResult]]) -> None:
+            for event_id in ids:
+                if self._inflight.get(event_id) is future:
+                    del self._inflight[event_id]
+
+        future.add_done_callback(done)

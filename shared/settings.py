@@ -1,0 +1,42 @@
+"""Settings from the environment (prefix `PTRACK_`), one class for every service and the CLI."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PTRACK_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    nats_url: str = "nats://127.0.0.1:4222"
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    """0 = the service's default port (see `ptrack.services.DEFAULT_PORTS`)."""
+
+    schema_prefix: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
+    """Prepended to every service schema; tests use it to isolate one test from another."""
+    nats_stream: str = Field(default="PTRACK", pattern=r"^[A-Za-z0-9_-]+$")
+    subject_prefix: str = Field(default="ptrack", pattern=r"^[A-Za-z0-9_-]+$")
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    duplicate_window_seconds: float = Field(default=3600.0, gt=0)
+    """JetStream drops a republished event id within this window. It must exceed the relay's
+    retry horizon; consumers also skip positions they have seen, so a late duplicate is harmless."""
+
+    run_relay: bool = True
+    run_projections: bool = True
+
+    max_body_bytes: int = 1_048_576
+    max_batch_events: int = 1000
+    max_page_size: int = 1000
+    read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    """How long a query with `min_position` waits for the read model to catch up."""
+
+    require_auth: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def schema_for(self, service: str) -> str:
+        return f"{self.schema_prefix}{service}"

@@ -1,0 +1,25 @@
+"""The append-only event log: one per service, behind the `EventStore` protocol."""
+
+from shared.store.base import (
+    AppendRequest,
+    AppendResult,
+    EventIdReused,
+    EventStore,
+    LogHead,
+    NewEvent,
+    StoredEvent,
+    StoreUnavailable,
+    WrongExpectedVersion,
+)
+
+__all__ = [
+    "AppendRequest",
+    "AppendResult",
+    "EventIdReused",
+    "EventStore",
+    "LogHead",
+    "NewEvent",
+    "StoreUnavailable",
+    "StoredEvent",
+    "WrongExpectedVersion",
+]

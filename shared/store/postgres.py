@@ -1,0 +1,326 @@
+"""The PostgreSQL event store: one schema per service log, group commit, a hash chain.
+
+Why it is built this way:
+- Appends take a transaction-level advisory lock for the log, so position order is commit order
+  and a reader tailing by position can never skip an event that commits later with a smaller
+  position. The price is one writer at a time per log.
+- That one writer is made fast by group commit: requests arriving while a transaction is in
+  flight wait in a queue and go together in the next one (one lock, one insert, one fsync).
+- Positions and hashes are computed in Python under the lock from the head row, so there is no
+  sequence to leave gaps behind a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.store.base import (
+    GENESIS_HASH,
+    AppendRequest,
+    AppendResult,
+    EventIdReused,
+    LogHead,
+    NewEvent,
+    StoredEvent,
+    StoreUnavailable,
+    WrongExpectedVersion,
+)
+from shared.store.batch import BatchBuilder
+
+log = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_COLUMNS = (
+    "position, event_id, stream_id, stream_version, type, schema_version, "
+    "occurred_at, recorded_at, data, metadata, prev_hash, hash"
+)
+
+
+def checked_identifier(name: str) -> str:
+    """Schema names go into SQL text; only plain lowercase identifiers are allowed."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+def lock_key(purpose: str, schema: str) -> int:
+    """A stable signed 64-bit advisory lock key for one purpose on one log."""
+    digest = hashlib.sha256(f"ptrack:{purpose}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _schema_sql(schema: str) -> str:
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.events (
+    position        bigint      PRIMARY KEY CHECK (position > 0),
+    event_id        uuid        NOT NULL UNIQUE,
+    stream_id       text        NOT NULL,
+    stream_version  integer     NOT NULL CHECK (stream_version > 0),
+    type            text        NOT NULL,
+    schema_version  integer     NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    data            jsonb       NOT NULL,
+    metadata        jsonb       NOT NULL,
+    prev_hash       bytea       NOT NULL,
+    hash            bytea       NOT NULL,
+    UNIQUE (stream_id, stream_version)
+);
+CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
+    name     text   PRIMARY KEY,
+    position bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION {schema}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event log is append-only: % refused', TG_OP;
+END $$;
+DROP TRIGGER IF EXISTS append_only ON {schema}.events;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {schema}.events
+    FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_change();
+DROP TRIGGER IF EXISTS append_only_truncate ON {schema}.events;
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {schema}.events
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.refuse_change();
+"""
+
+
+async def migrate(pool: asyncpg.Pool[asyncpg.Record], schema: str, extra_sql: str = "") -> None:
+    """Create the log's schema and tables; safe to run from several replicas at once."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("migrate", schema))
+        await conn.execute(_schema_sql(schema) + extra_sql)
+
+
+def _row_to_event(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        type=row["type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        data=row["data"],
+        metadata=row["metadata"],
+        prev_hash=bytes(row["prev_hash"]),
+        hash=bytes(row["hash"]),
+    )
+
+
+@dataclass
+class _Pending:
+    unit: Sequence[AppendRequest]
+    future: asyncio.Future[list[AppendResult]]
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = sum(len(request.events) for request in self.unit)
+
+
+class PostgresEventStore:
+    """The log of one service, in `<schema>.events`. Call `migrate` once before use."""
+
+    def __init__(
+        self, pool: asyncpg.Pool[asyncpg.Record], schema: str, *, max_batch_events: int = 2000
+    ) -> None:
+        self.pool = pool
+        self.schema = checked_identifier(schema)
+        self.channel = f"{schema}_appended"
+        self.max_batch_events = max_batch_events
+        self.appended = asyncio.Event()
+        """Set after every commit, for in-process tailers (the relay) that want no poll delay."""
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._lock_key = lock_key("append", schema)
+        self._sql_head = (
+            "SELECT clock_timestamp() AS now, h.position, h.hash FROM (SELECT 1) AS one "
+            f"LEFT JOIN LATERAL (SELECT position, hash FROM {schema}.events "
+            "ORDER BY position DESC LIMIT 1) AS h ON true"
+        )
+        self._sql_versions = (
+            f"SELECT stream_id, max(stream_version) AS version FROM {schema}.events "
+            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
+        )
+        self._sql_by_ids = (
+            f"SELECT {_COLUMNS} FROM {schema}.events WHERE event_id = ANY($1::uuid[])"
+        )
+        self._sql_insert = (
+            f"INSERT INTO {schema}.events ({_COLUMNS}) SELECT * FROM unnest("
+            "$1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::integer[], "
+            "$7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::bytea[], "
+            "$12::bytea[])"
+        )
+
+    async def migrate(self) -> None:
+        await migrate(self.pool, self.schema)
+
+    # -- appending -------------------------------------------------------------------------
+
+    async def append(
+        self, stream_id: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> AppendResult:
+        [result] = await self.append_all([AppendRequest(stream_id, events, expected_version)])
+        return result
+
+    async def append_all(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
+        """Append atomically; waits for the group commit that carries this unit."""
+        return await self.submit(requests)
+
+    def submit(self, requests: Sequence[AppendRequest]) -> asyncio.Future[list[AppendResult]]:
+        if not requests or any(not request.events for request in requests):
+            raise ValueError("nothing to append")
+        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(requests, future))
+        self._wake.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever(), name=f"{self.schema}-writer")
+        return future
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        for pending in self._queue:
+            if not pending.future.done():
+                pending.future.set_exception(StoreUnavailable("store closed"))
+        self._queue.clear()
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._take_batch()
+                await self._commit(batch)
+
+    def _take_batch(self) -> list[_Pending]:
+        batch, size = [self._queue.pop(0)], 0
+        size = batch[0].size
+        while self._queue and size + self._queue[0].size <= self.max_batch_events:
+            pending = self._queue.pop(0)
+            size += pending.size
+            batch.append(pending)
+        return batch
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = await self._commit_batch(batch)
+        except asyncpg.IntegrityConstraintViolationError:
+            # Cannot happen while every writer takes the lock; if it does, isolate the culprit.
+            log.exception("integrity violation in a group commit; retrying units one by one")
+            if len(batch) > 1:
+                for pending in batch:
+                    await self._commit([pending])
+                return
+            outcomes = [StoreUnavailable("the log refused the append")]
+        except Exception as error:  # connection lost, server down, timeout: all may retry
+            log.warning("group commit failed: %r", error)
+            outcomes = [StoreUnavailable(str(error) or type(error).__name__)] * len(batch)
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():  # the caller went away (cancelled request)
+                continue
+            if isinstance(outcome, Exception):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)
+        self.appended.set()
+
+    async def _commit_batch(
+        self, batch: list[_Pending]
+    ) -> list[list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable]:
+        streams = sorted({r.stream_id for p in batch for r in p.unit})
+        ids = [e.event_id for p in batch for r in p.unit for e in r.events]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+            head_row = await conn.fetchrow(self._sql_head)
+            assert head_row is not None
+            head = LogHead(head_row["position"] or 0, bytes(head_row["hash"] or GENESIS_HASH))
+            versions = {
+                r["stream_id"]: r["version"] for r in await conn.fetch(self._sql_versions, streams)
+            }
+            existing = {
+                r["event_id"]: _row_to_event(r) for r in await conn.fetch(self._sql_by_ids, ids)
+            }
+            builder = BatchBuilder(head, head_row["now"], existing, versions)
+            outcomes: list[
+                list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable
+            ] = [builder.add(pending.unit) for pending in batch]
+            if builder.rows:
+                await conn.execute(self._sql_insert, *_columns(builder.rows))
+                await conn.execute(
+                    "SELECT pg_notify($1, $2)", self.channel, str(builder.rows[-1].position)
+                )
+        return outcomes
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version",
+            stream_id,
+            from_version,
+        )
+        return [_row_to_event(row) for row in rows]
+
+    async def read_all(
+        self, from_position: int = 1, to_position: int | None = None, page_size: int = 1000
+    ) -> AsyncIterator[StoredEvent]:
+        """Every event from `from_position` on, in order, a page at a time (keyset paging)."""
+        position = max(from_position, 1)
+        last = to_position if to_position is not None else 2**62
+        sql = (
+            f"SELECT {_COLUMNS} FROM {self.schema}.events "
+            "WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
+        )
+        while position <= last:
+            rows = await self.pool.fetch(sql, position, last, page_size)
+            for row in rows:
+                yield _row_to_event(row)
+            if len(rows) < page_size:
+                return
+            position = rows[-1]["position"] + 1
+
+    async def get_events(self, event_ids: Sequence[UUID]) -> dict[UUID, StoredEvent]:
+        rows = await self.pool.fetch(self._sql_by_ids, list(event_ids))
+        return {row["event_id"]: _row_to_event(row) for row in rows}
+
+    async def head(self) -> LogHead:
+        row = await self.pool.fetchrow(
+            f"SELECT position, hash FROM {self.schema}.events ORDER BY position DESC LIMIT 1"
+        )
+        return (
+            LogHead(0, GENESIS_HASH)
+            if row is None
+            else LogHead(row["position"], bytes(row["hash"]))
+        )
+
+
+def _columns(rows: list[StoredEvent]) -> tuple[list[Any], ...]:
+    return (
+        [r.position for r in rows],
+        [r.event_id for r in rows],
+        [r.stream_id for r in rows],
+        [r.stream_version for r in rows],
+        [r.type for r in rows],
+        [r.schema_version for r in rows],
+        [r.occurred_at for r in rows],
+        [r.recorded_at for r in rows],
+        [r.data for r in rows],
+        [r.metadata for r in rows],
+        [r.prev_hash for r in rows],
+        [r.hash for r in rows],
+    )

@@ -1,0 +1,1 @@
+"""Test support: real servers for tests, given/when/then for deciders."""

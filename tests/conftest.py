@@ -1,0 +1,66 @@
+"""Fixtures: real PostgreSQL and NATS (found or started once per session), and per-test
+isolation by schema prefix and stream name, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from shared.db import create_pool
+from shared.settings import Settings
+from shared.testing.servers import nats_for_tests, postgres_for_tests
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    return postgres_for_tests()
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    return nats_for_tests()
+
+
+@pytest.fixture
+def test_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def settings(pg_url: str, nats_url: str, test_id: str) -> Iterator[Settings]:
+    yield Settings(
+        database_url=pg_url,
+        nats_url=nats_url,
+        schema_prefix=f"t{test_id}_",
+        nats_stream=f"T{test_id}",
+        subject_prefix=f"t{test_id}",
+        log_json=False,
+    )
+
+
+@pytest.fixture
+async def pool(pg_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool[asyncpg.Record]]:
+    pool = await create_pool(pg_url, max_size=40)
+    yield pool
+    schemas = await pool.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", settings.schema_prefix + "%"
+    )
+    for row in schemas:
+        await pool.execute(f"DROP SCHEMA IF EXISTS {row['nspname']} CASCADE")
+    await pool.close()
+
+
+@pytest.fixture
+async def drop_stream(nats_url: str, settings: Settings) -> AsyncIterator[None]:
+    yield
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().delete_stream(settings.nats_stream)
+    except NotFoundError:
+        pass
+    await nc.close()
