@@ -52,6 +52,10 @@ class Projection(Protocol):
 
 
 FAILURES_SQL = """
+CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
+    name     text   PRIMARY KEY,
+    position bigint NOT NULL
+);
 CREATE TABLE IF NOT EXISTS {schema}.projection_failures (
     id          bigserial   PRIMARY KEY,
     projection  text        NOT NULL,
@@ -110,6 +114,7 @@ class ProjectionRunner:
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             await conn.execute(self.projection.schema_sql(self.schema))
             await conn.execute(FAILURES_SQL.format(schema=self.schema))
         self.position = await read_checkpoint(self.pool, self.schema, self.checkpoint_name)

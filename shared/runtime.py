@@ -75,6 +75,7 @@ class Runtime:
                 log_store=self.store,
                 event_types=self.spec.event_types,
                 bus=self.bus,
+                catch_up_after_seconds=self.settings.projection_catch_up_seconds,
             )
             for projection in self.spec.projections
         }

@@ -53,10 +53,10 @@ def postgres_accepts(url: str) -> bool:
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """PostgreSQL from `pgserver`, listening on a unix socket in `data_dir` (no port clash)."""
-    import pgserver  # heavy import, only when needed
+    from pgserver.postgres_server import get_server  # heavy import, only when needed
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    server = get_server(str(data_dir), cleanup_mode="stop")
     url: str = server.get_uri()
     return url
 
@@ -100,7 +100,7 @@ class NatsServer:
     def config(self) -> str:
         lines = [
             f'server_name: "{self.name}"',
-            'listen: "127.0.0.1:%d"' % self.port,
+            f'listen: "127.0.0.1:{self.port}"',
             "jetstream {",
             f'  store_dir: "{self.store_dir}"',
             "  sync_interval: always",

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     run_relay: bool = True
     run_projections: bool = True
+    projection_catch_up_seconds: float = Field(default=3.0, gt=0)
+    """A projection that gets no messages while the log is ahead reads the rest from the log
+    after this long (JetStream lost messages, or the relay is down)."""
 
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 1000

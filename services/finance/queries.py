@@ -42,7 +42,7 @@ async def budget_lines(db: Queryable, s: str, project_id: str) -> list[dict[str,
 async def in_kind_totals(db: Queryable, s: str, project_id: str, by: str) -> list[dict[str, Any]]:
     column = {"municipality": "municipality", "activity": "activity"}[by]
     rows = await db.fetch(
-        f"SELECT {column} AS key, sum(hours) AS hours, sum(value_ore) AS value_ore, "
+        f"SELECT {column} AS key, sum(hours) AS hours, sum(value_ore)::bigint AS value_ore, "
         f"count(*) AS entries FROM {s}.in_kind WHERE project_id = $1 GROUP BY {column} "
         f"ORDER BY {column}",
         project_id,

@@ -79,4 +79,3 @@ def own_nats_server(store_dir: Path | None = None) -> NatsServer:
 
 
 __all__ = ["nats_for_tests", "own_nats_server", "postgres_for_tests"]
-

@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PLAN   ?= plans/kongsbergregionen-2010.yaml
+
+.PHONY: install run test lint format bench clean
+
+# `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
+install: $(VENV)/.installed-dev
+
+$(VENV)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/ptrack up --plan $(PLAN)
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""The `ptrack` command: run the stack, load plans, manage keys."""

@@ -1,0 +1,32 @@
+"""The services ptrack runs, their app factories and default ports."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    factory: str
+    """`module:function` returning the FastAPI app for given settings."""
+    port: int
+
+    def build(self, settings: Settings) -> FastAPI:
+        module, _, function = self.factory.partition(":")
+        build: Callable[[Settings], FastAPI] = getattr(importlib.import_module(module), function)
+        return build(settings)
+
+
+SERVICES: dict[str, ServiceEntry] = {
+    entry.name: entry
+    for entry in [
+        ServiceEntry("finance", "services.finance.app:build", 8103),
+    ]
+}

@@ -1,0 +1,116 @@
+"""The `ptrack` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ptrack.catalog import SERVICES
+from ptrack.stack import admin_key, database_url, home, service_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ptrack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the whole stack in the foreground")
+    up.add_argument("--plan", type=Path, help="load this plan once the services are up")
+    up.add_argument("--service", action="append", choices=sorted(SERVICES), help="only these")
+
+    serve = commands.add_parser("serve", help="run one service in this process")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+
+    plan = commands.add_parser("plan", help="plan files").add_subparsers(dest="plan", required=True)
+    load = plan.add_parser("load", help="load a plan into the running services")
+    load.add_argument("file", type=Path)
+    validate = plan.add_parser("validate", help="check a plan file against its JSON Schema")
+    validate.add_argument("file", type=Path)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
+    create = keys.add_parser("create", help="make a key (its token is shown once)")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["integration", "manager", "auditor", "admin"]
+    )
+    create.add_argument("--service", action="append", help="integration keys: may write here")
+    create.add_argument("--expires", type=datetime.fromisoformat, help="e.g. 2011-01-01")
+    keys.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        from ptrack.up import up as run_up
+
+        return run_up(home(), args.plan, args.service)
+    if args.command == "serve":
+        from ptrack.serve import serve as run_serve
+
+        run_serve(args.service, args.port, args.host)
+        return 0
+    if args.command == "plan":
+        return _plan(args)
+    return asyncio.run(_keys(args))
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from ptrack.plan import PlanError, read_plan
+    from ptrack.plan_load import load_plan
+
+    try:
+        plan = read_plan(args.file)
+    except PlanError as error:
+        for problem in error.problems:
+            print(f"{error.path}: {problem}", file=sys.stderr)
+        return 1
+    if args.plan == "validate":
+        print(f"{args.file}: valid")
+        return 0
+    urls = {name: service_url(name) for name in SERVICES}
+    for line in load_plan(plan, urls, admin_key()):
+        print(line)
+    return 0
+
+
+async def _keys(args: argparse.Namespace) -> int:
+    from shared.auth import auth_sql, create_key, list_keys, revoke_key
+    from shared.db import create_pool
+    from shared.settings import Settings
+    from shared.store.postgres import migrate
+
+    schema = Settings().schema_for("auth")
+    pool = await create_pool(database_url(), min_size=1, max_size=2)
+    try:
+        await migrate(pool, schema, auth_sql(schema))
+        if args.keys == "create":
+            expires = (
+                args.expires.replace(tzinfo=args.expires.tzinfo or UTC) if args.expires else None
+            )
+            services = tuple(args.service) if args.service else None
+            token, key = await create_key(
+                pool, schema, name=args.name, role=args.role, services=services, expires_at=expires
+            )
+            print(f"key {key.key_id} ({key.role}) created; its token, shown only now:\n{token}")
+        elif args.keys == "list":
+            for key in await list_keys(pool, schema):
+                state = "revoked" if key.revoked_at else "active"
+                scope = ",".join(key.services) if key.services else "all services"
+                expiry = key.expires_at.isoformat() if key.expires_at else "never"
+                print(f"{key.key_id}  {key.role:<11} {state:<8} {expiry:<25} {scope}  {key.name}")
+        elif args.keys == "revoke":
+            if not await revoke_key(pool, schema, args.key_id):
+                print(f"no active key {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"key {args.key_id} revoked (takes effect within 5 seconds)")
+    finally:
+        await pool.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

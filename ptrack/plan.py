@@ -1,0 +1,98 @@
+"""Plan files: YAML validated against `plans/plan.schema.json`, turned into the events that
+load them into the services."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "plans" / "plan.schema.json"
+_PLAN_NAMESPACE = uuid.UUID("8d0b5c1a-3f7e-4c1e-b6a2-2a7f4f9c0d11")
+
+
+class _StringDates(yaml.SafeLoader):
+    """YAML with dates left as strings, so the JSON Schema sees what the author wrote."""
+
+
+_StringDates.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class PlanError(ValueError):
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+        self.path = path
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def project_id(self) -> str:
+        return str(self.data["project"]["id"])
+
+    def finance_events(self, source: str = "urn:ptrack:plan") -> list[dict[str, Any]]:
+        """The budget and financing as CloudEvents, with ids fixed by project and type, so
+        loading the same plan twice records nothing new."""
+        project, budget, financing = (
+            self.data["project"],
+            self.data["budget"],
+            self.data["financing"],
+        )
+        approved = {
+            "project_name": project["name"],
+            "currency": project["currency"],
+            "period_start": project["period"]["start"],
+            "period_end": project["period"]["end"],
+            "frame": budget["frame"],
+            "in_kind": budget["in_kind"],
+            "lines": budget["lines"],
+            "approved_on": budget["approved_on"],
+        }
+        if budget.get("decision_ref"):
+            approved["decision_ref"] = budget["decision_ref"]
+        planned = {"sources": financing["sources"], "planned_on": financing["planned_on"]}
+        return [
+            self._event("BudgetApproved", approved, source),
+            self._event("FinancingPlanned", planned, source),
+        ]
+
+    def _event(self, type_: str, data: dict[str, Any], source: str) -> dict[str, Any]:
+        return {
+            "specversion": "1.0",
+            "id": str(uuid.uuid5(_PLAN_NAMESPACE, f"{self.project_id}/{type_}")),
+            "source": source,
+            "type": type_,
+            "subject": self.project_id,
+            "data": data,
+        }
+
+
+def read_plan(path: Path) -> Plan:
+    """Parse and validate against the JSON Schema; raises PlanError listing every problem."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringDates)
+    except yaml.YAMLError as error:
+        raise PlanError(path, [f"not valid YAML: {error}"]) from None
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    problems = [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}"
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
+    if problems:
+        raise PlanError(path, problems)
+    return Plan(path, data)

@@ -1,0 +1,249 @@
+"""`ptrack up`: the whole stack on this machine, in the foreground, until Ctrl-C.
+
+PostgreSQL and NATS come from `PTRACK_DATABASE_URL` / `PTRACK_NATS_URL` when set; otherwise
+embedded servers are started with their data under the home directory (default `.ptrack/`), so
+data survives a restart. Every service runs as a child process and is restarted if it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from ptrack.catalog import SERVICES
+from ptrack.plan import read_plan
+from ptrack.plan_load import load_plan
+from ptrack.stack import StackInfo
+from shared.auth import auth_sql, create_key, list_keys
+from shared.db import create_pool
+from shared.servers import NatsServer, free_port, port_answers, start_embedded_postgres
+from shared.settings import Settings
+from shared.store.postgres import migrate
+
+EMBEDDED_NATS_PORT = 14222
+
+
+def say(message: str) -> None:
+    print(f"ptrack: {message}", flush=True)
+
+
+class Child:
+    def __init__(self, name: str, port: int, env: dict[str, str], logs: Path) -> None:
+        self.name, self.port, self.env, self.logs = name, port, env, logs
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.logs / f"{self.name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ptrack.cli", "serve", self.name, "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _wait_ready(child: Child, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.exited():
+            tail = (child.logs / f"{child.name}.log").read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{child.name} exited while starting:\n{tail}")
+        try:
+            if httpx.get(f"{child.url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit(f"{child.name} was not ready within {timeout:.0f}s; see {child.logs}")
+
+
+def _ensure_admin_key(database_url: str, schema: str, key_file: Path) -> str:
+    """The admin key from an earlier run if it is still valid, else a new one (saved 0600)."""
+    earlier = key_file.read_text().strip() if key_file.exists() else None
+    token = asyncio.run(_valid_or_new_admin_key(database_url, schema, earlier))
+    if token != earlier:
+        key_file.write_text(token + "\n")
+        key_file.chmod(0o600)
+    return token
+
+
+async def _valid_or_new_admin_key(database_url: str, schema: str, earlier: str | None) -> str:
+    pool = await create_pool(database_url, min_size=1, max_size=2, wait_seconds=30)
+    try:
+        await migrate(pool, schema, auth_sql(schema))
+        if earlier is not None:
+            key_id = earlier.split("_")[1] if earlier.count("_") >= 2 else ""
+            active = {k.key_id for k in await list_keys(pool, schema) if k.revoked_at is None}
+            if key_id in active:
+                return earlier
+        token, _ = await create_key(pool, schema, name="admin (ptrack up)", role="admin")
+        return token
+    finally:
+        await pool.close()
+
+
+def _start_prometheus(
+    home: Path, children: Sequence[Child]
+) -> tuple[subprocess.Popen[bytes], str] | None:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        return None
+    port = 9090 if not port_answers("127.0.0.1", 9090) else free_port()
+    targets = ", ".join(f'"127.0.0.1:{child.port}"' for child in children)
+    config = home / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n"
+        "scrape_configs:\n  - job_name: ptrack\n"
+        f"    static_configs:\n      - targets: [{targets}]\n"
+    )
+    log = open(home / "logs" / "prometheus.log", "ab")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={home / 'prometheus'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None) -> int:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "logs").mkdir(exist_ok=True)
+    settings = Settings()
+    stopping = False
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    database_url = os.environ.get("PTRACK_DATABASE_URL")
+    if not database_url:
+        say(f"starting embedded PostgreSQL in {home / 'pg'}")
+        database_url = start_embedded_postgres(home / "pg")
+    nats: NatsServer | None = None
+    nats_url = os.environ.get("PTRACK_NATS_URL")
+    if not nats_url:
+        port = (
+            EMBEDDED_NATS_PORT if not port_answers("127.0.0.1", EMBEDDED_NATS_PORT) else free_port()
+        )
+        say(f"starting embedded NATS (JetStream) on port {port}, data in {home / 'nats'}")
+        nats = NatsServer(home / "nats", port)
+        nats.start()
+        nats_url = nats.url
+
+    token = _ensure_admin_key(database_url, settings.schema_for("auth"), home / "admin.key")
+    env = {
+        **os.environ,
+        "PTRACK_DATABASE_URL": database_url,
+        "PTRACK_NATS_URL": nats_url,
+    }
+    children = [
+        Child(name, SERVICES[name].port, env, home / "logs") for name in (services or SERVICES)
+    ]
+    prometheus: tuple[subprocess.Popen[bytes], str] | None = None
+    try:
+        for child in children:
+            if port_answers("127.0.0.1", child.port):
+                raise SystemExit(
+                    f"port {child.port} for {child.name} is taken; is ptrack up already?"
+                )
+            child.start()
+        for child in children:
+            _wait_ready(child)
+            say(f"{child.name} ready at {child.url}")
+        prometheus = _start_prometheus(home, children)
+        StackInfo(
+            database_url=database_url,
+            nats_url=nats_url,
+            services={child.name: child.url for child in children},
+            prometheus_url=prometheus[1] if prometheus else None,
+        ).save(home)
+        if plan_file is not None:
+            plan = read_plan(plan_file)
+            for line in load_plan(plan, {c.name: c.url for c in children}, token):
+                say(line)
+        _print_summary(children, database_url, nats_url, prometheus, token, home)
+        while not stopping:
+            time.sleep(0.5)
+            for child in children:
+                if child.exited() and not stopping:
+                    child.restarts += 1
+                    code = child.process.returncode if child.process else None
+                    say(f"{child.name} exited ({code}); restarting")
+                    child.start()
+    finally:
+        say("stopping")
+        for child in children:
+            child.stop()
+        if prometheus is not None:
+            prometheus[0].terminate()
+            prometheus[0].wait(10)
+        if nats is not None:
+            nats.stop()
+        (home / "stack.json").unlink(missing_ok=True)
+    say("stopped")
+    return 0
+
+
+def _print_summary(
+    children: Sequence[Child],
+    database_url: str,
+    nats_url: str,
+    prometheus: tuple[subprocess.Popen[bytes], str] | None,
+    token: str,
+    home: Path,
+) -> None:
+    lines = ["", "ptrack is up. Ctrl-C stops everything; data stays in " + str(home), ""]
+    for child in children:
+        lines.append(f"  {child.name:<10} {child.url}   (API docs: {child.url}/docs)")
+    lines.append(f"  {'postgres':<10} {database_url}")
+    lines.append(f"  {'nats':<10} {nats_url}")
+    if prometheus is not None:
+        lines.append(f"  {'prometheus':<10} {prometheus[1]}")
+    finance = next((c.url for c in children if c.name == "finance"), None)
+    lines += ["", f"  admin key: {token}", f"  (also in {home / 'admin.key'})", ""]
+    if finance:
+        lines += [
+            "  Try:",
+            f"    curl -s -H 'Authorization: Bearer {token}' "
+            f"{finance}/projects/kongsbergregionen-2010/budget",
+            "",
+        ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,102 @@
+"""`make run` from a clean clone, as a newcomer runs it: no PostgreSQL or NATS is configured, so
+the stack comes up on embedded servers; the README's curl example posts a booking that shows in
+the budget and on /metrics; Ctrl-C stops everything; data survives a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FINANCE = "http://127.0.0.1:8103"
+BUDGET = f"{FINANCE}/projects/kongsbergregionen-2010/budget"
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- e2e:.*?-->\s*```sh\n(.*?)```\s*<!-- /e2e -->", text, re.S)
+    assert block, "the README's e2e example block is missing"
+    return block.group(1)
+
+
+class MakeRun:
+    def __init__(self, clone: Path, log: Path) -> None:
+        self.clone, self.log = clone, log
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PTRACK_", "VIRTUAL_ENV"))}
+        env["PATH"] = ":".join(p for p in env["PATH"].split(":") if ".venv" not in p)
+        self.env = env
+        self.process = subprocess.Popen(
+            ["make", "run"],
+            cwd=clone,
+            env=env,
+            stdout=open(log, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_up(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while "ptrack is up" not in self.log.read_text(errors="replace"):
+            assert self.process.poll() is None, self.log.read_text()[-4000:]
+            assert time.monotonic() < deadline, self.log.read_text()[-4000:]
+            time.sleep(0.5)
+
+    def interrupt(self) -> int:
+        os.killpg(self.process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        return self.process.wait(60)
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    target = tmp_path_factory.mktemp("clone") / "ptrack"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(target)], check=True)
+    yield target
+
+
+def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_path: Path) -> None:
+    first = MakeRun(clone, tmp_path / "first.log")
+    try:
+        first.wait_up(timeout=900)
+        stack = json.loads((clone / ".ptrack" / "stack.json").read_text())
+        assert stack["database_url"].endswith(f"host={clone / '.ptrack' / 'pg'}")
+        assert stack["nats_url"] != "nats://127.0.0.1:4222"
+        log = first.log.read_text()
+        assert "budget and financing loaded" in log
+
+        result = subprocess.run(
+            ["sh", "-ec", readme_example()], cwd=clone, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        receipt = json.loads(result.stdout.splitlines()[0])
+        assert receipt["duplicate"] is False
+        key = (clone / ".ptrack" / "admin.key").read_text().strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        budget = httpx.get(BUDGET, headers=headers, params={"min_position": receipt["position"]})
+        line = next(x for x in budget.json()["lines"] if x["id"] == "external-expertise")
+        assert line["used"] == "12500.00"
+        assert "ptrack_cost_booked_nok" in result.stdout and "12500.0" in result.stdout
+    finally:
+        assert first.interrupt() == 0 or first.process.returncode in (0, 2, -2)
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(clone / ".ptrack")], capture_output=True, text=True
+    ).stdout
+    assert leftovers.strip() == "", f"processes left behind: {leftovers}"
+
+    second = MakeRun(clone, tmp_path / "second.log")
+    try:
+        second.wait_up(timeout=120)
+        assert "budget and financing already loaded" in second.log.read_text()
+        key = (clone / ".ptrack" / "admin.key").read_text().strip()
+        budget = httpx.get(BUDGET, headers={"Authorization": f"Bearer {key}"}).json()
+        assert budget["money"]["used"] == "12500.00", "data must survive a restart"
+    finally:
+        second.interrupt()
