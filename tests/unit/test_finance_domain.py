@@ -45,7 +45,9 @@ FINANCED = FinancingPlanned(
 )
 
 
-def booking(booking_id: str = "B1", amount: str = "12500.00", line: str = "external-expertise") -> CostBooked:
+def booking(
+    booking_id: str = "B1", amount: str = "12500.00", line: str = "external-expertise"
+) -> CostBooked:
     return CostBooked(
         booking_id=booking_id,
         line=line,
@@ -101,8 +103,8 @@ def test_a_booking_before_any_budget_is_rejected() -> None:
 
 
 def test_a_booking_on_an_unknown_line_is_rejected() -> None:
-    rejected = given(DECIDER, APPROVED).when(booking(line="catering")).then_rejected(
-        "line", "known_line"
+    rejected = (
+        given(DECIDER, APPROVED).when(booking(line="catering")).then_rejected("line", "known_line")
     )
     assert "external-expertise" in rejected.detail
 
@@ -131,9 +133,11 @@ def test_a_partial_then_a_full_reversal_are_accepted() -> None:
 
 
 def test_a_reversal_above_what_remains_is_rejected() -> None:
-    rejected = given(DECIDER, APPROVED, booking(), reversal("2500.00")).when(
-        reversal("10000.01")
-    ).then_rejected("amount", "within_remaining")
+    rejected = (
+        given(DECIDER, APPROVED, booking(), reversal("2500.00"))
+        .when(reversal("10000.01"))
+        .then_rejected("amount", "within_remaining")
+    )
     assert "10000.00" in rejected.detail
 
 
