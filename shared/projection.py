@@ -111,6 +111,9 @@ class ProjectionRunner:
         self._apply_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
         self._behind_since: float | None = None
+        self.stopping = False
+        """Set before cancelling: some client libraries turn a cancellation into an error, and
+        the loop must not mistake that for a reason to retry."""
 
     async def migrate(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -124,12 +127,14 @@ class ProjectionRunner:
     async def run(self) -> None:
         """Consume forever; returns only when cancelled."""
         delay = 0.2
-        while True:
+        while not self.stopping:
             try:
                 await self._consume()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self.stopping:
+                    return
                 log.warning("projection %s paused: %r", self.projection.name, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -147,7 +152,7 @@ class ProjectionRunner:
                 max_ack_pending=10_000,
             ),
         )
-        while True:
+        while not self.stopping:
             try:
                 messages = await subscription.fetch(self.batch_size, timeout=1.0)
             except (NatsTimeout, TimeoutError):

@@ -55,16 +55,19 @@ class Relay:
         self.failures_total = 0
         self.last_publish_at: float | None = None
         self._lock_key = lock_key("relay", store.schema)
+        self.stopping = False
 
     async def run(self) -> None:
         """Publish forever; returns only when cancelled."""
         delay = 0.1
-        while True:
+        while not self.stopping:
             try:
                 await self._lead()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                if self.stopping:
+                    return
                 self.failures_total += 1
                 self.is_leader = False
                 log.warning("relay paused: %r; retrying in %.1fs", error, delay)
@@ -82,7 +85,7 @@ class Relay:
             self.position = await read_checkpoint(self.store.pool, self.store.schema, CHECKPOINT)
             js = await self.bus.jetstream()
             await ensure_stream(js, self.bus.stream)
-            while True:
+            while not self.stopping:
                 if conn.is_closed():
                     raise ConnectionError("lost the relay's leader connection")
                 if not await self.publish_pending():

@@ -4,7 +4,6 @@ stopped together from the app's lifespan."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -94,11 +93,16 @@ class Runtime:
         self._tasks.append(asyncio.create_task(coroutine, name=name))
 
     async def stop(self) -> None:
+        if self._started:
+            self.relay.stopping = True
+            for runner in self.runners.values():
+                runner.stopping = True
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.error("background task %s did not stop within 10s", task.get_name())
         self._tasks.clear()
         await self.bus.close()
         if self._started:

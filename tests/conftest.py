@@ -3,8 +3,9 @@ isolation by schema prefix and stream name, so tests never see each other's data
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import nats
@@ -32,8 +33,8 @@ def test_id() -> str:
 
 
 @pytest.fixture
-def settings(pg_url: str, nats_url: str, test_id: str) -> Iterator[Settings]:
-    yield Settings(
+def settings(pg_url: str, nats_url: str, test_id: str) -> Settings:
+    return Settings(
         database_url=pg_url,
         nats_url=nats_url,
         schema_prefix=f"t{test_id}_",
@@ -59,8 +60,6 @@ async def pool(pg_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool[as
 async def drop_stream(nats_url: str, settings: Settings) -> AsyncIterator[None]:
     yield
     nc = await nats.connect(nats_url)
-    try:
+    with contextlib.suppress(NotFoundError):
         await nc.jetstream().delete_stream(settings.nats_stream)
-    except NotFoundError:
-        pass
     await nc.close()

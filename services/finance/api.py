@@ -166,7 +166,9 @@ async def _project(runtime: RuntimeDep, project_id: str) -> queries.Project:
     return found
 
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such project", "content": {"application/problem+json": {}}}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such project", "content": {"application/problem+json": {}}}
+}
 
 
 @router.get("/budget", summary="Budget lines against booked cost", responses=_NOT_FOUND)

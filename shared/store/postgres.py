@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from shared.store.base import (
     GENESIS_HASH,
@@ -118,6 +119,9 @@ def _row_to_event(row: asyncpg.Record) -> StoredEvent:
     )
 
 
+_Outcome = list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable
+
+
 @dataclass
 class _Pending:
     unit: Sequence[AppendRequest]
@@ -144,24 +148,33 @@ class PostgresEventStore:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._lock_key = lock_key("append", schema)
-        self._sql_head = (
-            "SELECT clock_timestamp() AS now, h.position, h.hash FROM (SELECT 1) AS one "
-            f"LEFT JOIN LATERAL (SELECT position, hash FROM {schema}.events "
-            "ORDER BY position DESC LIMIT 1) AS h ON true"
-        )
-        self._sql_versions = (
-            f"SELECT stream_id, max(stream_version) AS version FROM {schema}.events "
-            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
-        )
+        # Everything the group commit needs to know, read in one statement after the lock:
+        # the head, each stream's version (an index probe per stream), which ids exist.
+        self._sql_check = f"""
+            SELECT clock_timestamp() AS now, h.position, h.hash,
+                   ARRAY(SELECT coalesce((SELECT e.stream_version FROM {schema}.events e
+                                          WHERE e.stream_id = s.id
+                                          ORDER BY e.stream_version DESC LIMIT 1), 0)
+                         FROM unnest($1::text[]) WITH ORDINALITY AS s(id, n) ORDER BY s.n)
+                       AS versions,
+                   ARRAY(SELECT event_id FROM {schema}.events WHERE event_id = ANY($2::uuid[]))
+                       AS existing
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (SELECT position, hash FROM {schema}.events
+                               ORDER BY position DESC LIMIT 1) AS h ON true"""
         self._sql_by_ids = (
             f"SELECT {_COLUMNS} FROM {schema}.events WHERE event_id = ANY($1::uuid[])"
         )
+        # The insert and the notification in one statement (the notification goes out at commit).
         self._sql_insert = (
-            f"INSERT INTO {schema}.events ({_COLUMNS}) SELECT * FROM unnest("
+            f"WITH inserted AS (INSERT INTO {schema}.events ({_COLUMNS}) SELECT * FROM unnest("
             "$1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::integer[], "
             "$7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::bytea[], "
-            "$12::bytea[])"
+            "$12::bytea[]) RETURNING position) "
+            "SELECT pg_notify($13, (SELECT max(position) FROM inserted)::text)"
         )
+        self._sql_begin = f"BEGIN; SELECT pg_advisory_xact_lock({self._lock_key})"
+        self._conn: PoolConnectionProxy[asyncpg.Record] | None = None
 
     async def migrate(self) -> None:
         await migrate(self.pool, self.schema)
@@ -197,6 +210,9 @@ class PostgresEventStore:
             if not pending.future.done():
                 pending.future.set_exception(StoreUnavailable("store closed"))
         self._queue.clear()
+        if self._conn is not None:
+            await self.pool.release(self._conn)
+            self._conn = None
 
     async def _write_forever(self) -> None:
         while True:
@@ -238,32 +254,54 @@ class PostgresEventStore:
                 pending.future.set_result(outcome)
         self.appended.set()
 
-    async def _commit_batch(
-        self, batch: list[_Pending]
-    ) -> list[list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable]:
+    async def _commit_batch(self, batch: list[_Pending]) -> list[_Outcome]:
+        """One transaction for the whole batch, in four round trips on the writer's own
+        connection: begin and lock; check; insert and notify; commit."""
         streams = sorted({r.stream_id for p in batch for r in p.unit})
         ids = [e.event_id for p in batch for r in p.unit for e in r.events]
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-            head_row = await conn.fetchrow(self._sql_head)
-            assert head_row is not None
-            head = LogHead(head_row["position"] or 0, bytes(head_row["hash"] or GENESIS_HASH))
-            versions = {
-                r["stream_id"]: r["version"] for r in await conn.fetch(self._sql_versions, streams)
-            }
-            existing = {
-                r["event_id"]: _row_to_event(r) for r in await conn.fetch(self._sql_by_ids, ids)
-            }
-            builder = BatchBuilder(head, head_row["now"], existing, versions)
-            outcomes: list[
-                list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable
-            ] = [builder.add(pending.unit) for pending in batch]
+        conn = await self._writer_connection()
+        try:
+            await conn.execute(self._sql_begin)
+            check = await conn.fetchrow(self._sql_check, streams, ids)
+            assert check is not None
+            existing: dict[UUID, StoredEvent] = {}
+            if check["existing"]:
+                rows = await conn.fetch(self._sql_by_ids, check["existing"])
+                existing = {row["event_id"]: _row_to_event(row) for row in rows}
+            builder = BatchBuilder(
+                LogHead(check["position"] or 0, bytes(check["hash"] or GENESIS_HASH)),
+                check["now"],
+                existing,
+                dict(zip(streams, check["versions"], strict=True)),
+            )
+            outcomes: list[_Outcome] = [builder.add(pending.unit) for pending in batch]
             if builder.rows:
-                await conn.execute(self._sql_insert, *_columns(builder.rows))
-                await conn.execute(
-                    "SELECT pg_notify($1, $2)", self.channel, str(builder.rows[-1].position)
-                )
+                await conn.execute(self._sql_insert, *_columns(builder.rows), self.channel)
+            await conn.execute("COMMIT")
+        except BaseException:
+            await self._discard_writer_connection()
+            raise
         return outcomes
+
+    async def _writer_connection(self) -> PoolConnectionProxy[asyncpg.Record]:
+        # Kept across batches: no pool round trip, and its prepared statements stay warm.
+        if self._conn is None:
+            self._conn = await self.pool.acquire()
+        return self._conn
+
+    async def _discard_writer_connection(self) -> None:
+        """After a failure the connection may be mid-transaction or broken: drop it."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK", timeout=2)
+            await self.pool.release(conn, timeout=2)
+        except Exception:
+            conn.terminate()
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn, timeout=1)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes a child process see these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
-        env[f"PTRACK_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"PTRACK_{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
     return env
 
 

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -56,10 +55,10 @@ class MakeRun:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("clone") / "ptrack"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(target)], check=True)
-    yield target
+    return target
 
 
 def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_path: Path) -> None:
@@ -83,7 +82,8 @@ def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_
         budget = httpx.get(BUDGET, headers=headers, params={"min_position": receipt["position"]})
         line = next(x for x in budget.json()["lines"] if x["id"] == "external-expertise")
         assert line["used"] == "12500.00"
-        assert "ptrack_cost_booked_nok" in result.stdout and "12500.0" in result.stdout
+        assert "ptrack_cost_booked_nok" in result.stdout
+        assert "12500.0" in result.stdout
     finally:
         assert first.interrupt() == 0 or first.process.returncode in (0, 2, -2)
     leftovers = subprocess.run(

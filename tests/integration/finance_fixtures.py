@@ -25,7 +25,12 @@ BUDGET: dict[str, Any] = {
 FINANCING: dict[str, Any] = {
     "sources": [
         {"id": "grant", "name": "Discretionary grant", "kind": "grant", "amount": "240000.00"},
-        {"id": "in-kind", "name": "Municipal in-kind work", "kind": "in_kind", "amount": "200000.00"},
+        {
+            "id": "in-kind",
+            "name": "Municipal in-kind work",
+            "kind": "in_kind",
+            "amount": "200000.00",
+        },
     ],
     "planned_on": "2010-02-01",
 }

@@ -23,7 +23,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def finance(settings: Settings, pool: Any, drop_stream: None) -> AsyncIterator[RunningService]:
+async def finance(
+    settings: Settings, pool: Any, drop_stream: None
+) -> AsyncIterator[RunningService]:
     async with running(build(settings)) as service:
         response = await service.post(*plan_events(), role="admin")
         assert response.status_code == 201
@@ -35,7 +37,7 @@ async def finance(settings: Settings, pool: Any, drop_stream: None) -> AsyncIter
 def with_data(**changes: Any) -> dict[str, Any]:
     event = booking("GL-2")
     event["data"].update(changes)
-    return {k: v for k, v in event.items()}
+    return dict(event.items())
 
 
 def without(field: str) -> dict[str, Any]:
@@ -56,7 +58,14 @@ def reversal(booking_id: str, amount: str) -> dict[str, Any]:
 CASES: list[tuple[str, Any, str, int, str | None, str | None]] = [
     ("unknown line", with_data(line="catering"), CE, 422, "/data/line", "known_line"),
     ("unknown booking", reversal("GL-404", "1.00"), CE, 422, "/data/booking_id", "known_booking"),
-    ("reversal above remaining", reversal("GL-1", "1000.01"), CE, 422, "/data/amount", "within_remaining"),
+    (
+        "reversal above remaining",
+        reversal("GL-1", "1000.01"),
+        CE,
+        422,
+        "/data/amount",
+        "within_remaining",
+    ),
     ("zero amount", with_data(amount="0.00"), CE, 422, "/data/amount", "positive"),
     ("negative amount", with_data(amount="-10.00"), CE, 422, "/data/amount", "positive"),
     ("three decimals", with_data(amount="10.001"), CE, 422, "/data/amount", "max_two_decimals"),
@@ -64,17 +73,66 @@ CASES: list[tuple[str, Any, str, int, str | None, str | None]] = [
     ("number amount", with_data(amount=12500), CE, 422, "/data/amount", "decimal_string"),
     ("unknown data field", with_data(colour="red"), CE, 422, "/data/colour", "unknown_field"),
     ("missing data field", without("voucher"), CE, 422, "/data/voucher", "required"),
-    ("unknown attribute", {**booking("GL-2"), "colour": "red"}, CE, 422, "/colour", "unknown_field"),
-    ("missing subject", {k: v for k, v in booking("GL-2").items() if k != "subject"}, CE, 422, "/subject", "required"),
-    ("wrong specversion", {**booking("GL-2"), "specversion": "0.3"}, CE, 422, "/specversion", "one_of"),
+    (
+        "unknown attribute",
+        {**booking("GL-2"), "colour": "red"},
+        CE,
+        422,
+        "/colour",
+        "unknown_field",
+    ),
+    (
+        "missing subject",
+        {k: v for k, v in booking("GL-2").items() if k != "subject"},
+        CE,
+        422,
+        "/subject",
+        "required",
+    ),
+    (
+        "wrong specversion",
+        {**booking("GL-2"), "specversion": "0.3"},
+        CE,
+        422,
+        "/specversion",
+        "one_of",
+    ),
     ("unknown type", {**booking("GL-2"), "type": "CostBookd"}, CE, 422, "/type", "registered_type"),
-    ("bad date", with_data(booking_date="2010-02-30"), CE, 422, "/data/booking_date", "date_from_datetime_parsing"),
+    (
+        "bad date",
+        with_data(booking_date="2010-02-30"),
+        CE,
+        422,
+        "/data/booking_date",
+        "date_from_datetime_parsing",
+    ),
     ("too long text", with_data(text="x" * 2001), CE, 422, "/data/text", "string_too_long"),
-    ("unsupported schema version", {**booking("GL-2"), "schemaversion": 9}, CE, 422, "/schemaversion", "supported_version"),
+    (
+        "unsupported schema version",
+        {**booking("GL-2"), "schemaversion": 9},
+        CE,
+        422,
+        "/schemaversion",
+        "supported_version",
+    ),
     ("array sent as one event", [booking("GL-2")], CE, 422, "", "object"),
     ("empty batch", [], BATCH, 422, "", "non_empty_array"),
-    ("one bad event in a batch", [booking("GL-2"), with_data(line="nope")], BATCH, 422, "/1/data/line", "known_line"),
-    ("invalid second event in a batch", [booking("GL-2"), with_data(amount=1.5)], BATCH, 422, "/1/data/amount", "decimal_string"),
+    (
+        "one bad event in a batch",
+        [booking("GL-2"), with_data(line="nope")],
+        BATCH,
+        422,
+        "/1/data/line",
+        "known_line",
+    ),
+    (
+        "invalid second event in a batch",
+        [booking("GL-2"), with_data(amount=1.5)],
+        BATCH,
+        422,
+        "/1/data/amount",
+        "decimal_string",
+    ),
     ("malformed JSON", b'{"specversion": "1.0", ', CE, 400, None, None),
     ("wrong content type", booking("GL-2"), "text/plain", 415, None, None),
     ("oversized body", b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}', CE, 413, None, None),
@@ -105,7 +163,9 @@ async def test_bad_input_is_refused_with_a_problem_naming_the_field(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["status"] == status and problem["title"] and problem["detail"]
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["detail"]
     assert problem["type"].startswith("/problems/")
     if pointer is not None:
         assert {"pointer": pointer, "rule": rule} in [

@@ -69,7 +69,7 @@ async def test_nats_down_while_200_bookings_are_posted(
             assert await runtime.runners["finance"].wait_for(202, timeout=60)
 
             rows = await pool.fetch(
-                f"SELECT booking_id, amount_ore FROM {runtime.schema}.bookings WHERE project_id = $1",
+                f"SELECT booking_id FROM {runtime.schema}.bookings WHERE project_id = $1",
                 PROJECT,
             )
             assert sorted(r["booking_id"] for r in rows) == sorted(f"GL-{n}" for n in range(200))
@@ -117,11 +117,15 @@ async def test_a_projection_killed_mid_batch_equals_a_rebuild(
     headers = {"Authorization": f"Bearer {token}", "Content-Type": CLOUDEVENT_BATCH}
     try:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
-            plan = await client.post("/events", content=orjson.dumps(plan_events()), headers=headers)
+            plan = await client.post(
+                "/events", content=orjson.dumps(plan_events()), headers=headers
+            )
             assert plan.status_code == 201, plan.text
             for start in range(0, 3000, 500):
                 batch = [booking(f"GL-{n}", "1.00") for n in range(start, start + 500)]
-                response = await client.post("/events", content=orjson.dumps(batch), headers=headers)
+                response = await client.post(
+                    "/events", content=orjson.dumps(batch), headers=headers
+                )
                 assert response.status_code == 201, response.text
         head = 3002
 

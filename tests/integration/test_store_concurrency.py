@@ -18,7 +18,9 @@ WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(pool: asyncpg.Pool[asyncpg.Record], test_id: str) -> AsyncIterator[PostgresEventStore]:
+async def store(
+    pool: asyncpg.Pool[asyncpg.Record], test_id: str
+) -> AsyncIterator[PostgresEventStore]:
     store = PostgresEventStore(pool, f"t{test_id}_log")
     await store.migrate()
     yield store
@@ -37,7 +39,9 @@ async def test_32_writers_leave_a_gap_free_chain_that_readers_never_see_out_of_o
     async def writer(index: int) -> None:
         target = stores[index % len(stores)]
         for n in range(50):
-            await target.append(f"writer-{index}", [NewEvent(uuid.uuid4(), "Wrote", {"n": n}, WHEN)])
+            await target.append(
+                f"writer-{index}", [NewEvent(uuid.uuid4(), "Wrote", {"n": n}, WHEN)]
+            )
 
     async def reader() -> None:
         nonlocal polls
@@ -67,10 +71,14 @@ async def test_32_writers_leave_a_gap_free_chain_that_readers_never_see_out_of_o
 
     assert seen == list(range(1, 1601))
     assert polls > 2
-    positions = [r["position"] for r in await pool.fetch(f"SELECT position FROM {store.schema}.events ORDER BY 1")]
+    positions = [
+        r["position"]
+        for r in await pool.fetch(f"SELECT position FROM {store.schema}.events ORDER BY 1")
+    ]
     assert positions == list(range(1, 1601))
     report = await verify_chain(store.read_all(page_size=500))
-    assert report.ok and report.checked == 1600
+    assert report.ok
+    assert report.checked == 1600
     for index in range(32):
         versions = [e.stream_version for e in await store.read_stream(f"writer-{index}")]
         assert versions == list(range(1, 51))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -48,8 +49,10 @@ async def test_positions_start_at_one_and_streams_count_versions(store: EventSto
     third = await store.append("a", [event()], expected_version=2)
     assert [e.position for e in first.events] == [1, 2]
     assert [e.stream_version for e in first.events] == [1, 2]
-    assert second.events[0].position == 3 and second.events[0].stream_version == 1
-    assert third.events[0].position == 4 and third.events[0].stream_version == 3
+    assert second.events[0].position == 3
+    assert second.events[0].stream_version == 1
+    assert third.events[0].position == 4
+    assert third.events[0].stream_version == 3
     assert [e.position for e in await store.read_stream("a")] == [1, 2, 4]
     assert [e.stream_version for e in await store.read_stream("a", from_version=2)] == [2, 3]
     assert (await store.head()).position == 4
@@ -69,7 +72,8 @@ async def test_the_same_event_twice_is_recorded_once(store: EventStore) -> None:
     booked = event(amount="1.00")
     first = await store.append("a", [booked], expected_version=0)
     again = await store.append("a", [booked], expected_version=0)
-    assert not first.duplicate and again.duplicate
+    assert not first.duplicate
+    assert again.duplicate
     assert again.events == first.events
     assert (await store.head()).position == 1
 
@@ -122,15 +126,23 @@ async def test_the_chain_links_every_event_to_the_one_before(store: EventStore) 
         await store.append(f"s{index % 2}", [event(i=index), event(i=index)])
     events = [e async for e in store.read_all()]
     assert events[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     report = await verify_chain(store.read_all(page_size=3))
-    assert report.ok and report.checked == 10 and report.head_hash == (await store.head()).hash
+    assert report.ok
+    assert report.checked == 10
+    assert report.head_hash == (await store.head()).hash
 
 
 async def test_read_all_pages_and_bounds(store: EventStore) -> None:
     for index in range(7):
         await store.append("a", [event(i=index)])
-    assert [e.position for e in [x async for x in store.read_all(3, page_size=2)]] == [3, 4, 5, 6, 7]
+    assert [e.position for e in [x async for x in store.read_all(3, page_size=2)]] == [
+        3,
+        4,
+        5,
+        6,
+        7,
+    ]
     assert [e.position for e in [x async for x in store.read_all(2, 4, page_size=2)]] == [2, 3, 4]
     assert [x async for x in store.read_all(8)] == []
 
@@ -146,8 +158,10 @@ async def test_events_come_back_as_written(store: EventStore) -> None:
     )
     await store.append("a", [written])
     [read] = await store.read_stream("a")
-    assert read.data == written.data and read.metadata == written.metadata
-    assert read.occurred_at == written.occurred_at and read.schema_version == 2
+    assert read.data == written.data
+    assert read.metadata == written.metadata
+    assert read.occurred_at == written.occurred_at
+    assert read.schema_version == 2
     assert (await store.get_events([written.event_id]))[written.event_id] == read
 
 

@@ -70,7 +70,8 @@ def test_an_approved_budget_that_adds_up_is_recorded() -> None:
 def test_a_frame_that_does_not_add_up_is_rejected() -> None:
     wrong = APPROVED.model_copy(update={"frame": 43_000_000})
     rejected = given(DECIDER).when(wrong).then_rejected("frame", "adds_up")
-    assert "440000.00" not in rejected.detail and "240000.00" in rejected.detail
+    assert "440000.00" not in rejected.detail
+    assert "240000.00" in rejected.detail
 
 
 def test_the_budget_is_approved_once() -> None:

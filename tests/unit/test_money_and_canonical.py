@@ -39,7 +39,7 @@ def test_amounts_serialize_as_two_decimal_strings() -> None:
 )
 def test_anything_but_a_decimal_string_is_refused(value: object, rule: str) -> None:
     with pytest.raises(ValidationError) as raised:
-        Priced(amount=value)  # type: ignore[arg-type]
+        Priced(amount=value)
     assert raised.value.errors()[0]["type"] == rule
 
 
@@ -50,7 +50,7 @@ def test_quantities_are_strings_too() -> None:
     assert Hours(hours="7.50").model_dump(mode="json") == {"hours": "7.5"}
     assert Hours(hours="100").model_dump(mode="json") == {"hours": "100"}
     with pytest.raises(ValidationError):
-        Hours(hours=7.5)  # type: ignore[arg-type]
+        Hours(hours=7.5)
 
 
 def test_canonical_json_sorts_keys_and_refuses_floats() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.finance.domain import DECIDER
+from services.finance.domain import DECIDER, ProjectFinance
 from services.finance.events import EVENT_TYPES, CostBooked, CostReversed
 from shared.decider import Rejected
 from shared.recorder import Proposal, Recorder, StreamProposals
@@ -41,24 +41,27 @@ def booking(n: int, amount: str = "10.00") -> CostBooked:
 
 
 @pytest.fixture
-async def recorder() -> Recorder[object]:
-    recorder: Recorder[object] = Recorder(InMemoryEventStore(), EVENT_TYPES, DECIDER)
+async def recorder() -> Recorder[ProjectFinance]:
+    recorder: Recorder[ProjectFinance] = Recorder(InMemoryEventStore(), EVENT_TYPES, DECIDER)
     await recorder.record(group(proposal(APPROVED)))
     return recorder
 
 
 async def test_concurrent_proposals_for_one_stream_all_land_in_order(
-    recorder: Recorder[object],
+    recorder: Recorder[ProjectFinance],
 ) -> None:
     results = await asyncio.gather(
         *(recorder.record(group(proposal(booking(n)))) for n in range(50))
     )
     assert sorted(r.events[0].stream_version for [r] in results) == list(range(2, 52))
     state, version = await recorder.state(PROJECT)
-    assert version == 51 and len(state.bookings) == 50  # type: ignore[attr-defined]
+    assert version == 51
+    assert len(state.bookings) == 50
 
 
-async def test_a_rule_is_enforced_across_pending_proposals(recorder: Recorder[object]) -> None:
+async def test_a_rule_is_enforced_across_pending_proposals(
+    recorder: Recorder[ProjectFinance],
+) -> None:
     await recorder.record(group(proposal(booking(1, "100.00"))))
     reversal = CostReversed(
         booking_id="B1", amount="60.00", reversal_date=date(2010, 4, 1), reason="r"
@@ -73,8 +76,8 @@ async def test_a_rule_is_enforced_across_pending_proposals(recorder: Recorder[ob
 
 async def test_a_stale_cache_is_caught_by_the_version_and_decided_again() -> None:
     store = InMemoryEventStore()
-    first: Recorder[object] = Recorder(store, EVENT_TYPES, DECIDER)
-    second: Recorder[object] = Recorder(store, EVENT_TYPES, DECIDER)  # another replica
+    first: Recorder[ProjectFinance] = Recorder(store, EVENT_TYPES, DECIDER)
+    second: Recorder[ProjectFinance] = Recorder(store, EVENT_TYPES, DECIDER)  # another replica
     await first.record(group(proposal(APPROVED)))
     await second.record(group(proposal(booking(1, "100.00"))))  # second caches version 2
     await first.record(group(proposal(booking(2))))  # first moves the stream to 3
@@ -86,7 +89,9 @@ async def test_a_stale_cache_is_caught_by_the_version_and_decided_again() -> Non
     assert result.events[0].stream_version == 4
 
 
-async def test_an_explicit_expected_version_is_not_retried(recorder: Recorder[object]) -> None:
+async def test_an_explicit_expected_version_is_not_retried(
+    recorder: Recorder[ProjectFinance],
+) -> None:
     await recorder.record(group(proposal(booking(1))))
     with pytest.raises(WrongExpectedVersion) as raised:
         await recorder.record(group(proposal(booking(2)), expected=1))
@@ -94,7 +99,7 @@ async def test_an_explicit_expected_version_is_not_retried(recorder: Recorder[ob
 
 
 async def test_a_retry_of_a_now_impossible_proposal_answers_as_before(
-    recorder: Recorder[object],
+    recorder: Recorder[ProjectFinance],
 ) -> None:
     await recorder.record(group(proposal(booking(1, "100.00"))))
     reversal = proposal(
@@ -102,7 +107,8 @@ async def test_a_retry_of_a_now_impossible_proposal_answers_as_before(
     )
     [first] = await recorder.record(group(reversal))
     [again] = await recorder.record(group(reversal))
-    assert again.duplicate and again.events == first.events
+    assert again.duplicate
+    assert again.events == first.events
     changed = Proposal(
         CostReversed(booking_id="B1", amount="50.00", reversal_date=date(2010, 4, 1), reason="r"),
         reversal.event_id,
@@ -112,7 +118,7 @@ async def test_a_retry_of_a_now_impossible_proposal_answers_as_before(
         await recorder.record(group(changed))
 
 
-async def test_a_rejection_names_where_the_proposal_was(recorder: Recorder[object]) -> None:
+async def test_a_rejection_names_where_the_proposal_was(recorder: Recorder[ProjectFinance]) -> None:
     bad = Proposal(booking(9, "0.00"), uuid.uuid4(), WHEN, pointer="/3")
     with pytest.raises(Rejected) as raised:
         await recorder.record(group(proposal(booking(8)), bad))

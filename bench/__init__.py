@@ -1,0 +1,1 @@
+"""Benchmarks: ptrack's event log against peers on the same machine, in one run (`make bench`)."""
