@@ -12,17 +12,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-import httpx
-
 from ptrack.catalog import SERVICES
 from ptrack.plan import read_plan
 from ptrack.plan_load import load_plan
+from ptrack.processes import ServiceProcess
 from ptrack.stack import StackInfo
 from shared.auth import auth_sql, create_key, list_keys
 from shared.db import create_pool
@@ -35,55 +33,6 @@ EMBEDDED_NATS_PORT = 14222
 
 def say(message: str) -> None:
     print(f"ptrack: {message}", flush=True)
-
-
-class Child:
-    def __init__(self, name: str, port: int, env: dict[str, str], logs: Path) -> None:
-        self.name, self.port, self.env, self.logs = name, port, env, logs
-        self.process: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = open(self.logs / f"{self.name}.log", "ab")  # noqa: SIM115 - the child owns it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ptrack.cli", "serve", self.name, "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def exited(self) -> bool:
-        return self.process is not None and self.process.poll() is not None
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _wait_ready(child: Child, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.exited():
-            tail = (child.logs / f"{child.name}.log").read_text(errors="replace")[-3000:]
-            raise SystemExit(f"{child.name} exited while starting:\n{tail}")
-        try:
-            if httpx.get(f"{child.url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise SystemExit(f"{child.name} was not ready within {timeout:.0f}s; see {child.logs}")
 
 
 def _ensure_admin_key(database_url: str, schema: str, key_file: Path) -> str:
@@ -112,7 +61,7 @@ async def _valid_or_new_admin_key(database_url: str, schema: str, earlier: str |
 
 
 def _start_prometheus(
-    home: Path, children: Sequence[Child]
+    home: Path, children: Sequence[ServiceProcess]
 ) -> tuple[subprocess.Popen[bytes], str] | None:
     binary = shutil.which("prometheus")
     if binary is None:
@@ -175,29 +124,33 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
         "PTRACK_NATS_URL": nats_url,
     }
     children = [
-        Child(name, SERVICES[name].port, env, home / "logs") for name in (services or SERVICES)
+        ServiceProcess(name, env, home / "logs", SERVICES[name].port)
+        for name in (services or SERVICES)
     ]
     prometheus: tuple[subprocess.Popen[bytes], str] | None = None
     try:
         for child in children:
             if port_answers("127.0.0.1", child.port):
                 raise SystemExit(
-                    f"port {child.port} for {child.name} is taken; is ptrack up already?"
+                    f"port {child.port} for {child.service} is taken; is ptrack up already?"
                 )
-            child.start()
+            child.start(wait=False)
         for child in children:
-            _wait_ready(child)
-            say(f"{child.name} ready at {child.url}")
+            try:
+                child.wait_ready()
+            except (RuntimeError, TimeoutError) as error:
+                raise SystemExit(str(error)) from None
+            say(f"{child.service} ready at {child.url}")
         prometheus = _start_prometheus(home, children)
         StackInfo(
             database_url=database_url,
             nats_url=nats_url,
-            services={child.name: child.url for child in children},
+            services={child.service: child.url for child in children},
             prometheus_url=prometheus[1] if prometheus else None,
         ).save(home)
         if plan_file is not None:
             plan = read_plan(plan_file)
-            for line in load_plan(plan, {c.name: c.url for c in children}, token):
+            for line in load_plan(plan, {c.service: c.url for c in children}, token):
                 say(line)
         _print_summary(children, database_url, nats_url, prometheus, token, home)
         while not stopping:
@@ -206,8 +159,8 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
                 if child.exited() and not stopping:
                     child.restarts += 1
                     code = child.process.returncode if child.process else None
-                    say(f"{child.name} exited ({code}); restarting")
-                    child.start()
+                    say(f"{child.service} exited ({code}); restarting")
+                    child.start(wait=False)
     finally:
         say("stopping")
         for child in children:
@@ -223,7 +176,7 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
 
 
 def _print_summary(
-    children: Sequence[Child],
+    children: Sequence[ServiceProcess],
     database_url: str,
     nats_url: str,
     prometheus: tuple[subprocess.Popen[bytes], str] | None,
@@ -232,12 +185,12 @@ def _print_summary(
 ) -> None:
     lines = ["", "ptrack is up. Ctrl-C stops everything; data stays in " + str(home), ""]
     for child in children:
-        lines.append(f"  {child.name:<10} {child.url}   (API docs: {child.url}/docs)")
+        lines.append(f"  {child.service:<10} {child.url}   (API docs: {child.url}/docs)")
     lines.append(f"  {'postgres':<10} {database_url}")
     lines.append(f"  {'nats':<10} {nats_url}")
     if prometheus is not None:
         lines.append(f"  {'prometheus':<10} {prometheus[1]}")
-    finance = next((c.url for c in children if c.name == "finance"), None)
+    finance = next((c.url for c in children if c.service == "finance"), None)
     lines += ["", f"  admin key: {token}", f"  (also in {home / 'admin.key'})", ""]
     if finance:
         lines += [

@@ -59,25 +59,20 @@ async def exposition(registry: CollectorRegistry, gatherers: Sequence[Gatherer])
     return generate_latest(registry) + generate_latest(scraped)
 
 
-def gauge(
-    name: str,
-    documentation: str,
-    labels: Sequence[str],
-    samples: Iterable[tuple[Sequence[str], float]],
-) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, documentation, labels=list(labels))
-    for values, value in samples:
-        family.add_metric(list(values), value)
-    return family
+Samples = Iterable[tuple[Sequence[str], float]]
+"""(label values, value) pairs."""
 
 
-def counter(
-    name: str,
-    documentation: str,
-    labels: Sequence[str],
-    samples: Iterable[tuple[Sequence[str], float]],
-) -> CounterMetricFamily:
-    family = CounterMetricFamily(name, documentation, labels=list(labels))
+def gauge(name: str, documentation: str, labels: Sequence[str], samples: Samples) -> Metric:
+    return _filled(GaugeMetricFamily(name, documentation, labels=list(labels)), samples)
+
+
+def counter(name: str, documentation: str, labels: Sequence[str], samples: Samples) -> Metric:
+    """`name` without `_total`; the exposition adds it."""
+    return _filled(CounterMetricFamily(name, documentation, labels=list(labels)), samples)
+
+
+def _filled(family: GaugeMetricFamily | CounterMetricFamily, samples: Samples) -> Metric:
     for values, value in samples:
         family.add_metric(list(values), value)
     return family

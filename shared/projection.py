@@ -32,6 +32,7 @@ from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn
 from shared.envelope import from_cloudevent
 from shared.registry import EventModel, EventTypes
+from shared.retry import keep_running
 from shared.store.base import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -125,19 +126,13 @@ class ProjectionRunner:
     # -- consuming -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Consume forever; returns only when cancelled."""
-        delay = 0.2
-        while not self.stopping:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if self.stopping:
-                    return
-                log.warning("projection %s paused: %r", self.projection.name, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        """Consume forever; returns when cancelled or stopping."""
+        await keep_running(
+            self._consume,
+            what=f"projection {self.projection.name}",
+            stopping=lambda: self.stopping,
+            first_delay=0.2,
+        )
 
     async def _consume(self) -> None:
         js = await self.bus.jetstream()

@@ -22,6 +22,7 @@ from shared.bus import Bus, ensure_stream
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.envelope import to_cloudevent
 from shared.registry import EventTypes
+from shared.retry import keep_running
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore, lock_key
 
@@ -58,23 +59,17 @@ class Relay:
         self.stopping = False
 
     async def run(self) -> None:
-        """Publish forever; returns only when cancelled."""
-        delay = 0.1
-        while not self.stopping:
-            try:
-                await self._lead()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if self.stopping:
-                    return
-                self.failures_total += 1
-                self.is_leader = False
-                log.warning("relay paused: %r; retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            else:
-                delay = 0.1
+        """Publish forever; returns when cancelled or stopping."""
+        await keep_running(
+            self._lead,
+            what="relay",
+            stopping=lambda: self.stopping,
+            on_failure=self._failed,
+        )
+
+    def _failed(self, _: Exception) -> None:
+        self.failures_total += 1
+        self.is_leader = False
 
     async def _lead(self) -> None:
         conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(self.dsn)

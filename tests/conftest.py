@@ -4,6 +4,7 @@ isolation by schema prefix and stream name, so tests never see each other's data
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,10 @@ from nats.js.errors import NotFoundError
 from shared.db import create_pool
 from shared.settings import Settings
 from shared.testing.servers import nats_for_tests, postgres_for_tests
+
+
+def pytest_report_header() -> str:
+    return f"test servers: {os.environ.get('PTRACK_TEST_SERVERS', 'auto')}"
 
 
 @pytest.fixture(scope="session")

@@ -40,11 +40,16 @@ class Usage(BaseModel):
     """used / budget; null when the budget is zero."""
 
 
-class LineUsage(Usage):
+class LineUsage(BaseModel):
     id: str
     name: str
+    budget: Money
     booked: Money
     reversed: Money
+    used: Money
+    """Booked net of reversals."""
+    remaining: Money
+    share_used: float | None
 
 
 class OutsidePeriod(BaseModel):
@@ -212,13 +217,13 @@ async def in_kind(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fre
     }
     outside = await queries.outside_period(runtime.pool, runtime.schema, project)
 
-    def view(rows: list[dict[str, object]]) -> list[InKindGroup]:
+    def view(rows: list[dict[str, Any]]) -> list[InKindGroup]:
         return [
             InKindGroup(
-                key=str(row["key"]),
+                key=row["key"],
                 hours=_hours(row["hours"]),
-                value=format_ore(int(row["value_ore"])),  # type: ignore[call-overload]
-                entries=int(row["entries"]),  # type: ignore[call-overload]
+                value=format_ore(row["value_ore"]),
+                entries=row["entries"],
             )
             for row in rows
         ]

@@ -9,6 +9,7 @@ rows (a duplicate, or an error for that unit alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from shared.store.base import (
     WrongExpectedVersion,
     same_content,
 )
-from shared.store.hashing import canonical_event, chain_hash
+from shared.store.hashing import event_hash
 
 Outcome = list[AppendResult] | WrongExpectedVersion | EventIdReused
 
@@ -82,20 +83,7 @@ class BatchBuilder:
         for event in request.events:
             self._position += 1
             version += 1
-            canonical = canonical_event(
-                position=self._position,
-                event_id=event.event_id,
-                stream_id=request.stream_id,
-                stream_version=version,
-                type=event.type,
-                schema_version=event.schema_version,
-                occurred_at=event.occurred_at,
-                recorded_at=self._recorded_at,
-                data=event.data,
-                metadata=event.metadata,
-            )
-            digest = chain_hash(self._hash, canonical)
-            row = StoredEvent(
+            unsealed = StoredEvent(
                 position=self._position,
                 event_id=event.event_id,
                 stream_id=request.stream_id,
@@ -107,9 +95,10 @@ class BatchBuilder:
                 data=event.data,
                 metadata=event.metadata,
                 prev_hash=self._hash,
-                hash=digest,
+                hash=b"",
             )
-            self._hash = digest
+            row = replace(unsealed, hash=event_hash(unsealed))
+            self._hash = row.hash
             self._existing[event.event_id] = row
             stored.append(row)
         self._versions[request.stream_id] = version

@@ -3,46 +3,34 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID
 
 from shared.canonical import canonical_json
+from shared.store.base import StoredEvent
 
 
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_event(
-    *,
-    position: int,
-    event_id: UUID,
-    stream_id: str,
-    stream_version: int,
-    type: str,
-    schema_version: int,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    data: Mapping[str, Any],
-    metadata: Mapping[str, Any],
-) -> bytes:
+def canonical_event(event: StoredEvent) -> bytes:
+    """Every field of the event but the hashes, in the one spelling the chain is computed over."""
     return canonical_json(
         {
-            "position": position,
-            "event_id": str(event_id),
-            "stream_id": stream_id,
-            "stream_version": stream_version,
-            "type": type,
-            "schema_version": schema_version,
-            "occurred_at": _timestamp(occurred_at),
-            "recorded_at": _timestamp(recorded_at),
-            "data": data,
-            "metadata": metadata,
+            "position": event.position,
+            "event_id": str(event.event_id),
+            "stream_id": event.stream_id,
+            "stream_version": event.stream_version,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "occurred_at": _timestamp(event.occurred_at),
+            "recorded_at": _timestamp(event.recorded_at),
+            "data": event.data,
+            "metadata": event.metadata,
         }
     )
 
 
-def chain_hash(prev_hash: bytes, canonical: bytes) -> bytes:
-    return hashlib.sha256(prev_hash + canonical).digest()
+def event_hash(event: StoredEvent) -> bytes:
+    """sha256(prev_hash || canonical event): what `event.hash` must be."""
+    return hashlib.sha256(event.prev_hash + canonical_event(event)).digest()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
 from shared.store.base import GENESIS_HASH, StoredEvent
-from shared.store.hashing import canonical_event, chain_hash
+from shared.store.hashing import event_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,24 +20,6 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return self.problem is None
-
-
-def event_hash(event: StoredEvent) -> bytes:
-    return chain_hash(
-        event.prev_hash,
-        canonical_event(
-            position=event.position,
-            event_id=event.event_id,
-            stream_id=event.stream_id,
-            stream_version=event.stream_version,
-            type=event.type,
-            schema_version=event.schema_version,
-            occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at,
-            data=event.data,
-            metadata=event.metadata,
-        ),
-    )
 
 
 async def verify_chain(

@@ -1,5 +1,8 @@
 """Servers for tests: an environment URL, else the local default port, else a container where a
-Docker engine answers, else an embedded server. Found once per test session."""
+Docker engine answers, else an embedded server. Found once per test session.
+
+`PTRACK_TEST_SERVERS=embedded` skips straight to the embedded servers, as on a machine where
+nothing else answers (a test uses it to prove that path works)."""
 
 from __future__ import annotations
 
@@ -38,7 +41,13 @@ def _scratch(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"ptrack-test-{name}-"))
 
 
+def _embedded_only() -> bool:
+    return os.environ.get("PTRACK_TEST_SERVERS", "auto") == "embedded"
+
+
 def postgres_for_tests() -> str:
+    if _embedded_only():
+        return start_embedded_postgres(_scratch("pg"))
     if url := env_url("PTRACK_TEST_DATABASE_URL"):
         return url
     if port_answers("127.0.0.1", 5432) and postgres_accepts(DEFAULT_PG_URL):
@@ -54,6 +63,8 @@ def postgres_for_tests() -> str:
 
 
 def nats_for_tests() -> str:
+    if _embedded_only():
+        return _embedded_nats()
     if url := env_url("PTRACK_TEST_NATS_URL"):
         return url
     if port_answers("127.0.0.1", 4222):
@@ -65,6 +76,10 @@ def nats_for_tests() -> str:
         container.start()
         atexit.register(container.stop)
         return str(container.nats_uri())
+    return _embedded_nats()
+
+
+def _embedded_nats() -> str:
     server = NatsServer(_scratch("nats"))
     server.start()
     atexit.register(server.stop)

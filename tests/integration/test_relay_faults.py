@@ -12,6 +12,7 @@ import httpx
 import nats
 import orjson
 
+from ptrack.processes import ServiceProcess, settings_env
 from services.finance.app import build
 from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
@@ -22,7 +23,6 @@ from shared.projection import ProjectionRunner
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, migrate
 from shared.testing.apps import running
-from shared.testing.processes import ServiceProcess
 from shared.testing.servers import own_nats_server
 from tests.integration.finance_fixtures import PROJECT, booking, plan_events
 
@@ -111,7 +111,7 @@ async def test_a_projection_killed_mid_batch_equals_a_rebuild(
     auth_schema = settings.schema_for("auth")
     await migrate(pool, auth_schema, auth_sql(auth_schema))
     token, _ = await create_key(pool, auth_schema, name="test", role="admin")
-    service = ServiceProcess("finance", settings, tmp_path)
+    service = ServiceProcess("finance", settings_env(settings), tmp_path)
     service.start()
     schema = settings.schema_for("finance")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": CLOUDEVENT_BATCH}

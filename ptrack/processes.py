@@ -1,4 +1,5 @@
-"""A service as a real child process (`ptrack serve`), for tests that kill and restart it."""
+"""A service as a child process (`ptrack serve`): for `ptrack up`, and for tests that kill and
+restart it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -26,12 +28,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class ServiceProcess:
-    def __init__(self, service: str, settings: Settings, log_dir: Path, port: int | None = None):
+    def __init__(
+        self, service: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+    ) -> None:
         self.service = service
-        self.settings = settings
+        self.env = dict(env)
         self.port = port or free_port()
-        self.log_path = log_dir / f"{service}-{self.port}.log"
+        self.log_path = log_dir / f"{service}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
 
     @property
     def url(self) -> str:
@@ -41,7 +46,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ptrack.cli", "serve", self.service, "--port", str(self.port)],
-            env=settings_env(self.settings),
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -49,19 +54,24 @@ class ServiceProcess:
         if wait:
             self.wait_ready()
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def log_tail(self, size: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-size:]
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.service} exited: {self.log_path.read_text()[-2000:]}")
+            if self.exited():
+                raise RuntimeError(f"{self.service} exited while starting:\n{self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"{self.service} not ready: {self.log_path.read_text()[-2000:]}")
+        raise TimeoutError(f"{self.service} not ready within {timeout:.0f}s:\n{self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when a machine loses power."""
