@@ -23,12 +23,34 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=_OPTIONS)
 
 
-def _reject_floats(value: Any, path: str = "") -> None:
+def _reject_floats(value: Any) -> None:
+    # Iterative and path-free on the happy path: this runs for every event appended.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            raise NotCanonical(
+                f"{_path_to_float(value)}: floats have no canonical form; use a decimal string"
+            )
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _path_to_float(value: Any, path: str = "") -> str | None:
+    """Where the first float is, for the error message (slow, only on failure)."""
     if isinstance(value, float):
-        raise NotCanonical(f"{path or '/'}: floats have no canonical form; use a decimal string")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _reject_floats(item, f"{path}/{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _reject_floats(item, f"{path}/{index}")
+        return path or "/"
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _path_to_float(item, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None

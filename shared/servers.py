@@ -56,9 +56,11 @@ def start_embedded_postgres(data_dir: Path) -> str:
     """PostgreSQL from `pgserver`, listening on a unix socket in `data_dir` (no port clash)."""
     # pgserver keeps a lock file in the user's runtime directory; give it the usual one where
     # none is set (as in containers and CI) instead of a warning.
-    runtime = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = Path(tempfile.gettempdir()) / f"ptrack-runtime-{os.getuid()}"
+        runtime.mkdir(exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     from pgserver.postgres_server import get_server  # heavy import, only when needed
 
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from shared.canonical import canonical_json
 from shared.store.base import StoredEvent
 
 
+@lru_cache(maxsize=4096)
 def _timestamp(value: datetime) -> str:
+    # Cached: a batch shares one recorded_at, and many events share a business date.
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
