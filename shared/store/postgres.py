@@ -286,7 +286,12 @@ class PostgresEventStore:
     async def _writer_connection(self) -> PoolConnectionProxy[asyncpg.Record]:
         # Kept across batches: no pool round trip, and its prepared statements stay warm.
         if self._conn is None:
-            self._conn = await self.pool.acquire()
+            conn = await self.pool.acquire()
+            # The batch statements are index probes whatever their arguments: planning them
+            # afresh each time (PostgreSQL's default for the first executions) costs more than
+            # running them.
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            self._conn = conn
         return self._conn
 
     async def _discard_writer_connection(self) -> None:
