@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ptrack.catalog import SERVICES
@@ -26,10 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
 
     plan = commands.add_parser("plan", help="plan files").add_subparsers(dest="plan", required=True)
+    check = plan.add_parser("check", help="report contradictions and gaps, with lines")
+    check.add_argument("file", type=Path)
     load = plan.add_parser("load", help="load a plan into the running services")
     load.add_argument("file", type=Path)
-    validate = plan.add_parser("validate", help="check a plan file against its JSON Schema")
-    validate.add_argument("file", type=Path)
+    load.add_argument("--reason", help="why a changed plan replaces the loaded one")
+    load.add_argument("--decision-ref", help="the decision that allows the change")
+    load.add_argument(
+        "--decided-on", type=date.fromisoformat, help="the decision's date (default today)"
+    )
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     create = keys.add_parser("create", help="make a key (its token is shown once)")
@@ -59,21 +64,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from ptrack.plan import PlanError, read_plan
-    from ptrack.plan_load import load_plan
+    from ptrack.plan import read_plan
+    from ptrack.plan_check import check_plan, format_finding
+    from ptrack.plan_load import NeedsRevision, Revision, load_plan
 
-    try:
-        plan = read_plan(args.file)
-    except PlanError as error:
-        for problem in error.problems:
-            print(f"{error.path}: {problem}", file=sys.stderr)
+    findings = check_plan(args.file)
+    errors = [finding for finding in findings if finding.level == "error"]
+    for finding in findings:
+        print(format_finding(args.file, finding), file=sys.stderr if errors else sys.stdout)
+    if args.plan == "check":
+        print(f"{args.file}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+        return 1 if errors else 0
+    if errors:
+        print(f"{args.file}: not loaded: fix the errors first", file=sys.stderr)
         return 1
-    if args.plan == "validate":
-        print(f"{args.file}: valid")
-        return 0
+    revision = None
+    if args.reason or args.decision_ref:
+        if not (args.reason and args.decision_ref):
+            print("a revision needs both --reason and --decision-ref", file=sys.stderr)
+            return 2
+        revision = Revision(args.reason, args.decision_ref, args.decided_on or date.today())
     urls = {name: service_url(name) for name in SERVICES}
-    for line in load_plan(plan, urls, admin_key()):
-        print(line)
+    try:
+        for line in load_plan(read_plan(args.file), urls, admin_key(), revision):
+            print(line)
+    except NeedsRevision as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 

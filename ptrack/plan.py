@@ -42,14 +42,9 @@ class Plan:
     def project_id(self) -> str:
         return str(self.data["project"]["id"])
 
-    def finance_events(self, source: str = "urn:ptrack:plan") -> list[dict[str, Any]]:
-        """The budget and financing as CloudEvents, with ids fixed by project and type, so
-        loading the same plan twice records nothing new."""
-        project, budget, financing = (
-            self.data["project"],
-            self.data["budget"],
-            self.data["financing"],
-        )
+    def budget(self) -> dict[str, Any]:
+        """`BudgetApproved` data."""
+        project, budget = self.data["project"], self.data["budget"]
         approved = {
             "project_name": project["name"],
             "currency": project["currency"],
@@ -62,17 +57,37 @@ class Plan:
         }
         if budget.get("decision_ref"):
             approved["decision_ref"] = budget["decision_ref"]
-        planned = {"sources": financing["sources"], "planned_on": financing["planned_on"]}
-        return [
-            self._event("BudgetApproved", approved, source),
-            self._event("FinancingPlanned", planned, source),
-        ]
+        return approved
 
-    def _event(self, type_: str, data: dict[str, Any], source: str) -> dict[str, Any]:
+    def financing(self) -> dict[str, Any]:
+        """`FinancingPlanned` data."""
+        financing = self.data["financing"]
+        return {"sources": financing["sources"], "planned_on": financing["planned_on"]}
+
+    def schedule(self) -> dict[str, Any]:
+        """The schedule a milestones baseline holds (`PlanContent` data)."""
+        project = self.data["project"]
+
+        def without_source(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{k: v for k, v in item.items() if k != "source"} for item in items]
+
+        return {
+            "project_name": project["name"],
+            "period_start": project["period"]["start"],
+            "period_end": project["period"]["end"],
+            "goals": without_source(self.data["goals"]),
+            "milestones": without_source(self.data["milestones"]),
+            "decision_points": without_source(self.data["decision_points"]),
+            "activities": without_source(self.data["activities"]),
+        }
+
+    def event(self, type_: str, data: dict[str, Any], key: str = "") -> dict[str, Any]:
+        """A CloudEvent whose id is fixed by project, type and `key`, so posting it twice
+        records it once."""
         return {
             "specversion": "1.0",
-            "id": str(uuid.uuid5(_PLAN_NAMESPACE, f"{self.project_id}/{type_}")),
-            "source": source,
+            "id": str(uuid.uuid5(_PLAN_NAMESPACE, f"{self.project_id}/{type_}{key}")),
+            "source": "urn:ptrack:plan",
             "type": type_,
             "subject": self.project_id,
             "data": data,

@@ -21,6 +21,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that makes a child process see these settings."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
+        if value is None:
+            continue
         env[f"PTRACK_{name.upper()}"] = (
             str(value).lower() if isinstance(value, bool) else str(value)
         )

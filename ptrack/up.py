@@ -19,7 +19,8 @@ from types import FrameType
 
 from ptrack.catalog import SERVICES
 from ptrack.plan import read_plan
-from ptrack.plan_load import load_plan
+from ptrack.plan_check import check_plan, format_finding
+from ptrack.plan_load import NeedsRevision, load_plan
 from ptrack.processes import ServiceProcess
 from ptrack.stack import StackInfo
 from shared.auth import auth_sql, create_key, list_keys
@@ -90,6 +91,8 @@ def _start_prometheus(
 
 
 def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None) -> int:
+    if plan_file is not None:
+        _check(plan_file)
     home.mkdir(parents=True, exist_ok=True)
     (home / "logs").mkdir(exist_ok=True)
     settings = Settings()
@@ -149,9 +152,13 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
             prometheus_url=prometheus[1] if prometheus else None,
         ).save(home)
         if plan_file is not None:
-            plan = read_plan(plan_file)
-            for line in load_plan(plan, {c.service: c.url for c in children}, token):
-                say(line)
+            try:
+                for line in load_plan(
+                    read_plan(plan_file), {c.service: c.url for c in children}, token
+                ):
+                    say(line)
+            except NeedsRevision as error:
+                say(f"{error}; the stack runs with the plan loaded before")
         _print_summary(children, database_url, nats_url, prometheus, token, home)
         while not stopping:
             time.sleep(0.5)
@@ -173,6 +180,15 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
         (home / "stack.json").unlink(missing_ok=True)
     say("stopped")
     return 0
+
+
+def _check(plan_file: Path) -> None:
+    """A plan with errors is refused before anything starts; warnings are shown."""
+    findings = check_plan(plan_file)
+    for finding in findings:
+        say(format_finding(plan_file, finding))
+    if any(finding.level == "error" for finding in findings):
+        raise SystemExit(f"{plan_file} has errors; fix them or start without --plan")
 
 
 def _print_summary(

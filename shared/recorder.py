@@ -114,16 +114,20 @@ class Recorder(Generic[S]):
             for stripe in sorted({hash(stream) % _STRIPES for stream in streams}):
                 await stack.enter_async_context(self._locks[stripe])
             requests, entries = await self._decide_all(groups)
-            future = self.store.submit(requests)
+            to_append = [request for request in requests if request.events]
+            if not to_append:  # every proposal was already true of its stream
+                return [AppendResult((), duplicate=True) for _ in requests]
+            future = self.store.submit(to_append)
             for stream_id, entry in entries.items():
                 self._remember(stream_id, entry)
-            self._track_inflight(requests, future)
+            self._track_inflight(to_append, future)
         try:
-            results = await future
+            appended = iter(await future)
         except Exception:
             self._forget(streams)
             raise
-        self._forget([r.events[0].stream_id for r in results if r.duplicate])
+        results = [next(appended) if r.events else AppendResult((), True) for r in requests]
+        self._forget([r.events[0].stream_id for r in results if r.duplicate and r.events])
         return results
 
     async def _decide_all(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     max_page_size: int = 1000
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     """How long a query with `min_position` waits for the read model to catch up."""
+
+    status_date: date | None = None
+    """The day business metrics are computed for (default: today). Set it to look at a past
+    project on the boards as it stood then."""
 
     require_auth: bool = True
     log_level: str = "INFO"

@@ -149,11 +149,12 @@ def _events_router(spec: ServiceSpec) -> APIRouter:
         except Exception as error:
             raise rejection_problem(error) from error
         body = receipt(results)
+        headers = {} if body["position"] is None else {"Ptrack-Position": str(body["position"])}
         return Response(
             orjson.dumps(body),
             status_code=200 if body["duplicate"] else 201,
             media_type="application/json",
-            headers={"Ptrack-Position": str(body["position"])},
+            headers=headers,
         )
 
     return router

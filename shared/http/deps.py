@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, Security
@@ -71,3 +72,16 @@ async def _fresh(
 
 Fresh = Annotated[int, Depends(_fresh)]
 """Add to a read-model route: honours `min_position` and reports the position served."""
+
+
+def _status_date(
+    status_date: Annotated[
+        date | None,
+        Query(description="See the project as it stood on this day (default: today, UTC)."),
+    ] = None,
+) -> date:
+    return status_date or datetime.now(UTC).date()
+
+
+StatusDate = Annotated[date, Depends(_status_date)]
+"""Add to a read-model route that can answer as of any business day."""

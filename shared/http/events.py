@@ -12,7 +12,7 @@ import orjson
 from pydantic import ValidationError
 
 from shared.canonical import NotCanonical, canonical_json
-from shared.decider import Rejected
+from shared.decider import Conflict, Rejected
 from shared.envelope import CloudEventIn
 from shared.http.problems import FieldError, Problem, field_errors, invalid
 from shared.recorder import Proposal, StreamProposals
@@ -153,10 +153,16 @@ def rejection_problem(error: Exception) -> Problem:
     """The HTTP answer for what recording can raise."""
     if isinstance(error, Rejected):
         path = "".join(f"/{part}" for part in error.field.split(".") if part)
-        return invalid(
-            f"the event breaks a rule: {error.detail}; nothing was recorded",
-            [FieldError(f"{error.pointer}/data{path}", error.rule, error.detail)],
-        )
+        errors = [FieldError(f"{error.pointer}/data{path}", error.rule, error.detail)]
+        if isinstance(error, Conflict):
+            return Problem(
+                409,
+                "conflict",
+                f"the event clashes with what is recorded: {error.detail}; nothing was recorded",
+                title="Conflict",
+                errors=errors,
+            )
+        return invalid(f"the event breaks a rule: {error.detail}; nothing was recorded", errors)
     if isinstance(error, WrongExpectedVersion):
         return Problem(
             409,
@@ -200,6 +206,7 @@ def receipt(results: Sequence[AppendResult]) -> dict[str, Any]:
     ]
     return {
         "duplicate": all(result.duplicate for result in results),
-        "position": max(event.position for result in results for event in result.events),
+        # None when every proposal was already true of the stream and nothing was appended.
+        "position": max((event["position"] for event in events), default=None),
         "events": events,
     }

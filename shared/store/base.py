@@ -74,13 +74,6 @@ class AppendResult:
     duplicate: bool = False
     """True when every event was already recorded with the same content (an idempotent retry)."""
 
-    @property
-    def last_position(self) -> int:
-        return max(event.position for event in self.events)
-
-    @property
-    def stream_version(self) -> int:
-        return max(event.stream_version for event in self.events)
 
 
 @dataclass(frozen=True, slots=True)

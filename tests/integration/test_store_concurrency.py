@@ -96,7 +96,7 @@ async def test_conflicting_appends_to_one_stream_have_exactly_one_winner(
             )
         except WrongExpectedVersion as conflict:
             return conflict
-        return result.stream_version
+        return result.events[-1].stream_version
 
     outcomes = await asyncio.gather(*(attempt(n) for n in range(16)))
     winners = [o for o in outcomes if isinstance(o, int)]

@@ -1,0 +1,177 @@
+"""Milestone service events: the plan as numbered baselines, and what happened against it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.money import Amount
+from shared.quantity import Quantity
+from shared.registry import EventModel, EventType, EventTypes
+
+Id = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+]
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+IN_KIND = "in-kind"
+"""The key under an activity's `planned` costs for documented in-kind work."""
+
+
+class GoalPlan(EventModel):
+    id: Id
+    title: Text
+    deadline: date
+    description: LongText | None = None
+
+
+class MilestonePlan(EventModel):
+    id: Id
+    title: Text
+    due: date
+    proves: list[Id] = Field(default_factory=list, max_length=50)
+    """Goals this milestone proves reached."""
+
+
+class DecisionPointPlan(EventModel):
+    id: Id
+    title: Text
+    due_month: Month
+    owner_role: Text
+
+
+class ActivityPlan(EventModel):
+    id: Id
+    title: Text
+    months: list[Month] = Field(max_length=120)
+    goals: list[Id] = Field(default_factory=list, max_length=50)
+    planned: dict[Id, dict[Month, Amount]] = Field(default_factory=dict)
+    """Planned cost per budget line (or `in-kind`) per month: the time-phased budget."""
+
+
+class PlanContent(EventModel):
+    """What a baseline holds: the schedule side of a plan file."""
+
+    project_name: Text
+    period_start: date
+    period_end: date
+    goals: list[GoalPlan] = Field(max_length=200)
+    milestones: list[MilestonePlan] = Field(max_length=200)
+    decision_points: list[DecisionPointPlan] = Field(default_factory=list, max_length=100)
+    activities: list[ActivityPlan] = Field(default_factory=list, max_length=200)
+
+
+class PlanBaselined(PlanContent):
+    """Baseline 1: the plan as approved at the start."""
+
+    baseline: Literal[1] = 1
+    baselined_on: date
+
+    def business_date(self) -> date:
+        return self.baselined_on
+
+
+class PlanRevised(PlanContent):
+    """Baseline N + 1, by a decision; earlier baselines stay as they were."""
+
+    baseline: int = Field(ge=2)
+    reason: Text
+    decision_ref: Text
+    revised_on: date
+
+    def business_date(self) -> date:
+        return self.revised_on
+
+
+class MilestoneReached(EventModel):
+    milestone: Id
+    reached_on: date
+    evidence: LongText | None = None
+    """A link to (or description of) what proves it: minutes, a report, a URL."""
+    reported_by: Text
+
+    def business_date(self) -> date:
+        return self.reached_on
+
+
+class MilestoneForecastChanged(EventModel):
+    milestone: Id
+    expected_on: date
+    reason: Text
+    changed_on: date
+
+    def business_date(self) -> date:
+        return self.changed_on
+
+
+class MilestoneReopened(EventModel):
+    milestone: Id
+    reason: Text
+    reopened_on: date
+
+    def business_date(self) -> date:
+        return self.reopened_on
+
+
+class GoalProgressReported(EventModel):
+    goal: Id
+    share_complete: Quantity
+    """0 to 1, as a decimal string ("0.5")."""
+    status: Literal["on_track", "at_risk", "off_track", "done"]
+    comment: LongText | None = None
+    reported_on: date
+
+    def business_date(self) -> date:
+        return self.reported_on
+
+
+class ActivityProgressReported(EventModel):
+    activity: Id
+    share_complete: Quantity
+    comment: LongText | None = None
+    reported_on: date
+
+    def business_date(self) -> date:
+        return self.reported_on
+
+
+class DecisionRecorded(EventModel):
+    decision_point: Id
+    outcome: Literal["approved", "rejected", "deferred"]
+    minutes_ref: Text
+    decided_on: date
+    revision: bool = False
+    """True to change a decision already taken (approved or rejected)."""
+    note: LongText | None = None
+
+    def business_date(self) -> date:
+        return self.decided_on
+
+
+MilestonesEvent = (
+    PlanBaselined
+    | PlanRevised
+    | MilestoneReached
+    | MilestoneForecastChanged
+    | MilestoneReopened
+    | GoalProgressReported
+    | ActivityProgressReported
+    | DecisionRecorded
+)
+
+EVENT_TYPES = EventTypes(
+    "milestones",
+    [
+        EventType("PlanBaselined", PlanBaselined, category="plan"),
+        EventType("PlanRevised", PlanRevised, category="plan"),
+        EventType("MilestoneReached", MilestoneReached, category="milestone"),
+        EventType("MilestoneForecastChanged", MilestoneForecastChanged, category="milestone"),
+        EventType("MilestoneReopened", MilestoneReopened, category="milestone"),
+        EventType("GoalProgressReported", GoalProgressReported, category="goal"),
+        EventType("ActivityProgressReported", ActivityProgressReported, category="activity"),
+        EventType("DecisionRecorded", DecisionRecorded, category="decision"),
+    ],
+)

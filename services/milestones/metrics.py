@@ -1,0 +1,96 @@
+"""Schedule gauges, computed from the read model at scrape time as of the status date
+(`PTRACK_STATUS_DATE`, default today)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time
+
+from prometheus_client.core import Metric
+
+from services.milestones import views
+from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
+from shared.metrics import Gatherer, Samples, gauge
+from shared.runtime import Runtime
+
+_MILESTONE = ["project", "milestone"]
+GAUGES: dict[str, tuple[str, list[str]]] = {
+    "ptrack_plan_baseline": ("The plan baseline in force", ["project"]),
+    "ptrack_milestone_due_timestamp_seconds": ("Baseline due date, midnight UTC", _MILESTONE),
+    "ptrack_milestone_forecast_timestamp_seconds": (
+        "Expected date: the forecast, else the due date",
+        _MILESTONE,
+    ),
+    "ptrack_milestone_reached_timestamp_seconds": ("Day the milestone was reached", _MILESTONE),
+    "ptrack_milestone_slip_days": ("Days late against the baseline", _MILESTONE),
+    "ptrack_milestones": ("Milestones by state on the status date", ["project", "state"]),
+    "ptrack_goal_progress_ratio": ("Reported share complete of a goal", ["project", "goal"]),
+    "ptrack_goal_deadline_timestamp_seconds": ("Deadline of an action goal", ["project", "goal"]),
+    "ptrack_activity_progress_ratio": (
+        "Reported share complete of an activity",
+        ["project", "activity"],
+    ),
+    "ptrack_activity_planned_progress_ratio": (
+        "Share of an activity planned done by the status date",
+        ["project", "activity"],
+    ),
+    "ptrack_decision_points": ("Decision points by state on the status date", ["project", "state"]),
+}
+
+
+def _timestamp(day: date) -> float:
+    return datetime.combine(day, time(0), tzinfo=UTC).timestamp()
+
+
+def milestones_metrics(runtime: Runtime) -> Gatherer:
+    async def gather() -> list[Metric]:
+        db, s = runtime.pool, runtime.schema
+        day = runtime.settings.status_date or datetime.now(UTC).date()
+        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
+        for project in (row["project_id"] for row in projects):
+            baseline = await views.baseline_on(db, s, project, day)
+            assert baseline is not None
+            plan = baseline.plan
+            samples["ptrack_plan_baseline"].append(((project,), float(baseline.baseline)))
+            milestones = await views.milestones(db, s, project, plan, day)
+            for m in milestones:
+                key = (project, m.id)
+                samples["ptrack_milestone_due_timestamp_seconds"].append((key, _timestamp(m.due)))
+                expected = _timestamp(m.forecast or m.due)
+                samples["ptrack_milestone_forecast_timestamp_seconds"].append((key, expected))
+                if m.actual is not None:
+                    reached = _timestamp(m.actual)
+                    samples["ptrack_milestone_reached_timestamp_seconds"].append((key, reached))
+                samples["ptrack_milestone_slip_days"].append((key, float(m.slip_days)))
+            by_state = Counter(m.state for m in milestones)
+            for state in MILESTONE_STATES:
+                samples["ptrack_milestones"].append(((project, state), by_state[state]))
+            for g in await views.goals(db, s, project, plan, day):
+                samples["ptrack_goal_progress_ratio"].append(
+                    ((project, g.id), float(g.share_complete))
+                )
+                deadline = _timestamp(g.deadline)
+                samples["ptrack_goal_deadline_timestamp_seconds"].append(
+                    ((project, g.id), deadline)
+                )
+            for a in await views.activities(db, s, project, plan, day):
+                key = (project, a.id)
+                samples["ptrack_activity_progress_ratio"].append((key, float(a.reported_share)))
+                samples["ptrack_activity_planned_progress_ratio"].append(
+                    (key, float(a.planned_share))
+                )
+            points = Counter(
+                p.state for p in await views.decision_points(db, s, project, plan, day)
+            )
+            for point_state in DECISION_STATES:
+                count = points[point_state]
+                samples["ptrack_decision_points"].append(((project, point_state), count))
+        return [_gauge(name, samples[name]) for name in GAUGES]
+
+    return gather
+
+
+def _gauge(name: str, samples: Samples) -> Metric:
+    documentation, labels = GAUGES[name]
+    return gauge(name, documentation, labels, samples)

@@ -1,0 +1,139 @@
+"""`ptrack plan load` against both services running as processes: loading twice changes
+nothing; a changed plan needs a decision and then records a revision in each service."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import yaml
+
+from ptrack.plan import _StringDates
+from ptrack.processes import ServiceProcess, settings_env
+from shared.auth import auth_sql, create_key
+from shared.settings import Settings
+from shared.store.postgres import migrate
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_PLAN = REPO / "plans" / "kongsbergregionen-2010.yaml"
+
+
+@pytest.fixture
+def services(settings: Settings, tmp_path: Path, drop_stream: None) -> Iterator[dict[str, str]]:
+    started = [
+        ServiceProcess(name, settings_env(settings), tmp_path) for name in ("milestones", "finance")
+    ]
+    for service in started:
+        service.start(wait=False)
+    try:
+        for service in started:
+            service.wait_ready()
+        yield {service.service: service.url for service in started}
+    finally:
+        for service in started:
+            service.stop()
+
+
+@pytest.fixture
+async def admin_key(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> str:
+    schema = settings.schema_for("auth")
+    await migrate(pool, schema, auth_sql(schema))
+    token, _ = await create_key(pool, schema, name="loader", role="admin")
+    return token
+
+
+def plan_load(
+    urls: dict[str, str], key: str, plan: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PTRACK_MILESTONES_URL": urls["milestones"],
+        "PTRACK_FINANCE_URL": urls["finance"],
+        "PTRACK_API_KEY": key,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ptrack.cli", "plan", "load", str(plan), *extra],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def changed_plan(directory: Path) -> Path:
+    """The steering group moves M5 and HM4 two weeks and 5 000 from contingency to expertise."""
+    data: dict[str, Any] = yaml.load(DEFAULT_PLAN.read_text(), Loader=_StringDates)  # noqa: S506
+    next(m for m in data["milestones"] if m["id"] == "M5")["due"] = "2010-09-15"
+    next(g for g in data["goals"] if g["id"] == "HM4")["deadline"] = "2010-09-15"
+    lines = {line["id"]: line for line in data["budget"]["lines"]}
+    lines["contingency"]["amount"] = "15000.00"
+    lines["external-expertise"]["amount"] = "55000.00"
+    activities = {a["id"]: a for a in data["activities"]}
+    activities["design-school"]["planned"]["external-expertise"]["2010-08"] = "12500.00"
+    for month in ("2010-08", "2010-09", "2010-10", "2010-11"):
+        activities["follow-up"]["planned"]["contingency"][month] = "750.00"
+    path = directory / "changed.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+async def test_load_twice_then_a_revision(
+    services: dict[str, str], admin_key: str, tmp_path: Path, pool: asyncpg.Pool[asyncpg.Record],
+    settings: Settings,
+) -> None:  # fmt: skip
+    first = plan_load(services, admin_key, DEFAULT_PLAN)
+    assert first.returncode == 0, first.stderr
+    assert "schedule baseline 1 loaded" in first.stdout
+    assert "budget and financing loaded" in first.stdout
+    assert first.stdout.count("warning:") == 2  # the source's two contradictions
+
+    heads = await _heads(pool, settings)
+    again = plan_load(services, admin_key, DEFAULT_PLAN)
+    assert again.returncode == 0, again.stderr
+    assert "schedule unchanged (baseline 1)" in again.stdout
+    assert "budget unchanged" in again.stdout and "financing unchanged" in again.stdout
+    assert await _heads(pool, settings) == heads
+
+    changed = changed_plan(tmp_path)
+    refused = plan_load(services, admin_key, changed)
+    assert refused.returncode == 1
+    assert "--reason" in refused.stderr
+    revision = ["--reason", "roll-out plan later", "--decision-ref", "RU 14/2010",
+                "--decided-on", "2010-07-01"]  # fmt: skip
+    revised = plan_load(services, admin_key, changed, *revision)
+    assert revised.returncode == 0, revised.stderr
+    assert "schedule revised as baseline 2" in revised.stdout
+    assert "budget revised (2 line(s))" in revised.stdout
+
+    settled = plan_load(services, admin_key, changed, *revision)
+    assert "schedule unchanged (baseline 2)" in settled.stdout, settled.stdout
+    assert "budget unchanged" in settled.stdout
+
+    finance = settings.schema_for("finance")
+    budget = dict(
+        await pool.fetch(f"SELECT line_id, budget_ore FROM {finance}.budget_lines")  # type: ignore[arg-type]
+    )
+    assert budget["contingency"] == 1_500_000 and budget["external-expertise"] == 5_500_000
+    frame = await pool.fetchval(f"SELECT frame_ore FROM {finance}.projects")
+    assert frame == 44_000_000, "moving money between lines leaves the frame alone"
+
+
+async def _heads(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> list[int]:
+    return [
+        await pool.fetchval(
+            f"SELECT coalesce(max(position), 0) FROM {settings.schema_for(s)}.events"
+        )
+        for s in ("milestones", "finance")
+    ]
+
+
+def test_a_plan_with_errors_is_not_loaded(tmp_path: Path) -> None:
+    broken = REPO / "tests" / "plans" / "broken.yaml"
+    result = plan_load(
+        {"milestones": "http://127.0.0.1:9", "finance": "http://127.0.0.1:9"}, "k", broken
+    )
+    assert result.returncode == 1
+    assert "not loaded: fix the errors first" in result.stderr

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ptrack.plan import _StringDates
+from ptrack.plan_check import Finding, check_plan, format_finding
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PLAN = ROOT / "plans" / "kongsbergregionen-2010.yaml"
+TEST_PLANS = ROOT / "tests" / "plans"
+_EXPECT = re.compile(r"#\s*expect:\s*([a-z_]+(?:\s*,\s*[a-z_]+)*)\s*$")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The one line holding `text`, so the tests follow edits of the plan."""
+    lines = [n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line]
+    assert len(lines) == 1, f"{text!r} on lines {lines} of {path}"
+    return lines[0]
+
+
+def expected(path: Path) -> list[tuple[int, str]]:
+    """(line, rule) for every `# expect: rule, ...` comment in the file."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = _EXPECT.search(line)
+        if match:
+            found += [(number, rule.strip()) for rule in match.group(1).split(",")]
+    return sorted(found)
+
+
+def variant(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """The default plan with `change` applied, written to a file of its own."""
+    data = yaml.load(DEFAULT_PLAN.read_text(), Loader=_StringDates)
+    change(data)
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def test_default_plan_has_only_the_two_source_contradictions() -> None:
+    findings = check_plan(DEFAULT_PLAN)
+    assert [(f.level, f.rule) for f in findings] == [("warning", "source_contradiction")] * 2
+    hm7, bp1 = findings
+    assert hm7.line == line_of(DEFAULT_PLAN, "deadline: 2009-12-31")
+    assert hm7.path.startswith("/goals/")
+    assert hm7.path.endswith("/source/deadline")
+    assert hm7.message.startswith(
+        "HM7: the source gives the deadline as 2009-12-31, outside the project period "
+        "2010-02-01..2010-12-31; the plan uses 2010-12-20 ("
+    )
+    assert bp1.line == line_of(DEFAULT_PLAN, "due_month: 2009-02")
+    assert bp1.path.endswith("/source/due_month")
+    assert bp1.message.startswith(
+        "BP1: the source gives the due month as 2009-02, outside the project period "
+        "2010-02-01..2010-12-31; the plan uses 2010-02 ("
+    )
+
+
+def test_broken_plan_reports_each_rule_on_its_line() -> None:
+    path = TEST_PLANS / "broken.yaml"
+    findings = check_plan(path)
+    assert sorted((f.line, f.rule) for f in findings) == expected(path)
+    levels = {f.rule: f.level for f in findings}
+    assert levels.pop("source_contradiction") == "warning"
+    assert set(levels.values()) == {"error"}
+    assert set(levels) == {
+        "outside_period",
+        "milestone_after_goal",
+        "lines_total",
+        "frame_total",
+        "financing_total",
+        "no_months",
+        "unknown_reference",
+        "duplicate_id",
+        "planned_total",
+        "planned_outside_activity",
+    }
+
+
+def test_broken_plan_messages_name_ids_and_figures() -> None:
+    messages = {f.rule: f.message for f in check_plan(TEST_PLANS / "broken.yaml")}
+    assert "3500.00" in messages["lines_total"]
+    assert "4000.00" in messages["lines_total"]
+    assert "5000.00" in messages["frame_total"]
+    assert "5500.00" in messages["frame_total"]
+    assert "M1" in messages["milestone_after_goal"]
+    assert "G1" in messages["milestone_after_goal"]
+    assert "G1" in messages["duplicate_id"]
+    assert "idle" in messages["no_months"]
+    assert "outside the project period" in messages["source_contradiction"]
+
+
+def test_findings_are_sorted_by_line() -> None:
+    lines = [f.line for f in check_plan(TEST_PLANS / "broken.yaml")]
+    assert lines == sorted(lines)
+
+
+def test_schema_errors_are_reported_on_their_lines() -> None:
+    path = TEST_PLANS / "schema-error.yaml"
+    findings = check_plan(path)
+    assert sorted((f.line, f.rule) for f in findings) == expected(path)
+    assert {f.level for f in findings} == {"error"}
+    assert any("'title' is a required property" in f.message for f in findings)
+
+
+def test_a_file_that_is_not_yaml_is_one_error_on_its_line() -> None:
+    path = TEST_PLANS / "not-yaml.yaml"
+    [finding] = check_plan(path)
+    assert (finding.line, finding.rule, finding.level) == (*expected(path)[0], "error")
+    assert finding.message.startswith("not valid YAML: ")
+
+
+def test_a_reversed_period_is_one_error_not_a_date_per_line(tmp_path: Path) -> None:
+    def reverse(data: dict[str, Any]) -> None:
+        data["project"]["period"]["end"] = "2010-01-31"
+
+    path = variant(tmp_path, reverse)
+    rules = [f.rule for f in check_plan(path) if f.level == "error"]
+    assert rules == ["period_order"]
+
+
+def test_a_plan_without_time_phasing_is_a_warning(tmp_path: Path) -> None:
+    def unplan(data: dict[str, Any]) -> None:
+        for activity in data["activities"]:
+            activity.pop("planned", None)
+
+    findings = check_plan(variant(tmp_path, unplan))
+    assert ("warning", "not_time_phased") in {(f.level, f.rule) for f in findings}
+    assert not [f for f in findings if f.level == "error"]
+
+
+def test_format_finding() -> None:
+    finding = Finding("warning", "/goals/6/source/deadline", 57, "HM7: it differs", "rule_x")
+    assert (
+        format_finding(Path("plans/x.yaml"), finding)
+        == "plans/x.yaml:57: warning: HM7: it differs [rule_x]"
+    )
