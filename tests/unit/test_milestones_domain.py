@@ -289,10 +289,15 @@ def test_a_plan_that_does_not_hang_together_is_rejected(
 
 def test_in_kind_work_outside_the_activity_is_named_as_such() -> None:
     wrong = _plan(
-        activities=[MAPPING, WRITING.model_copy(update={"planned": {"in-kind": {"2010-09": "1.00"}}})]
+        activities=[
+            MAPPING,
+            WRITING.model_copy(update={"planned": {"in-kind": {"2010-09": "1.00"}}}),
+        ]
     )
-    rejected = given(DECIDER).when(wrong).then_rejected(
-        "activities.1.planned.in-kind.2010-09", "within_activity"
+    rejected = (
+        given(DECIDER)
+        .when(wrong)
+        .then_rejected("activities.1.planned.in-kind.2010-09", "within_activity")
     )
     assert "in-kind work" in rejected.detail
 
@@ -322,8 +327,8 @@ def test_a_revision_makes_the_next_baseline() -> None:
 def test_a_revision_out_of_turn_is_a_conflict(
     history: tuple[PlanBaselined | PlanRevised, ...], proposed: int, next_one: int
 ) -> None:
-    rejected = given(DECIDER, *history).when(revision(proposed)).then_rejected(
-        "baseline", "next_baseline"
+    rejected = (
+        given(DECIDER, *history).when(revision(proposed)).then_rejected("baseline", "next_baseline")
     )
     assert isinstance(rejected, Conflict)
     assert f"a revision makes {next_one}" in rejected.detail
@@ -479,9 +484,7 @@ def test_a_forecast_before_the_project_starts_is_rejected() -> None:
 
 def test_a_forecast_needs_a_known_milestone_and_a_baseline() -> None:
     given(DECIDER).when(forecast()).then_rejected("milestone", "baselined")
-    given(DECIDER, BASELINE).when(forecast("meeting")).then_rejected(
-        "milestone", "known_milestone"
-    )
+    given(DECIDER, BASELINE).when(forecast("meeting")).then_rejected("milestone", "known_milestone")
 
 
 # Goal and activity progress
@@ -501,9 +504,7 @@ def test_goal_progress_outside_0_to_1_is_rejected(share: str) -> None:
 
 def test_goal_progress_needs_a_known_goal_and_a_day_in_the_project() -> None:
     given(DECIDER).when(goal_progress()).then_rejected("goal", "baselined")
-    given(DECIDER, BASELINE).when(goal_progress(goal="schools")).then_rejected(
-        "goal", "known_goal"
-    )
+    given(DECIDER, BASELINE).when(goal_progress(goal="schools")).then_rejected("goal", "known_goal")
     given(DECIDER, BASELINE).when(goal_progress(on=date(2010, 1, 29))).then_rejected(
         "reported_on", "not_before_start"
     )
