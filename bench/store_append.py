@@ -27,7 +27,7 @@ async def appends(url: str, schema: str, concurrency: int, window: Window) -> Me
         stream = f"ours-{index}"
         booking = f"o{index}-{versions[index] + 1}"
         result = await store.append(stream, [new_event(booking)], expected_version=versions[index])
-        versions[index] = result.stream_version
+        versions[index] = result.events[-1].stream_version
         return len(result.events)
 
     try:

@@ -2,9 +2,10 @@
 
 A posted event is a proposal: an integration reports a fact from its own system (a booking in
 the accounting system), and the service's `decide` checks it against the stream's state before
-it becomes part of the log. `decide` returns the events to record (usually the proposal itself; none when the proposal
-changes nothing, such as reporting a reached milestone again with the same date) or raises
-`Rejected` naming the field and the rule. No I/O, no clock, no uuid generation.
+it becomes part of the log. `decide` returns the events to record (usually the proposal itself;
+none when the proposal changes nothing, such as reporting a reached milestone again with the
+same date) or raises `Rejected` naming the field and the rule. No I/O, no clock, no uuid
+generation.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from services.milestones.events import (
     PlanContent,
     PlanRevised,
 )
+from services.milestones.schedule import month_end
 from shared.decider import Conflict, Decider, Rejected
 
 
@@ -143,9 +144,13 @@ def _check_plan(plan: PlanContent) -> None:
                 raise Rejected(
                     f"milestones.{index}.proves.{ref}", "known_goal", f"no goal {goal_id!r}"
                 )
+    for index, point in enumerate(plan.decision_points):
+        _month_within(plan, point.due_month, f"decision_points.{index}.due_month")
     for index, activity in enumerate(plan.activities):
         if not activity.months:
             raise Rejected(f"activities.{index}.months", "not_empty", "an activity needs months")
+        for number, month in enumerate(activity.months):
+            _month_within(plan, month, f"activities.{index}.months.{number}")
         for ref, goal_id in enumerate(activity.goals):
             if goal_id not in goals:
                 raise Rejected(
@@ -177,6 +182,15 @@ def _within(plan: PlanContent, day: date, field_name: str) -> None:
             field_name,
             "within_period",
             f"{day} is outside the project period {plan.period_start}..{plan.period_end}",
+        )
+
+
+def _month_within(plan: PlanContent, month: str, field_name: str) -> None:
+    if month_end(month) < plan.period_start or month_end(month).replace(day=1) > plan.period_end:
+        raise Rejected(
+            field_name,
+            "within_period",
+            f"{month} is outside the project period {plan.period_start}..{plan.period_end}",
         )
 
 

@@ -44,8 +44,7 @@ def milestone_status(
     if actual is not None:
         slip = (actual - due).days
         return MilestoneStatus("reached_late" if slip > 0 else "reached_on_time", slip)
-    expected = forecast or due
-    slip = ((max(expected, status_date) if status_date > due else expected) - due).days
+    slip = (max(forecast or due, status_date) - due).days
     if status_date > due:
         return MilestoneStatus("overdue", slip)
     if (due - status_date).days <= DUE_SOON_DAYS:

@@ -75,7 +75,6 @@ class AppendResult:
     """True when every event was already recorded with the same content (an idempotent retry)."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class LogHead:
     position: int

@@ -40,7 +40,8 @@ HISTORY = [
     event("DecisionRecorded", decision_point="BP1", outcome="approved", minutes_ref="RU 1/2010",
           decided_on="2010-02-01"),
     event("MilestoneReached", milestone="M1", reached_on="2010-02-01", reported_by="PL"),
-    event("ActivityProgressReported", activity="mapping", share_complete="1", reported_on="2010-03-31"),
+    event("ActivityProgressReported", activity="mapping", share_complete="1",
+          reported_on="2010-03-31"),
     event("MilestoneReached", milestone="M2", reached_on="2010-04-10", reported_by="PL",
           evidence="Mapping report v1.0"),
     event("GoalProgressReported", goal="HM1", share_complete="1", status="done",
@@ -131,7 +132,8 @@ async def test_states_and_slips_as_of_three_days_and_after_a_rebuild(
 
     goals = {g["id"]: g for g in before["2010-05-15/goals"]["goals"]}
     assert (goals["HM1"]["state"], goals["HM2"]["state"]) == ("done", "overdue")
-    assert goals["HM2"]["share_complete"] == "0.5" and goals["HM1"]["milestones"] == ["M2"]
+    assert goals["HM2"]["share_complete"] == "0.5"
+    assert goals["HM1"]["milestones"] == ["M2"]
     early = {g["id"]: g["state"] for g in before["2010-03-25/goals"]["goals"]}
     assert early["HM1"] == "not_started"
 
@@ -169,7 +171,13 @@ async def test_baselines_are_kept_and_compared(milestones: RunningService) -> No
     assert listed[1]["decision_ref"] == "RU 14/2010"
     first = (await milestones.get(f"/projects/{PROJECT}/baselines/1")).json()
     assert next(m for m in first["plan"]["milestones"] if m["id"] == "M5")["due"] == "2010-09-01"
-    diff = (await milestones.get(f"/projects/{PROJECT}/baselines/compare", **{"from": 1})).json()
+    diff = (
+        await milestones.client.get(
+            f"/projects/{PROJECT}/baselines/compare",
+            params={"from": 1},
+            headers=milestones.auth("manager"),
+        )
+    ).json()
     assert diff["to_baseline"] == 2
     assert [(c["kind"], c["id"], c["change"], c["shift_days"]) for c in diff["changes"]] == [
         ("milestone", "M5", "changed", 30),
@@ -192,9 +200,7 @@ async def test_schedule_metrics_come_from_the_read_model(
     assert f"ptrack_milestone_slip_days{{{labels}}} 14.0" in text
     assert f'ptrack_milestones{{project="{PROJECT}",state="overdue"}} 1.0' in text
     # M2 reached 2010-04-10 = 1270857600 seconds
-    assert (
-        f'ptrack_milestone_reached_timestamp_seconds{{milestone="M2",project="{PROJECT}"}} 1.2708576e+09'
-        in text
-    )
+    reached = f'ptrack_milestone_reached_timestamp_seconds{{milestone="M2",project="{PROJECT}"}}'
+    assert f"{reached} 1.2708576e+09" in text
     assert f'ptrack_goal_progress_ratio{{goal="HM2",project="{PROJECT}"}} 0.5' in text
     assert f'ptrack_plan_baseline{{project="{PROJECT}"}} 1.0' in text

@@ -278,6 +278,18 @@ def _plan(**changes: Any) -> PlanBaselined:
             "within_activity",
             id="planned cost outside the activity",
         ),
+        pytest.param(
+            _plan(decision_points=[PHASE_TWO.model_copy(update={"due_month": "2009-02"})]),
+            "decision_points.0.due_month",
+            "within_period",
+            id="decision point due before the period",
+        ),
+        pytest.param(
+            _plan(activities=[MAPPING.model_copy(update={"months": ["2011-01"], "planned": {}})]),
+            "activities.0.months.0",
+            "within_period",
+            id="activity month after the period",
+        ),
     ],
 )
 def test_a_plan_that_does_not_hang_together_is_rejected(

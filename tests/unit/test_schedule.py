@@ -164,14 +164,6 @@ def test_milestone_status(
     assert milestone_status(DUE, forecast, actual, status_date) == expected
 
 
-@pytest.mark.xfail(
-    reason=(
-        "slip_days is documented as max(forecast or due, status date) − due for an unreached "
-        "milestone, but before the due date a forecast that has already passed is used as is, "
-        "so the slip claims a finish earlier than is still possible"
-    ),
-    strict=True,
-)
 def test_a_passed_forecast_ahead_of_plan_slips_with_the_status_date() -> None:
     # Forecast 5 June, not reached by 10 June, due 15 June: the best it can still do is
     # reaching it today, 10 June, which is 5 days early (not 10).
