@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     """The day business metrics are computed for (default: today). Set it to look at a past
     project on the boards as it stood then."""
 
+    anonymity_threshold: int = Field(default=5, ge=1)
+    """Survey results for a group with fewer respondents than this are suppressed."""
+
     require_auth: bool = True
     log_level: str = "INFO"
     log_json: bool = True
