@@ -27,6 +27,7 @@ class ServiceEntry:
 SERVICES: dict[str, ServiceEntry] = {
     entry.name: entry
     for entry in [
+        ServiceEntry("registry", "services.registry.app:build", 8101),
         ServiceEntry("milestones", "services.milestones.app:build", 8102),
         ServiceEntry("finance", "services.finance.app:build", 8103),
     ]

@@ -1,0 +1,1 @@
+"""Registry: the region's information networks, their members, assessments and the pilot."""

@@ -1,0 +1,60 @@
+"""Registry gauges from the read model at scrape time, as of `PTRACK_STATUS_DATE` (default
+today)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+
+from prometheus_client.core import Metric
+
+from services.registry import views
+from services.registry.events import DIMENSIONS
+from shared.metrics import Gatherer, gauge
+from shared.runtime import Runtime
+
+STATES = ("active", "passive", "dormant", "retired")
+GAUGES: dict[str, tuple[str, list[str]]] = {
+    "ptrack_networks": ("Registered networks by state", ["project", "state"]),
+    "ptrack_networks_mapped": ("Networks registered (mapped)", ["project"]),
+    "ptrack_networks_assessed_ratio": ("Share of mapped networks assessed (goal HM1)", ["project"]),
+    "ptrack_network_assessment_score": (
+        "Latest assessment score (1-5) of a network on a dimension",
+        ["project", "network", "dimension"],
+    ),
+    "ptrack_network_members": ("Members of a network", ["project", "network"]),
+    "ptrack_pilot_networks": ("Networks in the pilot (the plan's target is 3-5)", ["project"]),
+}
+
+
+def registry_metrics(runtime: Runtime) -> Gatherer:
+    async def gather() -> list[Metric]:
+        db, s = runtime.pool, runtime.schema
+        day = runtime.settings.status_date or datetime.now(UTC).date()
+        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.networks ORDER BY 1")
+        for project in (row["project_id"] for row in projects):
+            found = await views.networks(db, s, project, day)
+            states = Counter(network.state for network in found)
+            for state in STATES:
+                samples["ptrack_networks"].append(((project, state), states[state]))
+            coverage = views.coverage(found)
+            samples["ptrack_networks_mapped"].append(((project,), coverage.mapped))
+            if coverage.share_assessed is not None:
+                share = coverage.share_assessed
+                samples["ptrack_networks_assessed_ratio"].append(((project,), share))
+            for network in found:
+                samples["ptrack_network_members"].append(((project, network.id), network.members))
+                if network.latest_assessment is None:
+                    continue
+                for dimension in DIMENSIONS:
+                    score = network.latest_assessment.scores[dimension]
+                    key = (project, network.id, dimension)
+                    samples["ptrack_network_assessment_score"].append((key, score))
+            samples["ptrack_pilot_networks"].append(((project,), views.pilot(found).count))
+        return [
+            gauge(name, documentation, labels, samples[name])
+            for name, (documentation, labels) in GAUGES.items()
+        ]
+
+    return gather

@@ -1,0 +1,146 @@
+"""The registry read model: networks, dated memberships, every assessment, pilot choices.
+Dates are kept so the register can be read as it stood on any day."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.registry.events import (
+    DIMENSIONS,
+    MemberJoined,
+    MemberLeft,
+    NetworkAssessed,
+    NetworkChosenForPilot,
+    NetworkRegistered,
+    NetworkRetired,
+    NetworkUpdated,
+)
+from shared.db import Conn
+from shared.registry import EventModel
+from shared.store.base import StoredEvent
+
+_SCORES = ", ".join(f"{d} smallint NOT NULL" for d in DIMENSIONS)
+
+_TABLES_SQL = """
+CREATE TABLE IF NOT EXISTS {s}.networks (
+    project_id      text   NOT NULL,
+    network         text   NOT NULL,
+    name            text   NOT NULL,
+    kind            text   NOT NULL,
+    focus_area      text   NOT NULL,
+    municipalities  text[] NOT NULL,
+    coordinator     text,
+    tools           text[] NOT NULL,
+    state           text   NOT NULL,
+    registered_on   date   NOT NULL,
+    updated_on      date,
+    retired_on      date,
+    retired_reason  text,
+    pilot_chosen_on date,
+    pilot_reason    text,
+    PRIMARY KEY (project_id, network)
+);
+CREATE TABLE IF NOT EXISTS {s}.members (
+    project_id   text NOT NULL,
+    member       text NOT NULL,
+    name         text NOT NULL,
+    kind         text NOT NULL,
+    municipality text,
+    organisation text,
+    PRIMARY KEY (project_id, member)
+);
+CREATE TABLE IF NOT EXISTS {s}.memberships (
+    position   bigint PRIMARY KEY,
+    project_id text   NOT NULL,
+    network    text   NOT NULL,
+    member     text   NOT NULL,
+    joined_on  date   NOT NULL,
+    left_on    date
+);
+CREATE INDEX IF NOT EXISTS memberships_by_network ON {s}.memberships (project_id, network);
+CREATE TABLE IF NOT EXISTS {s}.assessments (
+    position        bigint PRIMARY KEY,
+    project_id      text   NOT NULL,
+    network         text   NOT NULL,
+    assessor        text   NOT NULL,
+    assessed_on     date   NOT NULL,
+    {scores},
+    works_well      text,
+    works_less_well text
+);
+"""
+
+
+class RegistryProjection:
+    name = "registry"
+    tables: Sequence[str] = ("networks", "members", "memberships", "assessments")
+
+    def schema_sql(self, schema: str) -> str:
+        return _TABLES_SQL.format(s=schema, scores=_SCORES)
+
+    async def apply(self, conn: Conn, schema: str, event: StoredEvent, model: EventModel) -> None:
+        project, s = event.stream_id, schema
+        match model:
+            case NetworkRegistered():
+                await conn.execute(
+                    f"INSERT INTO {s}.networks (project_id, network, name, kind, focus_area, "
+                    "municipalities, coordinator, tools, state, registered_on) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    project, model.network, model.name, model.kind, model.focus_area,
+                    model.municipalities, model.coordinator, model.tools, model.state,
+                    model.registered_on,
+                )  # fmt: skip
+            case NetworkUpdated():
+                # Column names are the event's own field names, never input.
+                changes = model.model_dump(exclude={"network", "updated_on"}, exclude_none=True)
+                assignments = ", ".join(f"{column} = ${i + 4}" for i, column in enumerate(changes))
+                await conn.execute(
+                    f"UPDATE {s}.networks SET updated_on = $3, {assignments} "
+                    "WHERE project_id = $1 AND network = $2",
+                    project, model.network, model.updated_on, *changes.values(),
+                )  # fmt: skip
+            case MemberJoined():
+                member = model.member
+                await conn.execute(
+                    f"INSERT INTO {s}.members (project_id, member, name, kind, municipality, "
+                    "organisation) VALUES ($1, $2, $3, $4, $5, $6) "
+                    "ON CONFLICT (project_id, member) DO UPDATE SET name = EXCLUDED.name, "
+                    "kind = EXCLUDED.kind, "
+                    "municipality = EXCLUDED.municipality, organisation = EXCLUDED.organisation",
+                    project, member.id, member.name, member.kind, member.municipality,
+                    member.organisation,
+                )  # fmt: skip
+                await conn.execute(
+                    f"INSERT INTO {s}.memberships (position, project_id, network, member, "
+                    "joined_on) VALUES ($1, $2, $3, $4, $5)",
+                    event.position, project, model.network, member.id, model.joined_on,
+                )  # fmt: skip
+            case MemberLeft():
+                await conn.execute(
+                    f"UPDATE {s}.memberships SET left_on = $4 WHERE project_id = $1 "
+                    "AND network = $2 AND member = $3 AND left_on IS NULL",
+                    project, model.network, model.member, model.left_on,
+                )  # fmt: skip
+            case NetworkAssessed():
+                scores = model.scores.model_dump()
+                columns = ", ".join(DIMENSIONS)
+                values = ", ".join(f"${i + 6}" for i in range(len(DIMENSIONS)))
+                await conn.execute(
+                    f"INSERT INTO {s}.assessments (position, project_id, network, assessor, "
+                    f"assessed_on, {columns}, works_well, works_less_well) VALUES ($1, $2, $3, $4, "
+                    f"$5, {values}, ${len(DIMENSIONS) + 6}, ${len(DIMENSIONS) + 7})",
+                    event.position, project, model.network, model.assessor, model.assessed_on,
+                    *(scores[d] for d in DIMENSIONS), model.works_well, model.works_less_well,
+                )  # fmt: skip
+            case NetworkChosenForPilot():
+                await conn.execute(
+                    f"UPDATE {s}.networks SET pilot_chosen_on = $3, pilot_reason = $4 "
+                    "WHERE project_id = $1 AND network = $2",
+                    project, model.network, model.chosen_on, model.reason,
+                )  # fmt: skip
+            case NetworkRetired():
+                await conn.execute(
+                    f"UPDATE {s}.networks SET retired_on = $3, retired_reason = $4 "
+                    "WHERE project_id = $1 AND network = $2",
+                    project, model.network, model.retired_on, model.reason,
+                )  # fmt: skip

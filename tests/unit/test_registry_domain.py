@@ -1,0 +1,154 @@
+"""Every registry rule as given / when / then."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from services.registry.domain import DECIDER
+from services.registry.events import (
+    Member,
+    MemberJoined,
+    MemberLeft,
+    NetworkAssessed,
+    NetworkChosenForPilot,
+    NetworkRegistered,
+    NetworkRetired,
+    NetworkUpdated,
+    RegistryEvent,
+    Scores,
+)
+from shared.decider import Conflict
+from shared.testing.deciders import given
+
+DAY = date(2010, 3, 1)
+
+
+def registered(network: str = "ikt") -> NetworkRegistered:
+    return NetworkRegistered(
+        network=network, name=f"Network {network}", kind="internal",
+        focus_area="knowledge development", registered_on=DAY,
+    )  # fmt: skip
+
+
+def joined(person: str = "kari", network: str = "ikt") -> MemberJoined:
+    return MemberJoined(
+        network=network, member=Member(id=person, name=person.title(), kind="person"), joined_on=DAY
+    )
+
+
+def assessed(network: str = "ikt") -> NetworkAssessed:
+    scores = Scores(
+        shared_purpose=4, activity=3, participation=3, leadership=4, tool_use=2, member_benefit=4
+    )
+    return NetworkAssessed(
+        network=network, assessor="project group", assessed_on=DAY, scores=scores
+    )
+
+
+def chosen(network: str = "ikt") -> NetworkChosenForPilot:
+    return NetworkChosenForPilot(network=network, chosen_on=DAY, reason="active and internal")
+
+
+def retired(network: str = "ikt") -> NetworkRetired:
+    return NetworkRetired(network=network, retired_on=DAY, reason="merged")
+
+
+def test_a_network_is_registered_once() -> None:
+    given(DECIDER).when(registered()).then(registered())
+    rejected = given(DECIDER, registered()).when(registered()).then_rejected("network", "unique")
+    assert isinstance(rejected, Conflict)
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        NetworkUpdated(network="nope", state="passive", updated_on=DAY),
+        joined(network="nope"),
+        MemberLeft(network="nope", member="kari", left_on=DAY),
+        assessed("nope"),
+        chosen("nope"),
+        retired("nope"),
+    ],
+    ids=lambda p: type(p).__name__,
+)
+def test_an_unknown_network_is_rejected(proposal: RegistryEvent) -> None:
+    rejected = given(DECIDER, registered()).when(proposal).then_rejected("network", "known_network")
+    assert not isinstance(rejected, Conflict)
+    assert "ikt" in rejected.detail
+
+
+def test_an_update_must_change_something() -> None:
+    given(DECIDER, registered()).when(NetworkUpdated(network="ikt", updated_on=DAY)).then_rejected(
+        "network", "changes"
+    )
+    change = NetworkUpdated(network="ikt", state="dormant", updated_on=DAY)
+    given(DECIDER, registered()).when(change).then(change)
+
+
+def test_members_join_once_and_leave_only_when_members() -> None:
+    given(DECIDER, registered()).when(joined()).then(joined())
+    again = given(DECIDER, registered(), joined()).when(joined())
+    assert isinstance(again.then_rejected("member.id", "already_member"), Conflict)
+    leaving = MemberLeft(network="ikt", member="kari", left_on=DAY)
+    given(DECIDER, registered(), joined()).when(leaving).then(leaving)
+    stranger = MemberLeft(network="ikt", member="ola", left_on=DAY)
+    assert isinstance(
+        given(DECIDER, registered(), joined()).when(stranger).then_rejected("member", "is_member"),
+        Conflict,
+    )
+    given(DECIDER, registered(), joined(), leaving).when(joined()).then(joined())  # may rejoin
+
+
+def test_scores_are_whole_numbers_from_1_to_5_on_every_dimension() -> None:
+    for bad in (0, 6, "4", 3.5):
+        with pytest.raises(ValidationError):
+            Scores(shared_purpose=bad, activity=3, participation=3, leadership=3, tool_use=3,
+                   member_benefit=3)  # fmt: skip
+    with pytest.raises(ValidationError, match="member_benefit"):
+        Scores(shared_purpose=3, activity=3, participation=3, leadership=3, tool_use=3)  # type: ignore[call-arg]
+    given(DECIDER, registered()).when(assessed()).then(assessed())
+
+
+def test_the_pilot_takes_assessed_networks_once_and_at_most_five() -> None:
+    rejected = given(DECIDER, registered()).when(chosen()).then_rejected("network", "assessed")
+    assert not isinstance(rejected, Conflict)
+    given(DECIDER, registered(), assessed()).when(chosen()).then(chosen())
+    twice = given(DECIDER, registered(), assessed(), chosen()).when(chosen())
+    assert isinstance(twice.then_rejected("network", "once"), Conflict)
+    five = [e for n in "abcde" for e in (registered(n), assessed(n), chosen(n))]
+    sixth = given(DECIDER, *five, registered("f"), assessed("f")).when(chosen("f"))
+    assert isinstance(sixth.then_rejected("network", "pilot_limit"), Conflict)
+    # A retired pilot network frees its place.
+    given(DECIDER, *five, retired("a"), registered("f"), assessed("f")).when(chosen("f")).then(
+        chosen("f")
+    )
+
+
+@pytest.mark.parametrize(
+    "proposal",
+    [
+        NetworkUpdated(network="ikt", state="active", updated_on=DAY),
+        joined(),
+        assessed(),
+        chosen(),
+        retired(),
+    ],
+    ids=lambda p: type(p).__name__,
+)
+def test_a_retired_network_takes_no_more_changes(proposal: RegistryEvent) -> None:
+    history = (registered(), assessed(), retired())
+    rejected = given(DECIDER, *history).when(proposal).then_rejected("network", "not_retired")
+    assert isinstance(rejected, Conflict)
+
+
+def test_the_state_follows_members_assessments_and_the_pilot() -> None:
+    state = DECIDER.fold([registered(), joined("kari"), joined("ola"), assessed(), chosen()])
+    facts = state.networks["ikt"]
+    assert facts.members == {"kari", "ola"}
+    assert facts.assessed
+    assert facts.pilot
+    assert state.pilots == 1
+    assert DECIDER.fold([registered(), assessed(), chosen(), retired()]).pilots == 0
