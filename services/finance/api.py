@@ -7,19 +7,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.finance import queries
-from shared.http.deps import Fresh, Reader, RuntimeDep
+from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, not_found
 from shared.http.problems import FieldError, Problem, invalid
 from shared.money import format_ore
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["finance"])
 
-ProjectId = Annotated[
-    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=200, description="Project id")
-]
 Money = str
 
 
@@ -171,9 +168,7 @@ async def _project(runtime: RuntimeDep, project_id: str) -> queries.Project:
     return found
 
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such project", "content": {"application/problem+json": {}}}
-}
+_NOT_FOUND = not_found("No such project")
 
 
 @router.get("/budget", summary="Budget lines against booked cost", responses=_NOT_FOUND)

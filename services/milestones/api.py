@@ -12,17 +12,12 @@ from pydantic import BaseModel
 
 from services.milestones import views
 from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
-from shared.http.deps import Fresh, Reader, RuntimeDep, StatusDate
+from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, StatusDate, not_found
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["milestones"])
 
-ProjectId = Annotated[
-    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=200, description="Project id")
-]
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such project or baseline", "content": {"application/problem+json": {}}}
-}
+_NOT_FOUND = not_found("No such project or baseline")
 
 
 class AsOf(BaseModel):

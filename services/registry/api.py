@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
@@ -12,17 +12,12 @@ from pydantic import BaseModel
 
 from services.registry import views
 from services.registry.overlap import Overlap, draw_svg, overlap
-from shared.http.deps import Fresh, Reader, RuntimeDep, StatusDate
+from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, StatusDate, not_found
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/projects/{project_id}/networks", tags=["registry"])
 
-ProjectId = Annotated[
-    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=200, description="Project id")
-]
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such project or network", "content": {"application/problem+json": {}}}
-}
+_NOT_FOUND = not_found("No such project or network")
 
 
 class Register(BaseModel):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, Response, Security
+from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth import Action, ApiKey, authorize
@@ -85,3 +85,14 @@ def _status_date(
 
 StatusDate = Annotated[date, Depends(_status_date)]
 """Add to a read-model route that can answer as of any business day."""
+
+
+ProjectId = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", max_length=200, description="Project id")
+]
+"""The `{project_id}` path parameter every project-scoped route takes."""
+
+
+def not_found(description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI `responses` entry for a 404 problem."""
+    return {404: {"description": description, "content": {"application/problem+json": {}}}}

@@ -1,0 +1,148 @@
+"""Survey rules as pure functions over one survey's stream: its definition, whether it is open,
+and which responses it already holds."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from immutables import Map
+
+from services.surveys.answers import check_answers
+from services.surveys.events import (
+    CHOICE_KINDS,
+    SCALES,
+    ResponseSubmitted,
+    SurveyClosed,
+    SurveyPublished,
+    SurveysEvent,
+)
+from shared.canonical import canonical_json
+from shared.decider import Conflict, Decider, Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    definition: SurveyPublished | None = None
+    closed_on: date | None = None
+    responses: Map[str, str] = field(default_factory=Map)
+    """Response id -> fingerprint of its answers: enough to tell a repeat from a change."""
+
+
+def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
+    match proposal:
+        case SurveyPublished():
+            if state.definition is not None:
+                raise Conflict(
+                    "published_on",
+                    "once",
+                    f"the survey was published on {state.definition.published_on}; "
+                    "a survey is published once",
+                )
+            _check_definition(proposal)
+        case ResponseSubmitted():
+            definition = _published(state)
+            recorded = state.responses.get(proposal.response_id)
+            if recorded is not None:
+                if recorded == fingerprint(proposal.answers):
+                    return []  # a repeat, perhaps from a redelivered webhook: counted once
+                raise Conflict(
+                    "response_id",
+                    "already_submitted",
+                    f"response {proposal.response_id!r} is recorded with other answers",
+                )
+            if state.closed_on is not None:
+                raise Conflict("", "open", f"the survey was closed on {state.closed_on}")
+            _not_before_published(definition, proposal.submitted_on, "submitted_on")
+            target = definition.target.network
+            if target is not None and proposal.network not in (None, target):
+                raise Rejected(
+                    "network",
+                    "survey_network",
+                    f"the survey is for network {target!r}, not {proposal.network!r}",
+                )
+            check_answers(definition.questions, proposal.answers)
+        case SurveyClosed():
+            definition = _published(state)
+            if state.closed_on == proposal.closed_on:
+                return []  # said before: nothing new
+            if state.closed_on is not None:
+                raise Conflict(
+                    "closed_on", "already_closed", f"the survey was closed on {state.closed_on}"
+                )
+            _not_before_published(definition, proposal.closed_on, "closed_on")
+    return [proposal]
+
+
+def evolve(state: Survey, event: SurveysEvent) -> Survey:
+    match event:
+        case SurveyPublished():
+            return replace(state, definition=event)
+        case ResponseSubmitted():
+            responses = state.responses.set(event.response_id, fingerprint(event.answers))
+            return replace(state, responses=responses)
+        case SurveyClosed():
+            return replace(state, closed_on=event.closed_on)
+    return state
+
+
+DECIDER: Decider[Survey, SurveysEvent] = Decider(Survey(), decide, evolve)
+
+
+def fingerprint(answers: Mapping[str, object]) -> str:
+    return hashlib.sha256(canonical_json(dict(answers))).hexdigest()
+
+
+def _check_definition(survey: SurveyPublished) -> None:
+    if survey.target.kind == "network" and survey.target.network is None:
+        raise Rejected("target.network", "required", "a network survey names its network")
+    if survey.target.kind != "network" and survey.target.network is not None:
+        raise Rejected(
+            "target.network",
+            "network_only",
+            f"only a network survey names a network; use respondents' `network` for a "
+            f"{survey.target.kind} survey",
+        )
+    seen: set[str] = set()
+    for index, question in enumerate(survey.questions):
+        where = f"questions.{index}"
+        if question.id in seen:
+            raise Rejected(f"{where}.id", "unique", f"{question.id!r} appears twice")
+        seen.add(question.id)
+        if question.kind in CHOICE_KINDS:
+            if not question.options:
+                raise Rejected(f"{where}.options", "required", f"a {question.kind} needs options")
+            options: set[str] = set()
+            for number, option in enumerate(question.options):
+                if option in options:
+                    raise Rejected(
+                        f"{where}.options.{number}", "unique", f"{option!r} appears twice"
+                    )
+                options.add(option)
+        elif question.options is not None:
+            raise Rejected(
+                f"{where}.options", "choice_only", f"a {question.kind} question has no options"
+            )
+        if question.factor is not None and question.kind not in SCALES:
+            raise Rejected(
+                f"{where}.factor",
+                "numeric_only",
+                "only likert and nps questions measure a success factor",
+            )
+
+
+def _published(state: Survey) -> SurveyPublished:
+    if state.definition is None:
+        raise Rejected("", "published", "the survey is not published")
+    return state.definition
+
+
+def _not_before_published(survey: SurveyPublished, day: date, field_name: str) -> None:
+    if day < survey.published_on:
+        raise Rejected(
+            field_name,
+            "not_before_published",
+            f"{day} is before the survey was published ({survey.published_on})",
+        )

@@ -1,0 +1,137 @@
+"""Survey events: a survey published with its questions, responses to it, and its closing.
+
+The subject of every event is the survey id; the survey names its project.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from shared.registry import EventModel, EventType, EventTypes
+
+Id = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+]
+ProjectId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+QuestionText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+Factor = Literal["understanding", "anchoring", "commitment", "small_visible_successes"]
+FACTORS: tuple[Factor, ...] = (
+    "understanding",
+    "anchoring",
+    "commitment",
+    "small_visible_successes",
+)
+"""The project's critical success factors, in the order the boards show them."""
+
+QuestionKind = Literal["likert", "nps", "single_choice", "multiple_choice", "free_text"]
+CHOICE_KINDS: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
+SCALES: dict[str, range] = {"likert": range(1, 6), "nps": range(11)}
+"""The numeric kinds and the whole numbers each accepts."""
+
+
+def _answer(value: Any) -> int | str | list[str]:
+    # Checked here only for its JSON shape; whether it fits the question is the decider's job,
+    # since only the survey's definition knows the question's kind.
+    if isinstance(value, float):
+        # Any float is refused (the log holds none); a numeric question is the only place a
+        # fraction could be meant, hence the scale rule.
+        raise PydanticCustomError("scale", "{value} is not a whole number", {"value": value})
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value]
+    raise PydanticCustomError(
+        "answer_type", "an answer is a whole number, a text or a list of texts"
+    )
+
+
+Answer = Annotated[
+    int | str | list[str],
+    PlainValidator(_answer),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer"},
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+            "description": "likert and nps: an integer; single_choice: an option; "
+            "multiple_choice: a list of options; free_text: a text",
+        }
+    ),
+]
+
+
+class Target(EventModel):
+    kind: Literal["network", "pilot", "seminar"]
+    network: Id | None = None
+    """The information network surveyed; required when `kind` is network, else absent."""
+
+
+class Question(EventModel):
+    id: Id
+    text: QuestionText
+    kind: QuestionKind
+    required: bool = False
+    options: list[Text] | None = Field(default=None, max_length=50)
+    """Choice kinds only, and required there."""
+    factor: Factor | None = None
+    """The success factor a likert or nps question measures."""
+
+
+class SurveyPublished(EventModel):
+    project_id: ProjectId
+    title: Text
+    target: Target
+    phase: Literal["before", "after", "single"]
+    """before and after surveys of the same network are compared; single stands alone."""
+    invited: int = Field(ge=1, le=1_000_000)
+    published_on: date
+    questions: list[Question] = Field(min_length=1, max_length=200)
+
+    def business_date(self) -> date:
+        return self.published_on
+
+
+class ResponseSubmitted(EventModel):
+    response_id: Id
+    respondent: Id | None = None
+    """A pseudonym from the survey tool, never a name or an e-mail address."""
+    network: Id | None = None
+    """The pilot network the respondent belongs to, for per-network breakdowns."""
+    submitted_on: date
+    answers: dict[Id, Answer] = Field(max_length=200)
+
+    def business_date(self) -> date:
+        return self.submitted_on
+
+
+class SurveyClosed(EventModel):
+    closed_on: date
+    reason: Text | None = None
+
+    def business_date(self) -> date:
+        return self.closed_on
+
+
+SurveysEvent = SurveyPublished | ResponseSubmitted | SurveyClosed
+
+EVENT_TYPES = EventTypes(
+    "surveys",
+    [
+        EventType("SurveyPublished", SurveyPublished, category="survey"),
+        EventType("ResponseSubmitted", ResponseSubmitted, category="response"),
+        EventType("SurveyClosed", SurveyClosed, category="survey"),
+    ],
+)

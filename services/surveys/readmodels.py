@@ -1,0 +1,165 @@
+"""The surveys read model.
+
+Privacy shapes the tables: respondent pseudonyms live only in `responses`, and free texts live
+in `free_texts`, aggregated per distinct text with neither respondent, response id, position nor
+time, so no join or ordering can tie a text back to the person who wrote it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.surveys.events import ResponseSubmitted, SurveyClosed, SurveyPublished
+from shared.db import Conn
+from shared.registry import EventModel
+from shared.store.base import StoredEvent
+
+_TABLES_SQL = """
+CREATE TABLE IF NOT EXISTS {s}.surveys (
+    survey_id      text    PRIMARY KEY,
+    project_id     text    NOT NULL,
+    title          text    NOT NULL,
+    target_kind    text    NOT NULL,
+    target_network text,
+    phase          text    NOT NULL,
+    invited        integer NOT NULL,
+    published_on   date    NOT NULL,
+    closed_on      date,
+    close_reason   text,
+    position       bigint  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS surveys_by_project ON {s}.surveys (project_id);
+CREATE TABLE IF NOT EXISTS {s}.questions (
+    survey_id   text    NOT NULL,
+    question_id text    NOT NULL,
+    ordinal     integer NOT NULL,
+    text        text    NOT NULL,
+    kind        text    NOT NULL,
+    required    boolean NOT NULL,
+    options     jsonb,
+    factor      text,
+    PRIMARY KEY (survey_id, question_id)
+);
+CREATE TABLE IF NOT EXISTS {s}.responses (
+    survey_id      text   NOT NULL,
+    response_id    text   NOT NULL,
+    respondent_key text   NOT NULL,
+    network        text,
+    submitted_on   date   NOT NULL,
+    position       bigint NOT NULL,
+    PRIMARY KEY (survey_id, response_id)
+);
+CREATE TABLE IF NOT EXISTS {s}.answers (
+    survey_id   text    NOT NULL,
+    response_id text    NOT NULL,
+    question_id text    NOT NULL,
+    network     text,
+    value       integer,
+    choice      text
+);
+CREATE INDEX IF NOT EXISTS answers_by_question ON {s}.answers (survey_id, question_id);
+CREATE TABLE IF NOT EXISTS {s}.free_texts (
+    survey_id   text    NOT NULL,
+    question_id text    NOT NULL,
+    text_hash   text    NOT NULL,
+    text        text    NOT NULL,
+    occurrences integer NOT NULL,
+    PRIMARY KEY (survey_id, question_id, text_hash)
+);
+"""
+
+
+def respondent_key(response: ResponseSubmitted) -> str:
+    """Who answered, for counting respondents: the pseudonym, else the response itself. Ids
+    cannot hold a colon, so the two never collide."""
+    return response.respondent or f"response:{response.response_id}"
+
+
+class SurveysProjection:
+    name = "surveys"
+    tables: Sequence[str] = ("surveys", "questions", "responses", "answers", "free_texts")
+
+    def schema_sql(self, schema: str) -> str:
+        return _TABLES_SQL.format(s=schema)
+
+    async def apply(self, conn: Conn, schema: str, event: StoredEvent, model: EventModel) -> None:
+        match model:
+            case SurveyPublished():
+                await self._published(conn, schema, event, model)
+            case ResponseSubmitted():
+                await self._response(conn, schema, event, model)
+            case SurveyClosed():
+                await conn.execute(
+                    f"UPDATE {schema}.surveys SET closed_on = $2, close_reason = $3 "
+                    "WHERE survey_id = $1",
+                    event.stream_id,
+                    model.closed_on,
+                    model.reason,
+                )
+
+    async def _published(
+        self, conn: Conn, s: str, event: StoredEvent, model: SurveyPublished
+    ) -> None:
+        await conn.execute(
+            f"INSERT INTO {s}.surveys (survey_id, project_id, title, target_kind, "
+            "target_network, phase, invited, published_on, position) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            event.stream_id, model.project_id, model.title, model.target.kind,
+            model.target.network, model.phase, model.invited, model.published_on, event.position,
+        )  # fmt: skip
+        await conn.executemany(
+            f"INSERT INTO {s}.questions (survey_id, question_id, ordinal, text, kind, required, "
+            "options, factor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [
+                (event.stream_id, q.id, ordinal, q.text, q.kind, q.required, q.options, q.factor)
+                for ordinal, q in enumerate(model.questions)
+            ],
+        )
+
+    async def _response(
+        self, conn: Conn, s: str, event: StoredEvent, model: ResponseSubmitted
+    ) -> None:
+        survey = event.stream_id
+        target = await conn.fetchval(
+            f"SELECT target_network FROM {s}.surveys WHERE survey_id = $1", survey
+        )
+        network = model.network or target
+        await conn.execute(
+            f"INSERT INTO {s}.responses (survey_id, response_id, respondent_key, network, "
+            "submitted_on, position) VALUES ($1, $2, $3, $4, $5, $6)",
+            survey, model.response_id, respondent_key(model), network, model.submitted_on,
+            event.position,
+        )  # fmt: skip
+        kinds = {
+            row["question_id"]: row["kind"]
+            for row in await conn.fetch(
+                f"SELECT question_id, kind FROM {s}.questions WHERE survey_id = $1", survey
+            )
+        }
+        rows: list[tuple[str, str, str, str | None, int | None, str | None]] = []
+        texts: list[tuple[str, str, str]] = []
+        for question_id, answer in model.answers.items():
+            row = (survey, model.response_id, question_id, network)
+            if isinstance(answer, int):
+                rows.append((*row, answer, None))
+            elif isinstance(answer, list):
+                rows.extend((*row, None, choice) for choice in answer)
+            elif kinds[question_id] == "free_text":
+                if answer:
+                    # The answers row says that this response answered, for counting; the text
+                    # goes where nothing ties it to the response.
+                    rows.append((*row, None, None))
+                    texts.append((survey, question_id, answer))
+            elif answer:
+                rows.append((*row, None, answer))
+        await conn.executemany(
+            f"INSERT INTO {s}.answers (survey_id, response_id, question_id, network, value, "
+            "choice) VALUES ($1, $2, $3, $4, $5, $6)",
+            rows,
+        )
+        await conn.executemany(
+            f"INSERT INTO {s}.free_texts (survey_id, question_id, text_hash, text, occurrences) "
+            "VALUES ($1, $2, md5($3), $3, 1) ON CONFLICT (survey_id, question_id, text_hash) "
+            "DO UPDATE SET occurrences = free_texts.occurrences + 1",
+            texts,
+        )
