@@ -95,17 +95,21 @@ class ProjectionRunner:
         bus: Bus,
         batch_size: int = 256,
         catch_up_after_seconds: float = 3.0,
+        consumer: str | None = None,
     ) -> None:
         self.projection = projection
         self.pool = pool
         self.schema = schema
         self.log_store = log_store
+        """The log followed: the service's own, or another service's for a feed."""
         self.event_types = event_types
         self.bus = bus
         self.batch_size = batch_size
         self.catch_up_after_seconds = catch_up_after_seconds
         self.checkpoint_name = f"projection:{projection.name}"
-        self.durable = f"{bus.stream.subject_prefix}-{event_types.service}-{projection.name}"
+        # The consuming service names the durable consumer; the source's subjects feed it.
+        owner = consumer or event_types.service
+        self.durable = f"{bus.stream.subject_prefix}-{owner}-{projection.name}"
         self.filter_subject = f"{bus.stream.subject_prefix}.{event_types.service}.>"
         self.position = 0
         self.failures_total = 0

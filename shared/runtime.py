@@ -78,13 +78,29 @@ class Runtime:
             )
             for projection in self.spec.projections
         }
-        for runner in self.runners.values():
+        self.feeds = {}
+        for feed in self.spec.feeds:
+            # The source's schema is created if the source has not started yet, so a feed can
+            # start first and wait for events.
+            source_schema = self.settings.schema_for(feed.source.service)
+            await migrate(self.pool, source_schema)
+            self.feeds[feed.projection.name] = ProjectionRunner(
+                feed.projection,
+                pool=self.pool,
+                schema=self.schema,
+                log_store=PostgresEventStore(self.pool, source_schema),
+                event_types=feed.source,
+                bus=self.bus,
+                catch_up_after_seconds=self.settings.projection_catch_up_seconds,
+                consumer=self.spec.name,
+            )
+        for runner in [*self.runners.values(), *self.feeds.values()]:
             await runner.migrate()
         self.bus.start()
         if self.settings.run_relay:
             self._spawn(self.relay.run(), "relay")
         if self.settings.run_projections:
-            for name, runner in self.runners.items():
+            for name, runner in [*self.runners.items(), *self.feeds.items()]:
                 self._spawn(runner.run(), f"projection-{name}")
         self._started = True
         log.info("service %s started (schema %s)", self.spec.name, self.schema)
@@ -95,7 +111,7 @@ class Runtime:
     async def stop(self) -> None:
         if self._started:
             self.relay.stopping = True
-            for runner in self.runners.values():
+            for runner in [*self.runners.values(), *self.feeds.values()]:
                 runner.stopping = True
         for task in self._tasks:
             task.cancel()
@@ -117,6 +133,14 @@ class Runtime:
         )
         return all(results)
 
+    async def feeds_reach_sources(self, timeout: float) -> bool:
+        """True once every feed has applied its source log as it stands now."""
+        heads = [
+            (runner, (await runner.log_store.head()).position) for runner in self.feeds.values()
+        ]
+        results = await asyncio.gather(*(runner.wait_for(head, timeout) for runner, head in heads))
+        return all(results)
+
     @property
     def read_position(self) -> int:
         return min((runner.position for runner in self.runners.values()), default=0)
@@ -134,9 +158,14 @@ class Runtime:
                     "GROUP BY projection"
                 )
             }
+            # (name, position, head of the log it follows): a feed's lag is against its source.
             projections = [
-                (name, await read_checkpoint(self.pool, self.schema, runner.checkpoint_name))
-                for name, runner in self.runners.items()
+                (
+                    name,
+                    await read_checkpoint(self.pool, self.schema, runner.checkpoint_name),
+                    head if name in self.runners else (await runner.log_store.head()).position,
+                )
+                for name, runner in [*self.runners.items(), *self.feeds.items()]
             ]
             return [
                 counter(
@@ -161,19 +190,19 @@ class Runtime:
                     "ptrack_projection_position",
                     "Last log position applied to a read model",
                     ["service", "projection"],
-                    [((service, name), position) for name, position in projections],
+                    [((service, name), position) for name, position, _ in projections],
                 ),
                 gauge(
                     "ptrack_projection_lag_events",
                     "Events in the log not yet applied to a read model",
                     ["service", "projection"],
-                    [((service, name), head - position) for name, position in projections],
+                    [((service, name), end - position) for name, position, end in projections],
                 ),
                 counter(
                     "ptrack_projection_poison_messages",
                     "Events or messages a projection could not apply and set aside",
                     ["service", "projection"],
-                    [((service, name), failures.get(name, 0)) for name in self.runners],
+                    [((service, name), failures.get(name, 0)) for name, _, _ in projections],
                 ),
                 gauge(
                     "ptrack_nats_connected",

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """A projection over another service's log: its events arrive from that service's subjects,
+    and gaps and rebuilds are read from that service's schema."""
+
+    source: EventTypes
+    projection: Projection
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
     title: str
@@ -25,6 +34,8 @@ class ServiceSpec:
     event_types: EventTypes
     decider: Decider[Any, Any]
     projections: Sequence[Projection] = ()
+    feeds: Sequence[Feed] = ()
+    """Projections of other services' logs (the reporting service's cross-service models)."""
     routers: Sequence[APIRouter] = ()
     metrics: Callable[[Runtime], Gatherer] | None = None
     """Business gauges read from the service's read models at scrape time."""
