@@ -23,6 +23,10 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
     ),
     "ptrack_milestone_reached_timestamp_seconds": ("Day the milestone was reached", _MILESTONE),
     "ptrack_milestone_slip_days": ("Days late against the baseline", _MILESTONE),
+    "ptrack_milestone_state": (
+        "1 for the state a milestone is in on the status date, 0 for the others",
+        ["project", "milestone", "state"],
+    ),
     "ptrack_milestones": ("Milestones by state on the status date", ["project", "state"]),
     "ptrack_goal_progress_ratio": ("Reported share complete of a goal", ["project", "goal"]),
     "ptrack_goal_deadline_timestamp_seconds": ("Deadline of an action goal", ["project", "goal"]),
@@ -63,6 +67,9 @@ def milestones_metrics(runtime: Runtime) -> Gatherer:
                     reached = _timestamp(m.actual)
                     samples["ptrack_milestone_reached_timestamp_seconds"].append((key, reached))
                 samples["ptrack_milestone_slip_days"].append((key, float(m.slip_days)))
+                for state in MILESTONE_STATES:
+                    is_state = 1.0 if m.state == state else 0.0
+                    samples["ptrack_milestone_state"].append(((project, m.id, state), is_state))
             by_state = Counter(m.state for m in milestones)
             for state in MILESTONE_STATES:
                 samples["ptrack_milestones"].append(((project, state), by_state[state]))
