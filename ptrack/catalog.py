@@ -30,5 +30,6 @@ SERVICES: dict[str, ServiceEntry] = {
         ServiceEntry("registry", "services.registry.app:build", 8101),
         ServiceEntry("milestones", "services.milestones.app:build", 8102),
         ServiceEntry("finance", "services.finance.app:build", 8103),
+        ServiceEntry("surveys", "services.surveys.app:build", 8104),
     ]
 }

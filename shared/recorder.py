@@ -115,12 +115,18 @@ class Recorder(Generic[S]):
                 await stack.enter_async_context(self._locks[stripe])
             requests, entries = await self._decide_all(groups)
             to_append = [request for request in requests if request.events]
-            if not to_append:  # every proposal was already true of its stream
-                return [AppendResult((), duplicate=True) for _ in requests]
-            future = self.store.submit(to_append)
-            for stream_id, entry in entries.items():
-                self._remember(stream_id, entry)
-            self._track_inflight(to_append, future)
+            if to_append:
+                future = self.store.submit(to_append)
+                for stream_id, entry in entries.items():
+                    self._remember(stream_id, entry)
+                self._track_inflight(to_append, future)
+        if not to_append:
+            # Every proposal was already true of its stream. If this is the retry of one that
+            # was recorded, answer with the original receipt; else nothing happened. The domain
+            # has judged the proposal harmless, so a changed detail under the same id (a
+            # webhook redelivered with a newer timestamp) is not an error here.
+            recorded = await self._recorded_before(groups, strict=False)
+            return recorded or [AppendResult((), duplicate=True) for _ in requests]
         try:
             appended = iter(await future)
         except Exception:
@@ -172,9 +178,12 @@ class Recorder(Generic[S]):
         )
 
     async def _recorded_before(
-        self, groups: Sequence[StreamProposals]
+        self, groups: Sequence[StreamProposals], *, strict: bool = True
     ) -> list[AppendResult] | None:
-        """A rejected proposal may be the retry of one already in the log: answer as before."""
+        """A rejected proposal may be the retry of one already in the log: answer as before.
+
+        `strict`: an id recorded with other content is an error (EventIdReused); otherwise the
+        answer is None, as when nothing was recorded."""
         proposals = [(g.stream_id, p) for g in groups for p in g.proposals]
         ids = [p.event_id for _, p in proposals]
         pending = [self._inflight[i] for i in ids if i in self._inflight]
@@ -190,6 +199,8 @@ class Recorder(Generic[S]):
             or not same_content(stored[p.event_id], stream_id, self._new_event(p, p.event, 0))
         ]
         if differs:
+            if not strict:
+                return None
             raise EventIdReused(differs)
         return [
             AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)

@@ -64,10 +64,11 @@ def finance_metrics(runtime: Runtime) -> Gatherer:
                 [((r["project_id"], r["municipality"]), _nok(r["value_ore"])) for r in in_kind],
             ),
             gauge(
-                "ptrack_in_kind_hours",
-                "Documented in-kind hours, by municipality",
+                # Seconds, Prometheus's base unit for time; boards show it as hours.
+                "ptrack_in_kind_work_seconds",
+                "Documented in-kind work time, by municipality",
                 ["project", "municipality"],
-                [((r["project_id"], r["municipality"]), float(r["hours"])) for r in in_kind],
+                [((r["project_id"], r["municipality"]), float(r["hours"]) * 3600) for r in in_kind],
             ),
             gauge(
                 "ptrack_funding_planned_nok",

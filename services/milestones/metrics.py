@@ -22,7 +22,8 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
         _MILESTONE,
     ),
     "ptrack_milestone_reached_timestamp_seconds": ("Day the milestone was reached", _MILESTONE),
-    "ptrack_milestone_slip_days": ("Days late against the baseline", _MILESTONE),
+    # Seconds, Prometheus's base unit for time; boards show it as days.
+    "ptrack_milestone_slip_seconds": ("Time late against the baseline", _MILESTONE),
     "ptrack_milestone_state": (
         "1 for the state a milestone is in on the status date, 0 for the others",
         ["project", "milestone", "state"],
@@ -66,7 +67,8 @@ def milestones_metrics(runtime: Runtime) -> Gatherer:
                 if m.actual is not None:
                     reached = _timestamp(m.actual)
                     samples["ptrack_milestone_reached_timestamp_seconds"].append((key, reached))
-                samples["ptrack_milestone_slip_days"].append((key, float(m.slip_days)))
+                slip = float(m.slip_days * 86400)
+                samples["ptrack_milestone_slip_seconds"].append((key, slip))
                 for state in MILESTONE_STATES:
                     is_state = 1.0 if m.state == state else 0.0
                     samples["ptrack_milestone_state"].append(((project, m.id, state), is_state))

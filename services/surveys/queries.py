@@ -125,8 +125,7 @@ async def free_texts(db: Queryable, s: str, survey_id: str, question_id: str) ->
     """Each text as often as it was written, sorted by text: an order that says nothing about
     when, or by whom."""
     rows = await db.fetch(
-        f"SELECT text, occurrences FROM {s}.free_texts WHERE survey_id = $1 "
-        "AND question_id = $2",
+        f"SELECT text, occurrences FROM {s}.free_texts WHERE survey_id = $1 AND question_id = $2",
         survey_id,
         question_id,
     )

@@ -17,10 +17,10 @@ from shared.db import Queryable
 
 
 class Suppressible(BaseModel):
-    suppressed: bool
+    suppressed: bool = False
     """True when the group has fewer respondents than the anonymity threshold: its figures
     are then null."""
-    suppressed_reason: str | None
+    suppressed_reason: str | None = None
 
 
 class TargetView(BaseModel):
@@ -48,14 +48,14 @@ class QuestionResult(Suppressible):
     kind: str
     factor: str | None
     required: bool
-    n: int | None
+    n: int | None = None
     """Answers given (for free text, the only figure shown here)."""
-    distribution: dict[str, int] | None
+    distribution: dict[str, int] | None = None
     """likert and nps: answers per point of the scale."""
-    mean: float | None
-    nps: float | None
+    mean: float | None = None
+    nps: float | None = None
     """nps: % promoters (9-10) − % detractors (0-6)."""
-    choices: dict[str, int] | None
+    choices: dict[str, int] | None = None
     """Choice kinds: answers per option, in the survey's order."""
 
 
@@ -90,9 +90,9 @@ class FactorQuestion(BaseModel):
 
 
 class Score(Suppressible):
-    score: float | None
+    score: float | None = None
     """0..1: the mean of likert answers as (v − 1) / 4 and nps answers as v / 10."""
-    n: int | None
+    n: int | None = None
     """Answers the score is the mean of."""
 
 
@@ -153,6 +153,7 @@ async def results(
     answered = await queries.respondents_per_question(db, s, survey_id, network)
     respondents = await queries.respondents(db, s, survey_id, network)
     reason = stats.suppressed_reason(respondents, threshold)
+    questions = await queries.questions(db, s, survey_id)
     return SurveyResults(
         survey=survey_id,
         project=survey.project_id,
@@ -162,38 +163,38 @@ async def results(
         suppressed=reason is not None,
         suppressed_reason=reason,
         questions=[
-            question_result(q, counts.get(q.question_id, {}), answered.get(q.question_id, 0),
-                            threshold)
-            for q in await queries.questions(db, s, survey_id)
-        ],  # fmt: skip
+            question_result(
+                q, counts.get(q.question_id, {}), answered.get(q.question_id, 0), threshold
+            )
+            for q in questions
+        ],
     )
 
 
 def question_result(
     question: queries.QuestionRow, counts: dict[int | str, int], respondents: int, threshold: int
 ) -> QuestionResult:
-    reason = stats.suppressed_reason(respondents, threshold)
-    shown = reason is None
-    numeric = {value: n for value, n in counts.items() if isinstance(value, int)}
     kind = question.kind
-    return QuestionResult(
+    described = QuestionResult(
         id=question.question_id,
         text=question.text,
         kind=kind,
         factor=question.factor,
         required=question.required,
-        n=_answers(kind, counts, respondents) if shown else None,
-        distribution=stats.distribution(kind, numeric) if shown and kind in SCALES else None,
-        mean=stats.rounded(stats.mean(numeric), 2) if shown and kind in SCALES else None,
-        nps=stats.rounded(stats.net_promoter_score(numeric), 2)
-        if shown and kind == "nps"
-        else None,
-        choices={option: counts.get(option, 0) for option in question.options or []}
-        if shown and kind in CHOICE_KINDS
-        else None,
-        suppressed=not shown,
-        suppressed_reason=reason,
     )
+    reason = stats.suppressed_reason(respondents, threshold)
+    if reason is not None:
+        return described.model_copy(update={"suppressed": True, "suppressed_reason": reason})
+    figures: dict[str, object] = {"n": _answers(kind, counts, respondents)}
+    numeric = {value: n for value, n in counts.items() if isinstance(value, int)}
+    if kind in SCALES:
+        figures["distribution"] = stats.distribution(kind, numeric)
+        figures["mean"] = stats.rounded(stats.mean(numeric), 2)
+    if kind == "nps":
+        figures["nps"] = stats.rounded(stats.net_promoter_score(numeric), 2)
+    if kind in CHOICE_KINDS:
+        figures["choices"] = {option: counts.get(option, 0) for option in question.options or []}
+    return described.model_copy(update=figures)
 
 
 def _answers(kind: str, counts: dict[int | str, int], respondents: int) -> int:
@@ -233,11 +234,9 @@ async def free_text(
 def score(answers: Sequence[queries.FactorAnswer], threshold: int) -> Score:
     reason = stats.suppressed_reason(len({a.respondent for a in answers}), threshold)
     if reason is not None:
-        return Score(score=None, n=None, suppressed=True, suppressed_reason=reason)
+        return Score(suppressed=True, suppressed_reason=reason)
     value = stats.factor_score((a.kind, a.value) for a in answers)
-    return Score(
-        score=stats.rounded(value, 4), n=len(answers), suppressed=False, suppressed_reason=None
-    )
+    return Score(score=stats.rounded(value, 4), n=len(answers))
 
 
 async def success_factors(db: Queryable, s: str, project: str, threshold: int) -> SuccessFactors:
@@ -257,9 +256,7 @@ async def success_factors(db: Queryable, s: str, project: str, threshold: int) -
     return SuccessFactors(project=project, factors=factors)
 
 
-async def pilot_comparison(
-    db: Queryable, s: str, project: str, threshold: int
-) -> PilotComparison:
+async def pilot_comparison(db: Queryable, s: str, project: str, threshold: int) -> PilotComparison:
     surveys: dict[str, dict[str, list[str]]] = {}
     for row in await queries.phase_networks(db, s, project):
         phases = surveys.setdefault(row["network"], {"before": [], "after": []})
@@ -270,10 +267,13 @@ async def pilot_comparison(
         if not (phases["before"] and phases["after"]):
             continue
         factors = [
-            _change(factor, [a for a in answers if a.network == network and a.factor == factor],
-                    threshold)
+            _change(
+                factor,
+                [a for a in answers if a.network == network and a.factor == factor],
+                threshold,
+            )
             for factor in FACTORS
-        ]  # fmt: skip
+        ]
         networks.append(
             NetworkComparison(
                 network=network,

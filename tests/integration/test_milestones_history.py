@@ -197,7 +197,7 @@ async def test_schedule_metrics_come_from_the_read_model(
         assert await service.runtime.read_models_reach(await service.log_head(), 10)
         text = (await service.client.get("/metrics")).text
     labels = f'milestone="M3",project="{PROJECT}"'
-    assert f"ptrack_milestone_slip_days{{{labels}}} 14.0" in text
+    assert f"ptrack_milestone_slip_seconds{{{labels}}} 1.2096e+06" in text  # 14 days
     assert f'ptrack_milestones{{project="{PROJECT}",state="overdue"}} 1.0' in text
     # M2 reached 2010-04-10 = 1270857600 seconds
     reached = f'ptrack_milestone_reached_timestamp_seconds{{milestone="M2",project="{PROJECT}"}}'

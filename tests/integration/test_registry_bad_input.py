@@ -31,10 +31,12 @@ async def registry(
 
 
 CASES = [
-    ("score above 5", event("NetworkAssessed", network="ikt", assessor="pg", assessed_on="2010-03-01",
-     scores={**SCORES, "activity": 6}), 422, "/data/scores/activity", "less_than_equal"),
-    ("score as text", event("NetworkAssessed", network="ikt", assessor="pg", assessed_on="2010-03-01",
-     scores={**SCORES, "activity": "3"}), 422, "/data/scores/activity", "int_type"),
+    ("score above 5", event("NetworkAssessed", network="ikt", assessor="pg",
+     assessed_on="2010-03-01", scores={**SCORES, "activity": 6}), 422, "/data/scores/activity",
+     "less_than_equal"),
+    ("score as text", event("NetworkAssessed", network="ikt", assessor="pg",
+     assessed_on="2010-03-01", scores={**SCORES, "activity": "3"}), 422, "/data/scores/activity",
+     "int_type"),
     ("dimension missing", event("NetworkAssessed", network="ikt", assessor="pg",
      assessed_on="2010-03-01", scores={k: v for k, v in SCORES.items() if k != "leadership"}),
      422, "/data/scores/leadership", "required"),

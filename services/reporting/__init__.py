@@ -1,0 +1,1 @@
+"""Reporting: cross-service read models, earned value, the status of a project."""

@@ -1,0 +1,183 @@
+"""The status of a project on a day: earned value, schedule, money against the frame, networks
+and surveys, in one answer. Shared by the API, the terminal board and the HTML report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.finance import queries as finance
+from services.milestones import views as schedule
+from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
+from services.registry import views as registry
+from services.reporting.evm import earned_value
+from services.reporting.inputs import evm_inputs, funding_on, in_kind_on, lines_on
+from services.surveys import queries as survey_queries
+from services.surveys import views as survey_views
+from shared.db import Queryable
+from shared.money import format_ore
+
+
+class Usage(BaseModel):
+    budget: str
+    used: str
+    remaining: str
+    share_used: float | None
+
+
+class LineStatus(Usage):
+    id: str
+    name: str
+
+
+class Money(BaseModel):
+    frame: str
+    lines: list[LineStatus]
+    money: Usage
+    in_kind: Usage
+    total: Usage
+    in_kind_by_municipality: dict[str, str]
+    funding: list[dict[str, Any]]
+
+
+class Schedule(BaseModel):
+    baseline: int
+    milestones: list[schedule.MilestoneView]
+    milestones_by_state: dict[str, int]
+    worst_slip_days: int | None
+    goals: list[schedule.GoalView]
+    decision_points: list[schedule.DecisionPointView]
+    decisions_by_state: dict[str, int]
+    activities: list[schedule.ActivityView]
+
+
+class Networks(BaseModel):
+    coverage: registry.Coverage | None
+    pilot: registry.Pilot | None
+    scores: list[registry.DimensionScore]
+
+
+class Surveys(BaseModel):
+    surveys: list[survey_views.SurveySummary]
+    success_factors: list[survey_views.FactorScore]
+
+
+class ProjectStatus(BaseModel):
+    project: str
+    name: str | None
+    status_date: date
+    period_start: date | None
+    period_end: date | None
+    evm: dict[str, dict[str, Any]]
+    """Earned value per scope: `money` (the cost budget) and `total` (with in-kind work)."""
+    schedule: Schedule | None
+    money: Money | None
+    networks: Networks
+    surveys: Surveys
+
+
+def _usage(budget: int, used: int) -> Usage:
+    return Usage(
+        budget=format_ore(budget),
+        used=format_ore(used),
+        remaining=format_ore(budget - used),
+        share_used=round(used / budget, 4) if budget else None,
+    )
+
+
+async def project_status(
+    db: Queryable, s: str, project: str, day: date, threshold: int
+) -> ProjectStatus | None:
+    """None when nothing at all is known about the project."""
+    baseline = await schedule.baseline_on(db, s, project, day)
+    budget = await finance.project(db, s, project)
+    if baseline is None and budget is None:
+        return None
+    evm: dict[str, dict[str, Any]] = {}
+    inputs = await evm_inputs(db, s, project, day)
+    if inputs is not None:
+        for scope in ("money", "total"):
+            figures = earned_value(
+                inputs.planned, inputs.progress, inputs.actual,
+                start=inputs.start, status_date=day, scope=scope,
+            )  # fmt: skip
+            evm[scope] = figures.to_dict()
+    found_networks = await registry.networks(db, s, project, day)
+    return ProjectStatus(
+        project=project,
+        name=baseline.plan.project_name if baseline else budget.name if budget else None,
+        status_date=day,
+        period_start=baseline.plan.period_start if baseline else None,
+        period_end=baseline.plan.period_end if baseline else None,
+        evm=evm,
+        schedule=await _schedule(db, s, project, day, baseline) if baseline else None,
+        money=await _money(db, s, project, day, budget) if budget else None,
+        networks=Networks(
+            coverage=registry.coverage(found_networks) if found_networks else None,
+            pilot=registry.pilot(found_networks) if found_networks else None,
+            scores=registry.dimension_scores(found_networks),
+        ),
+        surveys=Surveys(
+            surveys=[
+                survey_views.summary(row) for row in await survey_queries.surveys(db, s, project)
+            ],
+            success_factors=(await survey_views.success_factors(db, s, project, threshold)).factors,
+        ),
+    )
+
+
+async def _schedule(
+    db: Queryable, s: str, project: str, day: date, baseline: schedule.Baseline
+) -> Schedule:
+    plan = baseline.plan
+    milestones = await schedule.milestones(db, s, project, plan, day)
+    points = await schedule.decision_points(db, s, project, plan, day)
+    states = Counter(m.state for m in milestones)
+    decided = Counter(p.state for p in points)
+    return Schedule(
+        baseline=baseline.baseline,
+        milestones=milestones,
+        milestones_by_state={state: states[state] for state in MILESTONE_STATES},
+        worst_slip_days=max((m.slip_days for m in milestones if m.slip_days > 0), default=None),
+        goals=await schedule.goals(db, s, project, plan, day),
+        decision_points=points,
+        decisions_by_state={state: decided[state] for state in DECISION_STATES},
+        activities=await schedule.activities(db, s, project, plan, day),
+    )
+
+
+async def _money(db: Queryable, s: str, project: str, day: date, budget: finance.Project) -> Money:
+    lines = await lines_on(db, s, project, day)
+    in_kind = await in_kind_on(db, s, project, day)
+    spent = sum(line["used_ore"] for line in lines)
+    in_kind_value = sum(row["value_ore"] for row in in_kind)
+    return Money(
+        frame=format_ore(budget.frame),
+        lines=[
+            LineStatus(
+                id=line["line_id"],
+                name=line["name"],
+                **_usage(line["budget_ore"], line["used_ore"]).model_dump(),
+            )
+            for line in lines
+        ],
+        money=_usage(sum(line["budget_ore"] for line in lines), spent),
+        in_kind=_usage(budget.in_kind, in_kind_value),
+        total=_usage(budget.frame, spent + in_kind_value),
+        in_kind_by_municipality={
+            row["municipality"]: format_ore(row["value_ore"]) for row in in_kind
+        },
+        funding=[
+            {
+                "id": row["source_id"],
+                "name": row["name"],
+                "kind": row["kind"],
+                "planned": format_ore(row["planned_ore"]),
+                "received": format_ore(row["received_ore"]),
+            }
+            for row in await funding_on(db, s, project, day)
+        ],
+    )
