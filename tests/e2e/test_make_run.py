@@ -21,6 +21,65 @@ FINANCE = "http://127.0.0.1:8103"
 BUDGET = f"{FINANCE}/projects/kongsbergregionen-2010/budget"
 
 
+SURVEYS = "http://127.0.0.1:8104"
+SEMINAR_SURVEY = {
+    "specversion": "1.0",
+    "id": "4b7e2c1a-9d3f-4e6a-8b5c-2f1e0d9c8b03",
+    "source": "urn:example:project-office",
+    "type": "SurveyPublished",
+    "subject": "seminar-2010-11",
+    "data": {
+        "project_id": "kongsbergregionen-2010",
+        "title": "Inspiration seminar",
+        "target": {"kind": "seminar"},
+        "phase": "single",
+        "invited": 40,
+        "published_on": "2010-11-01",
+        "questions": [
+            {"id": "q1", "text": "I understand what the networks are for", "kind": "likert",
+             "required": True, "factor": "understanding"},
+            {"id": "q2", "text": "Would you recommend the next seminar?", "kind": "nps"},
+        ],
+    },
+}  # fmt: skip
+
+
+def survey_answered_through_the_webhook(headers: dict[str, str]) -> None:
+    """A survey tool's webhook, as Formbricks sends it, lands in the results and on /metrics."""
+    published = httpx.post(
+        f"{SURVEYS}/events",
+        json=SEMINAR_SURVEY,
+        headers={**headers, "Content-Type": "application/cloudevents+json"},
+    )
+    assert published.status_code == 201, published.text
+    hook = {
+        "webhookId": "wh1",
+        "event": "responseFinished",
+        "data": {
+            "id": "resp-1",
+            "surveyId": "seminar-2010-11",
+            "finished": True,
+            "createdAt": "2010-11-03T13:58:10.000Z",
+            "updatedAt": "2010-11-03T14:02:41.000Z",
+            "data": {"q1": 4, "q2": 9},
+            "contact": {"id": "contact-42"},
+        },
+    }
+    answered = httpx.post(f"{SURVEYS}/webhooks/formbricks", json=hook, headers=headers)
+    assert answered.status_code == 201, answered.text
+    listed = httpx.get(
+        f"{SURVEYS}/projects/kongsbergregionen-2010/surveys",
+        headers=headers,
+        params={"min_position": answered.json()["position"]},
+    ).json()
+    assert [(s["id"], s["responses"]) for s in listed["surveys"]] == [("seminar-2010-11", 1)]
+    results = httpx.get(f"{SURVEYS}/surveys/seminar-2010-11/results", headers=headers).json()
+    assert results["suppressed"] is True, "one respondent is below the anonymity threshold"
+    metrics = httpx.get(f"{SURVEYS}/metrics").text
+    responses = 'ptrack_survey_responses{project="kongsbergregionen-2010",survey="seminar-2010-11"}'
+    assert f"{responses} 1.0" in metrics
+
+
 def readme_example() -> str:
     text = (REPO / "README.md").read_text()
     block = re.search(r"<!-- e2e:.*?-->\s*```sh\n(.*?)```\s*<!-- /e2e -->", text, re.S)
@@ -92,6 +151,7 @@ def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_
         assert (
             'ptrack_networks_assessed_ratio{project="kongsbergregionen-2010"} 1.0' in result.stdout
         )
+        survey_answered_through_the_webhook(headers)
     finally:
         assert first.interrupt() == 0 or first.process.returncode in (0, 2, -2)
     leftovers = subprocess.run(
