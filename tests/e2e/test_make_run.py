@@ -72,7 +72,7 @@ def survey_answered_through_the_webhook(headers: dict[str, str]) -> None:
         headers=headers,
         params={"min_position": answered.json()["position"]},
     ).json()
-    assert [(s["id"], s["responses"]) for s in listed["surveys"]] == [("seminar-2010-11", 1)]
+    assert [(s["id"], s["responses"]) for s in listed] == [("seminar-2010-11", 1)]
     results = httpx.get(f"{SURVEYS}/surveys/seminar-2010-11/results", headers=headers).json()
     assert results["suppressed"] is True, "one respondent is below the anonymity threshold"
     metrics = httpx.get(f"{SURVEYS}/metrics").text
