@@ -31,5 +31,6 @@ SERVICES: dict[str, ServiceEntry] = {
         ServiceEntry("milestones", "services.milestones.app:build", 8102),
         ServiceEntry("finance", "services.finance.app:build", 8103),
         ServiceEntry("surveys", "services.surveys.app:build", 8104),
+        ServiceEntry("reporting", "services.reporting.app:build", 8105),
     ]
 }
