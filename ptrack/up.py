@@ -30,6 +30,8 @@ from shared.settings import Settings
 from shared.store.postgres import migrate
 
 EMBEDDED_NATS_PORT = 14222
+RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "rules"
+"""The alert and recording rules, where the source tree is at hand (a development install)."""
 
 
 def say(message: str) -> None:
@@ -70,8 +72,10 @@ def _start_prometheus(
     port = 9090 if not port_answers("127.0.0.1", 9090) else free_port()
     targets = ", ".join(f'"127.0.0.1:{child.port}"' for child in children)
     config = home / "prometheus.yml"
+    rules = f"rule_files: ['{RULES}/*.rules.yml']\n" if RULES.is_dir() else ""
     config.write_text(
         "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n"
+        f"{rules}"
         "scrape_configs:\n  - job_name: ptrack\n"
         f"    static_configs:\n      - targets: [{targets}]\n"
     )
