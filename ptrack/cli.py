@@ -11,6 +11,8 @@ from pathlib import Path
 from ptrack.catalog import SERVICES
 from ptrack.stack import admin_key, database_url, home, service_url
 
+DEFAULT_PROJECT = "kongsbergregionen-2010"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptrack", description=__doc__)
@@ -36,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         "--decided-on", type=date.fromisoformat, help="the decision's date (default today)"
     )
 
+    status = commands.add_parser("status", help="the project's status board in the terminal")
+    status.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
+    status.add_argument("--project", default=DEFAULT_PROJECT)
+    report = commands.add_parser("report", help="a one-page HTML status report")
+    report.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
+    report.add_argument("--project", default=DEFAULT_PROJECT)
+    report.add_argument("-o", "--output", type=Path, required=True, help="the HTML file to write")
+
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     create = keys.add_parser("create", help="make a key (its token is shown once)")
     create.add_argument("--name", required=True)
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "plan":
         return _plan(args)
+    if args.command in ("status", "report"):
+        return _status(args)
     return asyncio.run(_keys(args))
 
 
@@ -91,6 +103,30 @@ def _plan(args: argparse.Namespace) -> int:
     except NeedsRevision as error:
         print(error, file=sys.stderr)
         return 1
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import httpx
+    from rich.console import Console
+
+    from ptrack.board import fetch_status, render_board
+    from ptrack.client import ApiError
+    from ptrack.report import build_report
+
+    try:
+        status, series = asyncio.run(
+            fetch_status(service_url("reporting"), admin_key(), args.project, args.as_of)
+        )
+    except (ApiError, httpx.HTTPError) as error:
+        print(f"cannot get the status of {args.project}: {error}", file=sys.stderr)
+        return 1
+    if args.command == "status":
+        render_board(status, series, Console())
+        return 0
+    html = build_report(status, series, generated_at=datetime.now(UTC))
+    args.output.write_text(html, encoding="utf-8")
+    print(f"wrote {args.output} ({len(html) // 1024} KiB)")
     return 0
 
 

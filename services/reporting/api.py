@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from services.reporting.evm import series
+from services.reporting.evm import SeriesPoint, earned_value, series
 from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
 from shared.http.deps import ProjectId, Reader, RuntimeDep, StatusDate, not_found
@@ -83,6 +83,14 @@ async def evm_series(
         inputs.planned, known_progress, known_actual,
         start=inputs.start, end=max(inputs.end, day), scope=scope, step=step,
     )  # fmt: skip
+    if inputs.start <= day and all(point.day != day for point in points):
+        # The status date itself, so a mid-month status shows where EV and AC stand that day.
+        figures = earned_value(
+            inputs.planned, known_progress, known_actual,
+            start=inputs.start, status_date=day, scope=scope,
+        )  # fmt: skip
+        points.append(SeriesPoint(day, figures.pv, figures.ev, figures.ac))
+        points.sort(key=lambda point: point.day)
     shown = []
     for point in points:
         values = point.to_dict()

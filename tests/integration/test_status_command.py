@@ -1,0 +1,143 @@
+"""`ptrack status --as-of 2010-06-30` against the reporting read model: finance, milestones and
+reporting run in-process, a small history is posted, and the board drawn from what
+`fetch_status` brings back shows exactly the read model's figures for that day, with nothing
+booked or reported after it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ptrack.board import board_text, fetch_status, nok, percent
+from services.finance.app import build as finance_app
+from services.milestones.app import build as milestones_app
+from services.reporting.app import build as reporting_app
+from shared.settings import Settings
+from shared.testing.apps import cloudevent, running
+from tests.integration.finance_fixtures import booking
+from tests.integration.test_reporting import PROJECT, plan_events
+
+AS_OF = date(2010, 6, 30)
+
+
+def event(kind: str, **data: Any) -> dict[str, Any]:
+    return cloudevent(kind, PROJECT, data)
+
+
+def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    spending = [
+        booking("GL-1", "10000.00", line="process-costs", day="2010-03-15"),
+        booking("GL-2", "46500.00", line="external-expertise", day="2010-05-20"),
+        # After the status date: must not show as of 30 June.
+        booking("GL-3", "11000.00", line="project-management", day="2010-07-10"),
+        cloudevent(
+            "CostReversed", PROJECT,
+            {"booking_id": "GL-1", "amount": "1250.00", "reversal_date": "2010-04-05",
+             "reason": "credit note"},
+        ),
+    ]  # fmt: skip
+    schedule = [
+        event("MilestoneReached", milestone="M1", reached_on="2010-02-01",
+                 reported_by="steering group"),
+        event("MilestoneReached", milestone="M2", reached_on="2010-04-06",
+                 reported_by="project manager"),
+        event("MilestoneForecastChanged", milestone="M3",
+                 expected_on="2010-07-15", reason="workshops postponed", changed_on="2010-05-20"),
+        event("ActivityProgressReported", activity="mapping",
+                 share_complete="1", reported_on="2010-03-31"),
+        event("ActivityProgressReported", activity="design-school",
+                 share_complete="0.5", reported_on="2010-06-25"),
+        # After the status date: the board of 30 June must not know it.
+        event("MilestoneReached", milestone="M3", reached_on="2010-07-20",
+                 reported_by="project manager"),
+    ]  # fmt: skip
+    return spending, schedule
+
+
+def row(text: str, first_cell: str) -> str:
+    for line in text.splitlines():
+        cells = line.strip("│ ").split()
+        if cells and cells[0] == first_cell:
+            return re.sub(r"\s+", " ", line)
+    raise AssertionError(f"no row starting with {first_cell!r} in:\n{text}")
+
+
+async def test_board_shows_the_read_model_as_of_a_day(
+    settings: Settings, pool: Any, drop_stream: None
+) -> None:
+    async with (
+        running(finance_app(settings)) as finance,
+        running(milestones_app(settings)) as milestones,
+        running(reporting_app(settings)) as reporting,
+    ):
+        budget, baseline = plan_events()
+        assert (await finance.post(*budget, role="admin")).status_code == 201
+        assert (await milestones.post(*baseline, role="admin")).status_code == 201
+        spending, schedule = history()
+        answer = await finance.post(*spending, role="admin")
+        assert answer.status_code == 201, answer.text
+        answer = await milestones.post(*schedule, role="admin")
+        assert answer.status_code == 201, answer.text
+
+        # As `ptrack status --as-of 2010-06-30` fetches it, through the in-process client.
+        status, series = await fetch_status(
+            str(reporting.client.base_url),
+            reporting.keys["manager"],
+            PROJECT,
+            AS_OF,
+            client=reporting.client,
+        )
+        direct = await reporting.get(
+            f"/projects/{PROJECT}/status", status_date=AS_OF.isoformat(), wait="true"
+        )
+        assert status == direct.json(), "fetch_status brings the read model's answer as it is"
+
+    assert status["status_date"] == series["status_date"] == "2010-06-30"
+    text = board_text(status, series)
+
+    # The read model, checked by hand first: AC = 10000 − 1250 + 46500 = 55250 (GL-3 is later);
+    # EV = mapping's 10000 + half of design-school's 30000 = 25000; CPI = 25000 / 55250.
+    money = status["evm"]["money"]
+    assert (money["ac"], money["ev"], money["cpi"]) == ("55250.00", "25000.00", "0.4525")
+    lines = {line["id"]: line for line in status["money"]["lines"]}
+    assert lines["external-expertise"]["used"] == "46500.00"
+    assert lines["process-costs"]["used"] == "8750.00"
+    assert lines["project-management"]["used"] == "0.00"
+    milestones_by_id = {m["id"]: m for m in status["schedule"]["milestones"]}
+    assert (milestones_by_id["M3"]["state"], milestones_by_id["M3"]["slip_days"]) == ("overdue", 75)
+
+    # ... and the board shows exactly those figures.
+    for line in status["money"]["lines"]:
+        shown = row(text, line["id"])
+        for figure in (nok(line["budget"]), nok(line["used"]), nok(line["remaining"])):
+            assert figure in shown, (figure, shown)
+        assert percent(line["share_used"]) in shown
+    assert "50,000.00 46,500.00 3,500.00 93.0 %" in row(text, "external-expertise")
+    assert "120,000.00 0.00 120,000.00 0.0 %" in row(text, "project-management")
+    totals = status["money"]["money"]
+    assert f"{nok(totals['budget'])} {nok(totals['used'])} {nok(totals['remaining'])}" in row(
+        text, "money"
+    )
+
+    for key, label in (("cpi", "CPI"), ("spi", "SPI"), ("spi_t", "SPI(t)"), ("tcpi", "TCPI")):
+        shown = row(text, label)
+        assert f"{label} {money[key]} {status['evm']['total'][key]}" in shown, shown
+    assert f"EAC = BAC / CPI {nok(money['eac_cpi'])}" in row(text, "EAC")
+    assert Decimal(money["cpi"]) < 1
+
+    for m in status["schedule"]["milestones"]:
+        shown = row(text, m["id"])
+        assert f"{m['due']} " in shown
+        assert shown.endswith(f" {m['state']} │")
+    assert "2010-05-01 2010-07-15 – +75 d overdue" in row(text, "M3")
+    assert "2010-04-01 – 2010-04-06 +5 d reached_late" in row(text, "M2")
+    assert "2010-02-01 – 2010-02-01 0 d reached_on_time" in row(text, "M1")
+    assert "worst slip +75 d (M3)" in text
+
+    for point in series["points"]:
+        if point["day"] <= "2010-06-30":
+            assert f"{point['day']} {nok(point['pv'])} {nok(point['ev'])}" in re.sub(
+                r"\s+", " ", text
+            )
