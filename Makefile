@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run
 	touch $@
 
 run: $(VENV)/.installed-run
-	$(BIN)/ptrack up --plan $(PLAN)
+	$(BIN)/ptrack up --plan $(PLAN) --demo
 
 test: install lint
 	$(BIN)/pytest

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="run the whole stack in the foreground")
     up.add_argument("--plan", type=Path, help="load this plan once the services are up")
     up.add_argument("--service", action="append", choices=sorted(SERVICES), help="only these")
+    up.add_argument("--demo", action="store_true", help="post the demo history after the plan")
 
     serve = commands.add_parser("serve", help="run one service in this process")
     serve.add_argument("service", choices=sorted(SERVICES))
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument(
         "--decided-on", type=date.fromisoformat, help="the decision's date (default today)"
     )
+
+    commands.add_parser("demo", help="post the demo history of the default project (idempotent)")
 
     status = commands.add_parser("status", help="the project's status board in the terminal")
     status.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from ptrack.up import up as run_up
 
-        return run_up(home(), args.plan, args.service)
+        return run_up(home(), args.plan, args.service, demo=args.demo)
     if args.command == "serve":
         from ptrack.serve import serve as run_serve
 
@@ -72,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args)
     if args.command in ("status", "report"):
         return _status(args)
+    if args.command == "demo":
+        from ptrack.demo import run_demo
+
+        print(run_demo({name: service_url(name) for name in SERVICES}, admin_key()).report())
+        return 0
     return asyncio.run(_keys(args))
 
 

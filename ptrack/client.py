@@ -20,7 +20,9 @@ class ApiError(RuntimeError):
             detail, errors = response.text, []
         lines = [f"{response.status_code} {detail}"]
         lines += [
-            f"  {e.get('field') or '(body)'}: {e.get('detail')} [{e.get('rule')}]" for e in errors
+            # The pointer, not the field: in a batch it says which event broke the rule (/3/...).
+            f"  {e.get('pointer') or '(body)'}: {e.get('detail')} [{e.get('rule')}]"
+            for e in errors
         ]
         super().__init__("\n".join(lines))
         self.status = response.status_code

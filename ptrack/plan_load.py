@@ -109,16 +109,23 @@ class _Loader:
 
     def finance(self) -> list[str]:
         project = self.plan.project_id
-        budget = self._get("finance", "/budget")
-        if budget is None:
+        try:
             receipt = self._post(
                 "finance",
                 self.plan.event("BudgetApproved", self.plan.budget()),
                 self.plan.event("FinancingPlanned", self.plan.financing()),
             )
-            state = "already loaded" if receipt["duplicate"] else "loaded"
-            return [f"plan {project}: budget and financing {state}"]
-        return [self._budget_revision(budget), self._financing_revision()]
+        except ApiError as error:
+            if error.status != 409:
+                raise
+            # The plan's budget or financing is not the one approved first: a revision of
+            # what stands now (which may itself have been revised since).
+            budget = self._get("finance", "/budget")
+            assert budget is not None
+            return [self._budget_revision(budget), self._financing_revision()]
+        # The same plan as approved first: later revisions (by decision) stand.
+        state = "already loaded" if receipt["duplicate"] else "loaded"
+        return [f"plan {project}: budget and financing {state}"]
 
     def _budget_revision(self, loaded: dict[str, Any]) -> str:
         wanted = {line["id"]: line for line in self.plan.data["budget"]["lines"]}

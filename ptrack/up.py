@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from ptrack.catalog import SERVICES
+from ptrack.demo import run_demo
 from ptrack.plan import read_plan
 from ptrack.plan_check import check_plan, format_finding
 from ptrack.plan_load import NeedsRevision, load_plan
@@ -94,7 +95,13 @@ def _start_prometheus(
     return process, f"http://127.0.0.1:{port}"
 
 
-def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None) -> int:
+def up(
+    home: Path,
+    plan_file: Path | None,
+    services: Sequence[str] | None = None,
+    *,
+    demo: bool = False,
+) -> int:
     if plan_file is not None:
         _check(plan_file)
     home.mkdir(parents=True, exist_ok=True)
@@ -163,6 +170,9 @@ def up(home: Path, plan_file: Path | None, services: Sequence[str] | None = None
                     say(line)
             except NeedsRevision as error:
                 say(f"{error}; the stack runs with the plan loaded before")
+        if demo:
+            say("posting the demo history (demo data, clearly labelled as such)")
+            say(run_demo({c.service: c.url for c in children}, token).report())
         _print_summary(children, database_url, nats_url, prometheus, token, home)
         while not stopping:
             time.sleep(0.5)

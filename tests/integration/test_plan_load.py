@@ -94,8 +94,7 @@ async def test_load_twice_then_a_revision(
     again = plan_load(services, admin_key, DEFAULT_PLAN)
     assert again.returncode == 0, again.stderr
     assert "schedule unchanged (baseline 1)" in again.stdout
-    assert "budget unchanged" in again.stdout
-    assert "financing unchanged" in again.stdout
+    assert "budget and financing already loaded" in again.stdout
     assert await _heads(pool, settings) == heads
 
     changed = changed_plan(tmp_path)
