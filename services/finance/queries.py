@@ -67,10 +67,26 @@ async def outside_period(db: Queryable, s: str, project: Project) -> dict[str, i
     return dict(row)
 
 
+def received_sql(s: str, until: str | None = None) -> str:
+    """What a source has brought in: money received, or for the project's one in-kind source,
+    the value of the in-kind work documented (nobody posts in-kind work as "received").
+    `until` is an SQL expression limiting both to a day."""
+    money_until = f"AND r.received_date <= {until}" if until else ""
+    work_until = f"AND i.work_date <= {until}" if until else ""
+    return f"""
+        CASE WHEN f.kind = 'in_kind' AND (SELECT count(*) FROM {s}.funding_sources o
+                 WHERE o.project_id = f.project_id AND o.kind = 'in_kind') = 1
+             THEN (SELECT coalesce(sum(i.value_ore), 0) FROM {s}.in_kind i
+                   WHERE i.project_id = f.project_id {work_until})
+             ELSE (SELECT coalesce(sum(r.amount_ore), 0) FROM {s}.funding_receipts r
+                   WHERE r.project_id = f.project_id AND r.source_id = f.source_id {money_until})
+        END::bigint"""
+
+
 async def funding_sources(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        f"SELECT source_id, name, kind, planned_ore, received_ore FROM {s}.funding_sources "
-        "WHERE project_id = $1 ORDER BY ordinal",
+        f"SELECT f.source_id, f.name, f.kind, f.planned_ore, {received_sql(s)} AS received_ore "
+        f"FROM {s}.funding_sources f WHERE f.project_id = $1 ORDER BY f.ordinal",
         project_id,
     )
     return [dict(row) for row in rows]
@@ -159,7 +175,7 @@ async def all_in_kind(db: Queryable, s: str) -> list[dict[str, Any]]:
 
 async def all_funding(db: Queryable, s: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        f"SELECT project_id, source_id, planned_ore, received_ore FROM {s}.funding_sources "
-        "ORDER BY project_id, ordinal"
+        f"SELECT f.project_id, f.source_id, f.planned_ore, {received_sql(s)} AS received_ore "
+        f"FROM {s}.funding_sources f ORDER BY f.project_id, f.ordinal"
     )
     return [dict(row) for row in rows]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.finance.queries import received_sql
 from services.milestones import views as schedule
 from services.milestones.events import IN_KIND
 from services.reporting.evm import ActualCost, PlannedCost, ProgressReport
@@ -91,10 +92,7 @@ async def in_kind_on(db: Queryable, s: str, project: str, day: date) -> list[dic
 async def funding_on(db: Queryable, s: str, project: str, day: date) -> list[dict[str, Any]]:
     rows = await db.fetch(
         f"""
-        SELECT f.source_id, f.name, f.kind, f.planned_ore,
-               coalesce((SELECT sum(r.amount_ore) FROM {s}.funding_receipts r
-                         WHERE r.project_id = $1 AND r.source_id = f.source_id
-                         AND r.received_date <= $2), 0)::bigint AS received_ore
+        SELECT f.source_id, f.name, f.kind, f.planned_ore, {received_sql(s, "$2")} AS received_ore
         FROM {s}.funding_sources f WHERE f.project_id = $1 ORDER BY f.ordinal
         """,
         project,

@@ -103,9 +103,11 @@ async def test_reversals_in_kind_and_funding_add_up(finance: RunningService) -> 
         {"key": "Flesberg", "hours": "7.5", "value": "4125.00", "entries": 1}
     ]
     funding = (await finance.get(f"/projects/{PROJECT}/funding")).json()
-    assert funding["received"] == "120000.00"
+    # The grant's first part, and for the in-kind source the in-kind work documented so far.
+    assert funding["received"] == "124125.00"
     assert funding["planned_matches_frame"] is True
     assert funding["sources"][0]["outstanding"] == "120000.00"
+    assert funding["sources"][1]["received"] == "4125.00"
     months = (await finance.get(f"/projects/{PROJECT}/costs/by-month")).json()["months"]
     assert [(m["month"], m["net"], m["cumulative"]) for m in months] == [
         ("2010-03", "10000.00", "10000.00"),
