@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     commands.add_parser("demo", help="post the demo history of the default project (idempotent)")
+    dashboards = commands.add_parser("dashboards", help="regenerate the Grafana boards")
+    dashboards.add_argument("--check", action="store_true", help="exit 1 if the files differ")
 
     status = commands.add_parser("status", help="the project's status board in the terminal")
     status.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
@@ -75,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args)
     if args.command in ("status", "report"):
         return _status(args)
+    if args.command == "dashboards":
+        # The dashboard SDK is a development dependency: imported only here.
+        from ptrack.dashboards import main as dashboards_main
+
+        return dashboards_main(["--check"] if args.check else [])
     if args.command == "demo":
         from ptrack.demo import run_demo
 

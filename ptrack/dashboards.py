@@ -76,9 +76,9 @@ error figures of the requests people and integrations make."""
 
 NOK = units.NorwegianKrone
 RATIO = units.PercentUnit
-DAYS = "suffix: d"
+DAYS = "suffix:d"
 """Plain days: Grafana's own day unit turns 14 days into "2 weeks", which reads badly for slip."""
-HOURS = "suffix: h"
+HOURS = "suffix:h"
 DATE = "time:YYYY-MM-DD"
 """For timestamps in milliseconds. The business boards use UTC, so a date stored as midnight UTC
 shows as that day wherever the viewer is."""
@@ -299,7 +299,7 @@ def compare(
         .targets([promql(expr, ref=name, table=True) for name, expr in series.items()])
         .with_transformation(MERGE)
         .with_transformation(
-            organize({f"Value #{ref}": ref for ref in series}, hide=("Time",)),
+            organize({f"Value #{ref}": ref for ref in series}),
         )
         .x_field(x)
         .unit(unit)
@@ -711,9 +711,10 @@ S_CURVE = f"""
     -- PV, EV and AC at the end of each month, as services/reporting/evm.py defines them, for
     -- the latest baseline: PV is the time-phased budget summed through the month; EV is each
     -- activity's planned total times its latest reported share by the month's end; AC is cost
-    -- booked net of reversals by booking and reversal date. Scope money leaves in-kind work
-    -- out; total counts its planned and documented value. EV and AC stop at the last month
-    -- anything was recorded, rather than run flat into months nobody has reported on yet.
+    -- booked net of reversals by booking and reversal date; each rounded to the øre, half up,
+    -- as there. Scope money leaves in-kind work out; total counts its planned and documented
+    -- value. EV and AC stop at the last month anything was recorded in, rather than run flat
+    -- into months nobody has reported on yet.
     WITH latest AS ({LATEST_BASELINE}),
     planned AS (
         SELECT a.value->>'id' AS activity, m.key AS month, (m.value #>> '{{}}')::numeric AS nok
@@ -759,11 +760,11 @@ S_CURVE = f"""
         FROM months CROSS JOIN budget GROUP BY months.month
     )
     SELECT months.month AS "Month",
-           sum(coalesce(pv.nok, 0)) OVER by_month AS "Planned value (PV)",
+           round(sum(coalesce(pv.nok, 0)) OVER by_month, 2) AS "Planned value (PV)",
            CASE WHEN months.month <= (SELECT max(month) FROM known)
-                THEN coalesce(earned.nok, 0) END AS "Earned value (EV)",
+                THEN round(coalesce(earned.nok, 0), 2) END AS "Earned value (EV)",
            CASE WHEN months.month <= (SELECT max(month) FROM known)
-                THEN sum(coalesce(ac.nok, 0)) OVER by_month END AS "Actual cost (AC)"
+                THEN round(sum(coalesce(ac.nok, 0)) OVER by_month, 2) END AS "Actual cost (AC)"
     FROM months
     LEFT JOIN (SELECT month, sum(nok) AS nok FROM planned GROUP BY month) pv USING (month)
     LEFT JOIN (SELECT month, sum(nok) AS nok FROM actual GROUP BY month) ac USING (month)
@@ -782,7 +783,7 @@ IN_KIND_BY_MONTH = """
 FUNDING_RECEIPTS = """
     SELECT to_char(r.received_date, 'YYYY-MM-DD') AS "Received on",
            coalesce(s.name, r.source_id) AS "Source",
-           r.amount_ore / 100.0 AS "Amount",
+           round(r.amount_ore / 100.0, 2) AS "Amount",
            coalesce(r.reference, '') AS "Reference"
     FROM funding_receipts r
     LEFT JOIN funding_sources s ON s.project_id = r.project_id AND s.source_id = r.source_id
