@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import nats
@@ -30,6 +33,26 @@ def pg_url() -> str:
 @pytest.fixture(scope="session")
 def nats_url() -> str:
     return nats_for_tests()
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Prometheus's tools (the package brings `prometheus` and `promtool` together), installed
+    by the project's script where they are missing; a failure to install fails, never skips."""
+    found = shutil.which("promtool")
+    if found is not None:
+        return found
+    script = Path(__file__).resolve().parents[1] / "scripts" / "install-prometheus.sh"
+    result = subprocess.run(
+        ["sh", str(script)], capture_output=True, text=True, check=False, timeout=900
+    )
+    found = shutil.which("promtool")
+    if result.returncode != 0 or found is None:
+        pytest.fail(
+            f"promtool is not on PATH and {script.name} did not install it "
+            f"(exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return found
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 FINANCE = "http://127.0.0.1:8103"
 
 
-
 SURVEYS = "http://127.0.0.1:8104"
 SEMINAR_SURVEY = {
     "specversion": "1.0",

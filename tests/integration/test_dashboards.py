@@ -361,8 +361,10 @@ def _reads(urls: dict[str, str], key: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(pg_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    binary = shutil.which("prometheus")
+def stack(
+    pg_url: str, nats_url: str, promtool: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    binary = shutil.which("prometheus")  # installed with promtool (the fixture) if missing
     if binary is None:
         pytest.fail(f"no prometheus binary on PATH: {INSTALL_HINT}")
     test_id = uuid.uuid4().hex[:10]

@@ -22,6 +22,8 @@ from ptrack.processes import ServiceProcess, settings_env
 from services.finance.app import build as build_finance
 from services.milestones.app import build as build_milestones
 from services.registry.app import build as build_registry
+from services.reporting.app import build as build_reporting
+from services.surveys.app import build as build_surveys
 from shared.auth import auth_sql, create_key
 from shared.settings import Settings
 from shared.store.postgres import migrate
@@ -30,30 +32,14 @@ from shared.testing.prometheus import PrometheusServer
 from tests.integration.finance_fixtures import PROJECT, booking, plan_events
 from tests.integration.test_milestones_history import HISTORY
 from tests.integration.test_registry_scripted import history as registry_history
+from tests.integration.test_reporting import plan_events as reporting_plan_events
+from tests.integration.test_surveys_api import PILOT_SURVEYS, pilot_history
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 CONFIG = PROMETHEUS_DIR / "prometheus.yml"
 RULES = PROMETHEUS_DIR / "rules" / "ptrack.rules.yml"
 RULE_TESTS = PROMETHEUS_DIR / "rules" / "ptrack.rules.test.yml"
-INSTALL = ROOT / "scripts" / "install-prometheus.sh"
-
-
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is not None:
-        return found
-    result = subprocess.run(
-        ["sh", str(INSTALL)], capture_output=True, text=True, check=False, timeout=900
-    )
-    found = shutil.which("promtool")
-    if result.returncode != 0 or found is None:
-        pytest.fail(
-            f"promtool is not on PATH and {INSTALL.name} did not install it "
-            f"(exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return found
 
 
 def run(*command: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -124,6 +110,30 @@ async def registry_metrics(settings: Settings) -> str:
         return await post_and_scrape(service, registry_history())
 
 
+async def surveys_metrics(settings: Settings) -> str:
+    async with running(build_surveys(settings)) as service:
+        events = [e for survey in PILOT_SURVEYS for e in pilot_history(survey)]
+        return await post_and_scrape(service, events)
+
+
+async def reporting_metrics(settings: Settings) -> str:
+    dated = settings.model_copy(update={"status_date": date(2010, 3, 31)})
+    async with (
+        running(build_finance(settings)) as finance,
+        running(build_milestones(settings)) as milestones,
+        running(build_reporting(dated)) as reporting,
+    ):
+        budget, schedule = reporting_plan_events()
+        assert (await finance.post(*budget, role="admin")).status_code == 201
+        assert (await milestones.post(*schedule, role="admin")).status_code == 201
+        spent = booking("GL-1", "10000.00", line="process-costs", day="2010-03-15")
+        assert (await finance.post(spent)).status_code == 201
+        assert await reporting.runtime.feeds_reach_sources(10)
+        response = await reporting.client.get("/metrics")
+        assert "ptrack_evm_cpi_ratio" in response.text
+        return response.text
+
+
 async def post_and_scrape(service: RunningService, events: list[dict[str, Any]]) -> str:
     # One at a time, as the services' own scripted tests post them (the milestones history
     # depends on the order of its business dates).
@@ -143,6 +153,8 @@ SERVICES = [
     pytest.param(finance_metrics, id="finance"),
     pytest.param(milestones_metrics, id="milestones"),
     pytest.param(registry_metrics, id="registry"),
+    pytest.param(surveys_metrics, id="surveys"),
+    pytest.param(reporting_metrics, id="reporting"),
 ]
 
 
