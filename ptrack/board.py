@@ -155,7 +155,9 @@ def render_board(status: dict[str, Any], series: dict[str, Any] | None, console:
     console.print(_header(status))
     evm = status.get("evm") or {}
     if evm or series:
-        console.print(_section("Earned value", _evm(evm, series)))
+        # Side by side only where both fit; a narrow terminal gets them one under the other.
+        wide = console.width >= 140
+        console.print(_section("Earned value", _evm(evm, series, wide=wide)))
     schedule = status.get("schedule")
     if schedule:
         console.print(_section("Schedule", _schedule(schedule)))
@@ -209,7 +211,9 @@ def _header(status: dict[str, Any]) -> Panel:
     )
 
 
-def _evm(evm: dict[str, dict[str, Any]], series: dict[str, Any] | None) -> RenderableType:
+def _evm(
+    evm: dict[str, dict[str, Any]], series: dict[str, Any] | None, *, wide: bool = True
+) -> RenderableType:
     figures = _table()
     figures.add_column("Measure", no_wrap=True)
     for scope, label in SCOPES.items():
@@ -242,6 +246,8 @@ def _evm(evm: dict[str, dict[str, Any]], series: dict[str, Any] | None) -> Rende
     for point in series["points"]:
         # EV and AC stop at the status date: nothing after it was known then.
         curve.add_row(point["day"], nok(point["pv"]), nok(point["ev"]), nok(point["ac"]))
+    if not wide:
+        return Group(left, Text(""), curve)
     grid = Table.grid(padding=(0, 3))
     grid.add_row(left, curve)
     return grid
@@ -270,7 +276,7 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     milestones = _table(summary)
     for column, options in (
         ("ID", {"no_wrap": True}),
-        ("Milestone", {"ratio": 1, "overflow": "fold"}),
+        ("Milestone", {"ratio": 1, "min_width": 18, "no_wrap": True, "overflow": "ellipsis"}),
         ("Due", {"no_wrap": True}),
         ("Forecast", {"no_wrap": True}),
         ("Actual", {"no_wrap": True}),
@@ -293,7 +299,7 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     goals = _table("Goals")
     for column, options in (
         ("ID", {"no_wrap": True}),
-        ("Goal", {"ratio": 3, "overflow": "fold"}),
+        ("Goal", {"ratio": 3, "min_width": 18, "no_wrap": True, "overflow": "ellipsis"}),
         ("Deadline", {"no_wrap": True}),
         ("Done", {"justify": "right", "no_wrap": True}),
         ("Reported", {"no_wrap": True}),

@@ -137,7 +137,8 @@ def _status(args: argparse.Namespace) -> int:
         print(f"cannot get the status of {args.project}: {error}", file=sys.stderr)
         return 1
     if args.command == "status":
-        render_board(status, series, Console())
+        # Piped output has no terminal to measure: lay the board out for a wide page.
+        render_board(status, series, Console(width=None if sys.stdout.isatty() else 160))
         return 0
     html = build_report(status, series, generated_at=datetime.now(UTC))
     args.output.write_text(html, encoding="utf-8")
