@@ -276,7 +276,7 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     milestones = _table(summary)
     for column, options in (
         ("ID", {"no_wrap": True}),
-        ("Milestone", {"ratio": 1, "min_width": 18, "no_wrap": True, "overflow": "ellipsis"}),
+        ("Milestone", {"ratio": 1, "overflow": "fold"}),
         ("Due", {"no_wrap": True}),
         ("Forecast", {"no_wrap": True}),
         ("Actual", {"no_wrap": True}),
@@ -299,7 +299,7 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     goals = _table("Goals")
     for column, options in (
         ("ID", {"no_wrap": True}),
-        ("Goal", {"ratio": 3, "min_width": 18, "no_wrap": True, "overflow": "ellipsis"}),
+        ("Goal", {"ratio": 3, "overflow": "fold"}),
         ("Deadline", {"no_wrap": True}),
         ("Done", {"justify": "right", "no_wrap": True}),
         ("Reported", {"no_wrap": True}),
