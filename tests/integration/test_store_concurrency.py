@@ -12,7 +12,7 @@ import pytest
 
 from shared.store import NewEvent, WrongExpectedVersion
 from shared.store.postgres import PostgresEventStore
-from shared.store.verify import verify_chain
+from shared.audit.chain import verify_chain
 
 WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 

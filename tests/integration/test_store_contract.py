@@ -21,7 +21,7 @@ from shared.store import (
 from shared.store.base import GENESIS_HASH
 from shared.store.memory import InMemoryEventStore
 from shared.store.postgres import PostgresEventStore
-from shared.store.verify import verify_chain
+from shared.audit.chain import verify_chain
 
 WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 
