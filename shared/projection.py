@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -325,29 +325,48 @@ class ProjectionRunner:
 
     # -- rebuilding ----------------------------------------------------------------------
 
-    async def rebuild(self, page_size: int = 1000) -> int:
+    async def rebuild(
+        self,
+        page_size: int = 1000,
+        *,
+        to_position: int | None = None,
+        keep: Callable[[StoredEvent], bool] | None = None,
+    ) -> int:
         """Rebuild the read model from the PostgreSQL log in one transaction; readers see the
-        old model until it commits. Returns the position reached."""
+        old model until it commits. Returns the position reached.
+
+        `to_position` stops at a position (to compare with a model that far); `keep` leaves
+        events out (time travel: only what was recorded, or happened, by some moment). The
+        checkpoint is the last position read either way, so a rebuild with `keep` is a view,
+        not a model to go on consuming from."""
         async with self._apply_lock:
             try:
-                position = await self._rebuild(page_size, careful=False)
+                position = await self._rebuild(page_size, to_position, keep, careful=False)
             except Exception as error:
                 if is_transient(error):
                     raise
-                position = await self._rebuild(page_size, careful=True)
+                position = await self._rebuild(page_size, to_position, keep, careful=True)
         async with self._advanced:
             self.position = position
             self._advanced.notify_all()
         return position
 
-    async def _rebuild(self, page_size: int, *, careful: bool) -> int:
+    async def _rebuild(
+        self,
+        page_size: int,
+        to_position: int | None,
+        keep: Callable[[StoredEvent], bool] | None,
+        *,
+        careful: bool,
+    ) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             await self._locked_checkpoint(conn)
             tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
             await conn.execute(f"TRUNCATE {tables}")
             position = 0
-            async for event in self.log_store.read_all(1, page_size=page_size):
-                await self._apply_one(conn, event, careful)
+            async for event in self.log_store.read_all(1, to_position, page_size=page_size):
+                if keep is None or keep(event):
+                    await self._apply_one(conn, event, careful)
                 position = event.position
             await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
         return position
