@@ -136,6 +136,7 @@ def up(
         **os.environ,
         "PTRACK_DATABASE_URL": database_url,
         "PTRACK_NATS_URL": nats_url,
+        "PTRACK_SIGNING_KEY_DIR": str(home / "keys"),
     }
     children = [
         ServiceProcess(name, env, home / "logs", SERVICES[name].port)

@@ -11,6 +11,13 @@ from typing import Any
 import asyncpg
 from prometheus_client.core import Metric
 
+from shared.audit.signing import (
+    SignedCheckpoint,
+    Signer,
+    checkpoints_sql,
+    list_checkpoints,
+    store_checkpoint,
+)
 from shared.auth import KeyChecker, auth_sql
 from shared.bus import Bus, StreamSettings
 from shared.checkpoints import read_checkpoint
@@ -59,6 +66,8 @@ class Runtime:
         )
         await self.store.migrate()
         await migrate(self.pool, self.auth_schema, auth_sql(self.auth_schema))
+        await migrate(self.pool, self.schema, checkpoints_sql(self.schema))
+        self.signer = Signer.load_or_create(self.settings.signing_key_dir / f"{self.spec.name}.key")
         self.keys = KeyChecker(self.pool, self.auth_schema)
         self.recorder: Recorder[Any] = Recorder(
             self.store, self.spec.event_types, self.spec.decider
@@ -99,6 +108,8 @@ class Runtime:
         self.bus.start()
         if self.settings.run_relay:
             self._spawn(self.relay.run(), "relay")
+            if self.settings.checkpoint_interval_seconds > 0:
+                self._spawn(self._sign_periodically(), "checkpoints")
         if self.settings.run_projections:
             for name, runner in [*self.runners.items(), *self.feeds.items()]:
                 self._spawn(runner.run(), f"projection-{name}")
@@ -125,6 +136,26 @@ class Runtime:
             await self.store.close()
         if self._pool is not None:
             await self._pool.close()
+
+    async def sign_checkpoint(self) -> SignedCheckpoint:
+        """Sign the log head now and keep the checkpoint."""
+        checkpoint = self.signer.sign(self.spec.name, await self.store.head())
+        await store_checkpoint(self.pool, self.schema, checkpoint)
+        return checkpoint
+
+    async def _sign_periodically(self) -> None:
+        # One process signs (the one whose relay leads), and only when the head has moved.
+        while True:
+            await asyncio.sleep(self.settings.checkpoint_interval_seconds)
+            if not self.relay.is_leader:
+                continue
+            try:
+                head = await self.store.head()
+                latest = await list_checkpoints(self.pool, self.schema)
+                if head.position and (not latest or latest[-1].position != head.position):
+                    await self.sign_checkpoint()
+            except Exception as error:  # the database may be away: try at the next interval
+                log.warning("could not sign a checkpoint: %r", error)
 
     async def read_models_reach(self, position: int, timeout: float) -> bool:
         """True once every projection includes `position` (read-your-writes for clients)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
 
     anonymity_threshold: int = Field(default=5, ge=1)
     """Survey results for a group with fewer respondents than this are suppressed."""
+
+    signing_key_dir: Path = Path(".ptrack/keys")
+    """Where each service keeps its Ed25519 checkpoint key (`<service>.key`, made on first
+    start). Keep it off the database server: the key vouches for the database."""
+    checkpoint_interval_seconds: float = Field(default=3600.0, ge=0)
+    """How often a service signs its log head when it has moved (0: only on demand)."""
 
     require_auth: bool = True
     log_level: str = "INFO"

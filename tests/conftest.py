@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -68,6 +69,7 @@ def settings(pg_url: str, nats_url: str, test_id: str) -> Settings:
         schema_prefix=f"t{test_id}_",
         nats_stream=f"T{test_id}",
         subject_prefix=f"t{test_id}",
+        signing_key_dir=Path(tempfile.mkdtemp(prefix="ptrack-keys-")),
         log_json=False,
     )
 

@@ -42,6 +42,7 @@ def require(action: Action):  # type: ignore[no-untyped-def]
 Reader = Annotated[ApiKey, Depends(require("read"))]
 Writer = Annotated[ApiKey, Depends(require("write"))]
 Auditor = Annotated[ApiKey, Depends(require("audit"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]
 
 
 async def _fresh(
