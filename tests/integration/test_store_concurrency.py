@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from shared.audit.chain import verify_chain
 from shared.store import NewEvent, WrongExpectedVersion
 from shared.store.postgres import PostgresEventStore
-from shared.audit.chain import verify_chain
 
 WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from shared.audit.chain import verify_chain
 from shared.store import (
     AppendRequest,
     EventIdReused,
@@ -21,7 +22,6 @@ from shared.store import (
 from shared.store.base import GENESIS_HASH
 from shared.store.memory import InMemoryEventStore
 from shared.store.postgres import PostgresEventStore
-from shared.audit.chain import verify_chain
 
 WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 
