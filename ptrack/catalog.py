@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from shared.service import ServiceSpec
 from shared.settings import Settings
 
 
@@ -17,6 +18,11 @@ class ServiceEntry:
     factory: str
     """`module:function` returning the FastAPI app for given settings."""
     port: int
+
+    def spec(self) -> ServiceSpec:
+        module, _, _ = self.factory.partition(":")
+        spec: ServiceSpec = importlib.import_module(module).SPEC
+        return spec
 
     def build(self, settings: Settings) -> FastAPI:
         module, _, function = self.factory.partition(":")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ptrack.catalog import SERVICES
-from ptrack.stack import admin_key, database_url, home, service_url
+from ptrack.stack import admin_key, database_url, home, nats_url, service_url
 
 DEFAULT_PROJECT = "kongsbergregionen-2010"
 
@@ -51,6 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--project", default=DEFAULT_PROJECT)
     report.add_argument("-o", "--output", type=Path, required=True, help="the HTML file to write")
 
+    audit = commands.add_parser("audit", help="verify, checkpoint and export the logs")
+    audits = audit.add_subparsers(dest="audit", required=True)
+    verify = audits.add_parser("verify", help="chain, checkpoints, JetStream, read models")
+    verify.add_argument("--service", action="append", choices=sorted(SERVICES))
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
+    )
+    verify.add_argument("--file", type=Path, help="verify an exported NDJSON log on its own")
+    verify.add_argument("--no-jetstream", action="store_true")
+    verify.add_argument("--no-read-models", action="store_true")
+    verify.add_argument("--json", action="store_true", help="the report as JSON")
+    checkpoint = audits.add_parser("checkpoint", help="have a service sign its log head; keep it")
+    checkpoint.add_argument("--service", required=True, choices=sorted(SERVICES))
+    checkpoint.add_argument("-o", "--output", type=Path, required=True)
+
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     create = keys.add_parser("create", help="make a key (its token is shown once)")
     create.add_argument("--name", required=True)
@@ -77,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args)
     if args.command in ("status", "report"):
         return _status(args)
+    if args.command == "audit":
+        return _audit(args)
     if args.command == "dashboards":
         # The dashboard SDK is a development dependency: imported only here.
         from ptrack.dashboards import main as dashboards_main
@@ -144,6 +165,52 @@ def _status(args: argparse.Namespace) -> int:
     args.output.write_text(html, encoding="utf-8")
     print(f"wrote {args.output} ({len(html) // 1024} KiB)")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import json
+
+    import httpx
+    from rich.console import Console
+
+    from ptrack.audit import as_json, audit, kept_checkpoints, summary
+    from shared.settings import Settings
+
+    if args.audit == "checkpoint":
+        response = httpx.post(
+            f"{service_url(args.service)}/audit/checkpoints",
+            headers={"Authorization": f"Bearer {admin_key()}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        args.output.write_text(json.dumps(response.json(), indent=2) + "\n")
+        print(
+            f"{args.service}: position {response.json()['position']} signed; kept in {args.output}"
+        )
+        return 0
+    if args.file is not None:
+        return _verify_file(args.file, as_json_output=args.json)
+    settings = Settings(database_url=database_url(), nats_url=nats_url() or Settings().nats_url)
+    console = None if args.json else Console(stderr=True)
+    audits = asyncio.run(
+        audit(
+            settings,
+            args.service or list(SERVICES),
+            kept=kept_checkpoints(args.checkpoint),
+            jetstream=not args.no_jetstream,
+            drift=not args.no_read_models,
+            console=console,
+        )
+    )
+    if args.json:
+        print(as_json(audits))
+    else:
+        Console().print(summary(audits))
+    return 0 if all(item.ok for item in audits) else 1
+
+
+def _verify_file(path: Path, *, as_json_output: bool) -> int:
+    raise SystemExit("verifying an exported file comes with `ptrack audit export`")
 
 
 async def _keys(args: argparse.Namespace) -> int:

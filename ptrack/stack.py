@@ -38,6 +38,14 @@ def database_url() -> str:
     raise SystemExit("no database: set PTRACK_DATABASE_URL or run `ptrack up` first")
 
 
+def nats_url() -> str | None:
+    if url := os.environ.get("PTRACK_NATS_URL"):
+        return url
+    if (info := StackInfo.load(home())) is not None:
+        return info.nats_url
+    return None
+
+
 def service_url(name: str) -> str:
     if url := os.environ.get(f"PTRACK_{name.upper()}_URL"):
         return url.rstrip("/")
