@@ -4,8 +4,7 @@ the services show the story the demo tells, and a second run records nothing new
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -15,35 +14,16 @@ import pytest
 from ptrack.demo import DEFAULT_PLAN, SERVICES, STATUS_DATE, DemoSummary, run_demo
 from ptrack.plan import read_plan
 from ptrack.plan_load import load_plan
-from ptrack.processes import ServiceProcess, settings_env
-from shared.auth import auth_sql, create_key
 from shared.settings import Settings
-from shared.store.postgres import migrate
+from tests.integration.conftest import StartServices
 
 PROJECT = "kongsbergregionen-2010"
 FACTORS = {"understanding", "anchoring", "commitment", "small_visible_successes"}
 
 
 @pytest.fixture
-def services(settings: Settings, tmp_path: Path, drop_stream: None) -> Iterator[dict[str, str]]:
-    started = [ServiceProcess(name, settings_env(settings), tmp_path) for name in SERVICES]
-    for service in started:
-        service.start(wait=False)
-    try:
-        for service in started:
-            service.wait_ready()
-        yield {service.service: service.url for service in started}
-    finally:
-        for service in started:
-            service.stop()
-
-
-@pytest.fixture
-async def admin_key(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> str:
-    schema = settings.schema_for("auth")
-    await migrate(pool, schema, auth_sql(schema))
-    token, _ = await create_key(pool, schema, name="demo", role="admin")
-    return token
+def services(start_services: StartServices) -> dict[str, str]:
+    return start_services(SERVICES)
 
 
 @pytest.fixture

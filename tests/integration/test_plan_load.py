@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,37 +14,16 @@ import pytest
 import yaml
 
 from ptrack.plan import _StringDates
-from ptrack.processes import ServiceProcess, settings_env
-from shared.auth import auth_sql, create_key
 from shared.settings import Settings
-from shared.store.postgres import migrate
+from tests.integration.conftest import StartServices
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PLAN = REPO / "plans" / "kongsbergregionen-2010.yaml"
 
 
 @pytest.fixture
-def services(settings: Settings, tmp_path: Path, drop_stream: None) -> Iterator[dict[str, str]]:
-    started = [
-        ServiceProcess(name, settings_env(settings), tmp_path) for name in ("milestones", "finance")
-    ]
-    for service in started:
-        service.start(wait=False)
-    try:
-        for service in started:
-            service.wait_ready()
-        yield {service.service: service.url for service in started}
-    finally:
-        for service in started:
-            service.stop()
-
-
-@pytest.fixture
-async def admin_key(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> str:
-    schema = settings.schema_for("auth")
-    await migrate(pool, schema, auth_sql(schema))
-    token, _ = await create_key(pool, schema, name="loader", role="admin")
-    return token
+def services(start_services: StartServices) -> dict[str, str]:
+    return start_services(("milestones", "finance"))
 
 
 def plan_load(

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 import asyncpg
 import pytest
@@ -19,7 +20,7 @@ from shared.store.hashing import event_hash
 from shared.store.postgres import PostgresEventStore
 
 WHEN = datetime(2010, 5, 3, tzinfo=UTC)
-Pool = "asyncpg.Pool[asyncpg.Record]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ async def swap_rows(pool: Pool, schema: str) -> None:
     await pool.execute(f"UPDATE {schema}.events SET position = 20 WHERE position = 999999")
 
 
-Tamper = Callable[[asyncpg.Pool, str], Awaitable[None]]
+Tamper = Callable[[Pool, str], Awaitable[None]]
 
 
 @pytest.mark.parametrize(
