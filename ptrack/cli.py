@@ -63,9 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
     )
     verify.add_argument("--file", type=Path, help="verify an exported NDJSON log on its own")
+    verify.add_argument("--first-position", type=int, help="with --file: where the export began")
     verify.add_argument("--no-jetstream", action="store_true")
     verify.add_argument("--no-read-models", action="store_true")
     verify.add_argument("--json", action="store_true", help="the report as JSON")
+    export = audits.add_parser("export", help="a log as NDJSON, or the finance CSVs")
+    export.add_argument("--service", choices=sorted(SERVICES), help="export this service's log")
+    export.add_argument("--from-position", type=int, default=1)
+    export.add_argument("--bookings", action="store_true", help="cost bookings with vouchers")
+    export.add_argument("--in-kind", action="store_true", help="in-kind work per municipality")
+    export.add_argument("--project", default=DEFAULT_PROJECT)
+    export.add_argument("--summary", type=Path, help="with --in-kind: the per-municipality file")
+    export.add_argument("-o", "--output", type=Path, required=True)
     checkpoint = audits.add_parser("checkpoint", help="have a service sign its log head; keep it")
     checkpoint.add_argument("--service", required=True, choices=sorted(SERVICES))
     checkpoint.add_argument("-o", "--output", type=Path, required=True)
@@ -188,8 +197,10 @@ def _audit(args: argparse.Namespace) -> int:
             f"{args.service}: position {response.json()['position']} signed; kept in {args.output}"
         )
         return 0
+    if args.audit == "export":
+        return _export(args)
     if args.file is not None:
-        return _verify_file(args.file, as_json_output=args.json)
+        return _verify_file(args.file, args.first_position, as_json_output=args.json)
     settings = Settings(database_url=database_url(), nats_url=nats_url() or Settings().nats_url)
     console = None if args.json else Console(stderr=True)
     audits = asyncio.run(
@@ -209,8 +220,70 @@ def _audit(args: argparse.Namespace) -> int:
     return 0 if all(item.ok for item in audits) else 1
 
 
-def _verify_file(path: Path, *, as_json_output: bool) -> int:
-    raise SystemExit("verifying an exported file comes with `ptrack audit export`")
+def _verify_file(path: Path, first_position: int | None, *, as_json_output: bool) -> int:
+    import json
+
+    from ptrack.audit_export import verify_file
+
+    def progress(checked: int) -> None:
+        if not as_json_output:
+            print(f"{checked} events checked", file=sys.stderr)
+
+    report = asyncio.run(verify_file(path, progress, first_position=first_position))
+    if as_json_output:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif report.damage is None:
+        print(
+            f"ok: {report.checked} events, head {report.head_position} "
+            f"{report.head_hash.hex()} (compare it with a signed checkpoint you kept)"
+        )
+    else:
+        damage = report.damage
+        print(
+            f"damaged at position {damage.position} ({damage.kind}): {damage.detail}; "
+            f"{report.checked} events verified before it"
+        )
+    return 0 if report.ok else 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    import httpx
+
+    from ptrack.audit_export import export_bookings_csv, export_in_kind_csv, export_log
+    from ptrack.client import ApiError
+
+    key = admin_key()
+    try:
+        if args.bookings:
+            count = asyncio.run(
+                export_bookings_csv(service_url("finance"), key, args.project, args.output)
+            )
+            print(f"wrote {count} bookings and reversals to {args.output}")
+        elif args.in_kind:
+            summary_file = args.summary or args.output.with_name(
+                f"{args.output.stem}-summary{args.output.suffix}"
+            )
+            rows, municipalities = asyncio.run(
+                export_in_kind_csv(
+                    service_url("finance"), key, args.project, args.output, summary_file
+                )
+            )
+            print(f"wrote {rows} in-kind entries to {args.output}")
+            print(f"wrote {municipalities} municipalities to {summary_file}")
+        elif args.service:
+            start = args.from_position
+            count = asyncio.run(
+                export_log(service_url(args.service), key, args.output, from_position=start)
+            )
+            span = f"positions {start}-{start + count - 1}"
+            print(f"wrote {count} events of {args.service} ({span}) to {args.output}")
+        else:
+            print("say what to export: --service S, --bookings or --in-kind", file=sys.stderr)
+            return 2
+    except (ApiError, httpx.HTTPError) as error:
+        print(f"export failed: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _keys(args: argparse.Namespace) -> int:

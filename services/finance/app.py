@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.finance.api import router
+from services.finance.audit_api import router as audit_router
 from services.finance.domain import DECIDER
 from services.finance.events import EVENT_TYPES
 from services.finance.metrics import finance_metrics
@@ -24,7 +25,7 @@ SPEC = ServiceSpec(
     event_types=EVENT_TYPES,
     decider=DECIDER,
     projections=(FinanceProjection(),),
-    routers=(router,),
+    routers=(router, audit_router),
     metrics=finance_metrics,
     examples={
         "CostBooked": {

@@ -1,0 +1,328 @@
+"""An auditor's copies: a service's log exported as NDJSON and verified on its own, and the finance
+service's bookings and in-kind documentation as CSV.
+
+A verified export needs nothing from the running system: every line carries its position, its
+predecessor's hash and its own, so the chain can be checked from the file alone. That shows
+any line altered, removed, added or reordered between the first line and the last. It cannot
+show lines cut off at the start or the end, nor a rewrite with every later hash recomputed:
+for those, compare the report's head position and hash with a signed checkpoint kept from the
+service (`/audit/checkpoints`), and pass `first_position` where the export should begin.
+
+Every function here is async and takes an optional `httpx.AsyncClient` (the command line runs
+them with `asyncio.run`; tests pass a client bound to an in-process app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from ptrack.client import ApiError
+from shared.audit.chain import ChainReport, Damage, Progress, verify_chain
+from shared.canonical import NotCanonical
+from shared.envelope import from_cloudevent, to_cloudevent
+from shared.store.base import GENESIS_HASH, StoredEvent
+from shared.store.hashing import canonical_event
+
+NDJSON = "application/x-ndjson"
+UNKNOWN_HASH = b""
+"""The head hash of a report on a file whose damage comes before anything verified."""
+# The whole log can take a while to stream; only the wait for each chunk is bounded.
+_TIMEOUT = httpx.Timeout(30.0, read=300.0)
+
+# What `shared.envelope.to_cloudevent` writes on every line; a line missing one was cut or edited.
+EXPORTED_ATTRIBUTES = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "data",
+    "schemaversion",
+    "recordedtime",
+    "position",
+    "streamversion",
+    "hash",
+    "prevhash",
+    "ptrackservice",
+    "ptrackmetadata",
+)
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+async def export_log(
+    base_url: str,
+    key: str,
+    out: Path,
+    *,
+    from_position: int = 1,
+    client: httpx.AsyncClient | None = None,
+) -> int:
+    """Stream a service's log (from `from_position` to its head when asked) into `out` as NDJSON.
+
+    Written as it arrives, so the log never sits in memory whole. Returns the number of events.
+    The file appears under its name only when complete: a broken transfer leaves no file that
+    would verify as a (shorter) log.
+    """
+    headers = {"Authorization": f"Bearer {key}", "Accept": NDJSON}
+    params = {"from_position": from_position}
+    async with (
+        _client(client) as http,
+        http.stream("GET", f"{base_url}/audit/events", params=params, headers=headers) as response,
+    ):
+        await _raise_for_problem(response)
+        return await _save(response, out, count_lines=True)
+
+
+async def export_bookings_csv(
+    base_url: str,
+    key: str,
+    project: str,
+    out: Path,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> int:
+    """The finance service's bookings and reversals as CSV into `out`; returns the rows written
+    (bookings and reversals, without the header)."""
+    await _download_csv(base_url, key, f"/projects/{project}/audit/bookings.csv", out, client)
+    return _csv_rows(out)
+
+
+async def export_in_kind_csv(
+    base_url: str,
+    key: str,
+    project: str,
+    out_rows: Path,
+    out_summary: Path,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> tuple[int, int]:
+    """The in-kind documentation into `out_rows` and its summary per municipality into
+    `out_summary`; returns (entries, municipalities), neither counting the header or the total
+    row."""
+    await _download_csv(base_url, key, f"/projects/{project}/audit/in-kind.csv", out_rows, client)
+    await _download_csv(
+        base_url, key, f"/projects/{project}/audit/in-kind-summary.csv", out_summary, client
+    )
+    return _csv_rows(out_rows), _csv_rows(out_summary) - 1
+
+
+async def _download_csv(
+    base_url: str, key: str, path: str, out: Path, client: httpx.AsyncClient | None
+) -> None:
+    headers = {"Authorization": f"Bearer {key}", "Accept": "text/csv"}
+    async with (
+        _client(client) as http,
+        http.stream("GET", f"{base_url}{path}", headers=headers) as response,
+    ):
+        await _raise_for_problem(response)
+        await _save(response, out, count_lines=False)
+
+
+@asynccontextmanager
+async def _client(client: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClient]:
+    if client is not None:
+        yield client
+        return
+    async with httpx.AsyncClient(timeout=_TIMEOUT) as own:
+        yield own
+
+
+async def _raise_for_problem(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        await response.aread()  # a problem body is small; ApiError reads its detail
+        raise ApiError(response)
+
+
+async def _save(response: httpx.Response, out: Path, *, count_lines: bool) -> int:
+    partial = out.with_name(out.name + ".part")
+    lines, last = 0, b"\n"
+    try:
+        # Disk writes in a thread: the loop may be serving other requests meanwhile.
+        file = await asyncio.to_thread(partial.open, "wb")
+        try:
+            async for chunk in response.aiter_bytes():
+                if chunk:
+                    await asyncio.to_thread(file.write, chunk)
+                    lines += chunk.count(b"\n")
+                    last = chunk[-1:]
+        finally:
+            await asyncio.to_thread(file.close)
+        if count_lines and last != b"\n":
+            # Every exported line ends in a newline: a last line without one was cut short.
+            raise httpx.RemoteProtocolError("the log ended in the middle of a line")
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return lines
+
+
+def _csv_rows(path: Path) -> int:
+    # Parsed, not counted by newlines: a quoted text field may span lines.
+    with path.open(newline="", encoding="utf-8") as file:
+        return max(sum(1 for _ in csv.reader(file)) - 1, 0)
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+async def verify_file(
+    path: Path, progress: Progress | None = None, *, first_position: int | None = None
+) -> ChainReport:
+    """Verify an exported NDJSON log on its own: positions without gaps, every link and hash.
+
+    The chain starts at the first line's position and previous hash, so an export from a later
+    position verifies too; a first line at position 1 must link to the genesis hash. Pass
+    `first_position` to insist on where the export began (lines lost at the start then show).
+    A line that is not a complete exported event, exactly as exported, is reported as damage
+    (kind `edited`) at the position it should have held, never raised. Where nothing verified
+    before the damage, the report's head hash is empty: the file does not say what it was.
+    """
+    # Closed on every return, also the early ones that leave lines unread.
+    with closing(_read_lines(path)) as lines:
+        return await _verify_lines(lines, progress, first_position)
+
+
+async def _verify_lines(
+    lines: Iterator[_Line], progress: Progress | None, first_position: int | None
+) -> ChainReport:
+    first = next(lines, None)
+    if first is None:
+        start = first_position or 1
+        return ChainReport(0, start - 1, GENESIS_HASH if start == 1 else UNKNOWN_HASH)
+    if first.event is None:
+        return _damaged(_first_line_position(first, lines, first_position), 0, UNKNOWN_HASH, first)
+    head = first.event
+    if first_position is not None and head.position != first_position:
+        return _report_start(first_position, head.position)
+    if head.position == 1 and head.prev_hash != GENESIS_HASH:
+        detail = "line 1 holds position 1 but does not link to the genesis hash"
+        return ChainReport(0, 0, GENESIS_HASH, Damage(1, "edited", detail))
+
+    # The events go to the chain check as they are read; the first bad line ends them, and is
+    # reported only if the chain was sound up to it (otherwise the earlier damage is the news).
+    bad: list[_Line] = []
+
+    async def events() -> AsyncIterator[StoredEvent]:
+        yield head
+        for line in lines:
+            if line.event is None:
+                bad.append(line)
+                return
+            yield line.event
+
+    report = await verify_chain(
+        events(), start_position=head.position, start_prev_hash=head.prev_hash, progress=progress
+    )
+    if report.ok and bad:
+        return _damaged(report.head_position + 1, report.checked, report.head_hash, bad[0])
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    number: int
+    event: StoredEvent | None
+    problem: str = ""
+    claimed_position: int | None = None
+    """The position a broken line states, when it states one (only used for line 1)."""
+    service: str | None = None
+
+
+def _read_lines(path: Path) -> Generator[_Line, None, None]:
+    # A plain generator, one line at a time: the file can be far larger than memory. The reads
+    # block the loop briefly, which nothing notices next to hashing each line.
+    service: str | None = None
+    with path.open("rb") as file:
+        for number, raw in enumerate(file, start=1):
+            line = _parse(number, raw, service)
+            service = service or line.service
+            yield line
+
+
+def _parse(number: int, raw: bytes, service: str | None) -> _Line:
+    body = raw[:-1] if raw.endswith(b"\n") else raw
+    try:
+        message = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        return _Line(number, None, f"not JSON ({error})")
+    if not isinstance(message, dict):
+        return _Line(number, None, "not a JSON object")
+    claimed = message.get("position")
+    claimed = claimed if isinstance(claimed, int) and not isinstance(claimed, bool) else None
+    missing = [name for name in EXPORTED_ATTRIBUTES if name not in message]
+    if missing:
+        return _Line(number, None, f"{', '.join(missing)} missing", claimed)
+    # One file, one log: a line from another service's log cannot belong in this chain.
+    found_service = message["ptrackservice"]
+    if not isinstance(found_service, str) or found_service != (service or found_service):
+        problem = f"ptrackservice is {found_service!r}, not {service!r} as on the lines before"
+        return _Line(number, None, problem, claimed)
+    try:
+        event = from_cloudevent(message)
+        rendered = orjson.dumps(to_cloudevent(event, found_service))
+        # The chain check hashes this spelling; a value without one (a float) must stop here
+        # as damage to this line, not as an error out of the check.
+        canonical_event(event)
+    except NotCanonical as error:
+        return _Line(number, None, str(error), claimed)
+    except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONEncodeError) as error:
+        return _Line(number, None, f"an attribute cannot be read ({error})", claimed)
+    # The hash covers the event, not every attribute of its CloudEvent (`source`, the spelling of
+    # times and numbers): the line must be byte for byte what the service wrote for the event,
+    # so that no byte of the file can change unnoticed.
+    if rendered != body:
+        return _Line(number, None, _difference(message, orjson.loads(rendered)), claimed)
+    return _Line(number, event, service=found_service)
+
+
+def _difference(found: dict[str, Any], exported: dict[str, Any]) -> str:
+    fields = [name for name in exported if found.get(name) != exported[name]]
+    fields += [name for name in found if name not in exported]
+    if fields:
+        return f"{', '.join(fields)} not as exported for the event it carries"
+    return "not spelled as exported (spacing, order of attributes or number format)"
+
+
+def _first_line_position(first: _Line, rest: Iterator[_Line], expected: int | None) -> int:
+    """Where a broken first line sits: as the caller expects, as it still says, or one before
+    the next readable line; position 1 when nothing tells."""
+    if expected is not None:
+        return expected
+    if first.claimed_position is not None:
+        return first.claimed_position
+    for line in rest:
+        if line.event is not None:
+            return max(line.event.position - (line.number - first.number), 1)
+    return 1
+
+
+def _damaged(position: int, checked: int, head_hash: bytes, line: _Line) -> ChainReport:
+    detail = f"line {line.number} is not a valid exported event: {line.problem}"
+    return ChainReport(checked, position - 1, head_hash, Damage(position, "edited", detail))
+
+
+def _report_start(expected: int, found: int) -> ChainReport:
+    if found > expected:
+        missing = found - expected
+        span = f"{expected}" if missing == 1 else f"{expected}-{found - 1}"
+        detail = f"the file starts at position {found}: position {span} is missing"
+        damage = Damage(expected, "deleted", detail)
+    else:
+        detail = f"the file starts at position {found}, before position {expected}"
+        damage = Damage(expected, "inserted", detail)
+    return ChainReport(0, expected - 1, UNKNOWN_HASH, damage)
