@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from bench import http_posts, peer_asyncpg, peer_eventsourcing, report, store_append
 from bench.console import say, warn
@@ -26,6 +25,7 @@ from bench.servers import (
     find_nats,
     find_postgres,
     new_run_id,
+    without_password,
 )
 from bench.service import finance_service, stream_name
 from bench.timing import Window
@@ -61,7 +61,7 @@ def main() -> int:
 
 async def _run(postgres_url: str, nats_url: str, wrk: str | None, windows: Windows) -> int:
     run_id = new_run_id()
-    say(f"run {run_id}: PostgreSQL {_without_password(postgres_url)}, NATS {nats_url}")
+    say(f"run {run_id}: PostgreSQL {without_password(postgres_url)}, NATS {nats_url}")
     async with bench_database(postgres_url, run_id) as database:
         say(f"fresh database {database.own_database or '(schemas ' + database.prefix + '*)'}")
         facts = await environment(database.url, wrk)
@@ -186,13 +186,6 @@ def _show(measurement: Measurement) -> None:
         f"  {measurement.label}: {measurement.rate:,.0f} events/s "
         f"({measurement.events} in {measurement.seconds:.1f} s{errors})"
     )
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 if __name__ == "__main__":

@@ -128,6 +128,14 @@ async def _drop(server_url: str, database: BenchDatabase) -> None:
         await conn.close()
 
 
+def without_password(url: str) -> str:
+    """The URL as progress lines may show it."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
 def new_run_id() -> str:
     return secrets.token_hex(4)
 

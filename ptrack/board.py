@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -577,6 +577,7 @@ async def fetch_status(
     project: str,
     as_of: date | None,
     *,
+    as_of_recorded: datetime | None = None,
     scope: str = "money",
     client: httpx.AsyncClient | None = None,
     timeout: float = 30.0,
@@ -587,12 +588,17 @@ async def fetch_status(
     `as_of` None asks for the service's default day (today); the series is then asked for the
     day the status answered for, so the two always describe the same day. `client` lets a
     caller (a test with an in-process app) bring its own transport. A project with a budget but
-    no plan baseline has no series: its points are then empty."""
+    no plan baseline has no series: its points are then empty.
+
+    `as_of_recorded` asks for what the system knew at that moment (corrections recorded later
+    left out); the day then defaults to that moment's UTC date."""
     base = base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {key}"}
     params = {"wait": "true"}
     if as_of is not None:
         params["status_date"] = as_of.isoformat()
+    if as_of_recorded is not None:
+        params["as_of_recorded"] = as_of_recorded.isoformat()
     owned = client is None
     http = client if client is not None else httpx.AsyncClient(timeout=timeout)
     try:

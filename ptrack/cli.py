@@ -40,15 +40,29 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     commands.add_parser("demo", help="post the demo history of the default project (idempotent)")
+    replay = commands.add_parser(
+        "replay", help="rebuild read models from the logs into <schema>_replay"
+    )
+    replay.add_argument("--service", action="append", choices=sorted(SERVICES))
+    replay.add_argument("--swap", action="store_true", help="replace the live models (full only)")
+    when = replay.add_mutually_exclusive_group()
+    when.add_argument("--as-of-business", type=date.fromisoformat, help="what we know now")
+    when.add_argument("--as-of-recorded", type=datetime.fromisoformat, help="what was known then")
     dashboards = commands.add_parser("dashboards", help="regenerate the Grafana boards")
     dashboards.add_argument("--check", action="store_true", help="exit 1 if the files differ")
 
     status = commands.add_parser("status", help="the project's status board in the terminal")
     status.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
     status.add_argument("--project", default=DEFAULT_PROJECT)
+    status.add_argument(
+        "--as-of-recorded", type=datetime.fromisoformat, help="what the system knew then"
+    )
     report = commands.add_parser("report", help="a one-page HTML status report")
     report.add_argument("--as-of", type=date.fromisoformat, help="status date (default today)")
     report.add_argument("--project", default=DEFAULT_PROJECT)
+    report.add_argument(
+        "--as-of-recorded", type=datetime.fromisoformat, help="what the system knew then"
+    )
     report.add_argument("-o", "--output", type=Path, required=True, help="the HTML file to write")
 
     audit = commands.add_parser("audit", help="verify, checkpoint and export the logs")
@@ -107,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return _status(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "replay":
+        return asyncio.run(_replay(args))
     if args.command == "dashboards":
         # The dashboard SDK is a development dependency: imported only here.
         from ptrack.dashboards import main as dashboards_main
@@ -161,7 +177,13 @@ def _status(args: argparse.Namespace) -> int:
 
     try:
         status, series = asyncio.run(
-            fetch_status(service_url("reporting"), admin_key(), args.project, args.as_of)
+            fetch_status(
+                service_url("reporting"),
+                admin_key(),
+                args.project,
+                args.as_of,
+                as_of_recorded=args.as_of_recorded,
+            )
         )
     except (ApiError, httpx.HTTPError) as error:
         print(f"cannot get the status of {args.project}: {error}", file=sys.stderr)
@@ -283,6 +305,31 @@ def _export(args: argparse.Namespace) -> int:
     except (ApiError, httpx.HTTPError) as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from ptrack.replay import ReplayError, replay
+    from shared.db import create_pool
+    from shared.settings import Settings
+
+    pool = await create_pool(database_url(), min_size=2, max_size=4)
+    try:
+        report = await replay(
+            pool,
+            Settings(),
+            services=args.service,
+            swap=args.swap,
+            as_of_business=args.as_of_business,
+            as_of_recorded=args.as_of_recorded,
+            progress=lambda message: print(message, file=sys.stderr),
+        )
+    except ReplayError as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        await pool.close()
+    print("\n".join(report.lines()))
     return 0
 
 

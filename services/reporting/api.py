@@ -1,19 +1,29 @@
-"""Cross-service queries: the status of a project on a day, and its S-curves."""
+"""Cross-service queries: the status of a project on a day, and its S-curves.
+
+Both answer as of a business day (`status_date`: what we know now about that day) and,
+optionally, as of a moment of recording (`as_of_recorded`: what the system knew then); see
+`services.reporting.timetravel`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reporting.evm import SeriesPoint, earned_value, series
-from services.reporting.inputs import evm_inputs
+from services.reporting.inputs import EvmInputs, evm_inputs
 from services.reporting.status import ProjectStatus, project_status
-from shared.http.deps import ProjectId, Reader, RuntimeDep, StatusDate, not_found
-from shared.http.problems import Problem
+from services.reporting.timetravel import NotYetRecorded, TimeTravel, View, as_utc
+from shared.http.deps import ProjectId, Reader, RuntimeDep, not_found
+from shared.http.problems import FieldError, Problem, invalid
+from shared.runtime import Runtime
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["reporting"])
 _NOT_FOUND = not_found("Nothing is known about this project")
+T = TypeVar("T")
 
 
 async def _caught_up(
@@ -33,6 +43,79 @@ async def _caught_up(
     response.headers["Ptrack-Feed-Positions"] = positions
 
 
+@dataclass(frozen=True)
+class AsOf:
+    """The day asked about, and the moment of recording to look from (None: now)."""
+
+    day: date
+    recorded: datetime | None
+
+
+def _as_of(
+    status_date: Annotated[
+        date | None,
+        Query(
+            description="See the project as it stood on this day (default: today, UTC; with "
+            "`as_of_recorded`, that moment's UTC day)."
+        ),
+    ] = None,
+    as_of_recorded: Annotated[
+        datetime | None,
+        Query(
+            description="Answer as the system knew it at this moment (ISO 8601, UTC when no "
+            "zone is given): only events recorded by then count, so a correction recorded "
+            "later and dated back does not. Must be in the past; `wait` is not needed."
+        ),
+    ] = None,
+) -> AsOf:
+    recorded = None if as_of_recorded is None else as_utc(as_of_recorded)
+    return AsOf(status_date or (recorded or datetime.now(UTC)).date(), recorded)
+
+
+AsOfDep = Annotated[AsOf, Depends(_as_of)]
+
+
+def _time_travel(request: Request, runtime: RuntimeDep) -> TimeTravel:
+    # One per app, made on first use; the views it builds are shared through the database.
+    travel: TimeTravel | None = getattr(request.app.state, "time_travel", None)
+    if travel is None or travel.runtime is not runtime:
+        travel = TimeTravel(runtime)
+        request.app.state.time_travel = travel
+    return travel
+
+
+TimeTravelDep = Annotated[TimeTravel, Depends(_time_travel)]
+
+
+async def _read(
+    runtime: Runtime,
+    travel: TimeTravel,
+    as_of: AsOf,
+    response: Response,
+    wait: bool,
+    read: Callable[[str], Awaitable[T]],
+) -> T:
+    """`read(schema)` against the live feeds, or against a view of them as of `as_of.recorded`
+    (built from the source logs, so there is nothing to wait for)."""
+    if as_of.recorded is None:
+        await _caught_up(runtime, response, wait)
+        return await read(runtime.schema)
+
+    async def in_view(view: View) -> T:
+        response.headers["Ptrack-As-Of-Recorded"] = view.recorded.isoformat()
+        response.headers["Ptrack-Feed-Positions"] = ", ".join(
+            f"{name}={position}" for name, position in view.positions.items()
+        )
+        return await read(view.schema)
+
+    try:
+        return await travel.query(as_of.recorded, in_view)
+    except NotYetRecorded as error:
+        raise invalid(
+            str(error), [FieldError("/query/as_of_recorded", "in_the_past", str(error))]
+        ) from None
+
+
 @router.get(
     "/status",
     summary="Earned value, schedule, money, networks and surveys on a day",
@@ -41,15 +124,17 @@ async def _caught_up(
 async def status(
     project_id: ProjectId,
     runtime: RuntimeDep,
-    day: StatusDate,
+    as_of: AsOfDep,
+    travel: TimeTravelDep,
     _: Reader,
     response: Response,
     wait: Annotated[bool, Query(description="Wait until the feeds have caught up.")] = False,
 ) -> ProjectStatus:
-    await _caught_up(runtime, response, wait)
-    found = await project_status(
-        runtime.pool, runtime.schema, project_id, day, runtime.settings.anonymity_threshold
-    )
+    async def read(schema: str) -> ProjectStatus | None:
+        threshold = runtime.settings.anonymity_threshold
+        return await project_status(runtime.pool, schema, project_id, as_of.day, threshold)
+
+    found = await _read(runtime, travel, as_of, response, wait, read)
     if found is None:
         raise Problem(404, "unknown-project", f"nothing is known about project {project_id!r}")
     return found
@@ -63,7 +148,8 @@ async def status(
 async def evm_series(
     project_id: ProjectId,
     runtime: RuntimeDep,
-    day: StatusDate,
+    as_of: AsOfDep,
+    travel: TimeTravelDep,
     _: Reader,
     response: Response,
     scope: Annotated[
@@ -72,8 +158,12 @@ async def evm_series(
     step: Annotated[Literal["week", "month"], Query()] = "month",
     wait: Annotated[bool, Query(description="Wait until the feeds have caught up.")] = False,
 ) -> dict[str, Any]:
-    await _caught_up(runtime, response, wait)
-    inputs = await evm_inputs(runtime.pool, runtime.schema, project_id, day)
+    day = as_of.day
+
+    async def read(schema: str) -> EvmInputs | None:
+        return await evm_inputs(runtime.pool, schema, project_id, day)
+
+    inputs = await _read(runtime, travel, as_of, response, wait, read)
     if inputs is None:
         raise Problem(404, "unknown-project", f"no plan baseline for project {project_id!r}")
     # PV runs to the planned end; EV and AC only to the status date (what was known then).
@@ -97,10 +187,13 @@ async def evm_series(
         if point.day > day:
             values["ev"] = values["ac"] = None
         shown.append(values)
-    return {
+    body: dict[str, Any] = {
         "project": project_id,
         "scope": scope,
         "step": step,
         "status_date": day.isoformat(),
         "points": shown,
     }
+    if as_of.recorded is not None:
+        body["as_of_recorded"] = as_of.recorded.isoformat()
+    return body

@@ -1,0 +1,243 @@
+"""One measurement of the audit scenario, alone in its own process.
+
+    python -m bench.audit_child {raw,verify,replay} --schema S --events N --out result.json
+
+Each measurement runs in a fresh interpreter so its peak resident memory (`ru_maxrss`, read at
+the end) is its own: in one process the second measurement would inherit the first one's heap.
+The database URL comes from the environment (`PTRACK_BENCH_AUDIT_DATABASE_URL`), not the command
+line, where a password would show in the process list. The result (events, seconds, memory, CPU,
+what was checked) is written as JSON to `--out`; progress lines go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench import cpu
+from bench.console import say, set_origin
+from services.finance.events import EVENT_TYPES
+from services.finance.readmodels import FinanceProjection
+from shared.audit.chain import verify_chain
+from shared.bus import Bus, StreamSettings
+from shared.db import create_pool
+from shared.projection import ProjectionRunner
+from shared.store.base import StoredEvent
+from shared.store.postgres import PostgresEventStore
+
+URL_VARIABLE = "PTRACK_BENCH_AUDIT_DATABASE_URL"
+PAGE_SIZE = 5000
+"""Rows per keyset page for raw and verify (what `ptrack audit verify` reads with)."""
+_COLUMNS = (
+    "position, event_id, stream_id, stream_version, type, schema_version, "
+    "occurred_at, recorded_at, data, metadata, prev_hash, hash"
+)
+
+
+class Ticker:
+    """A progress line every few seconds: a million events take minutes to replay."""
+
+    def __init__(self, what: str, total: int, every: float = 5.0) -> None:
+        self.what = what
+        self.total = total
+        self.every = every
+        self.started = time.perf_counter()
+        self._last = self.started
+
+    def __call__(self, count: int) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.every:
+            return
+        self._last = now
+        rate = count / (now - self.started)
+        say(f"  {self.what}: {count:,} / {self.total:,} events ({rate:,.0f}/s)")
+
+
+Result = dict[str, Any]
+"""events, seconds, and whatever the measurement checked (`details`)."""
+
+
+async def raw(url: str, schema: str, total: int) -> Result:
+    """The floor: the log's rows in position order, keyset pages, each row made a tuple.
+
+    Plain asyncpg with its default codecs: jsonb stays text (not parsed), no event objects, no
+    hashing. Same query shape and page size as the store's `read_all`."""
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
+    try:
+        page = await conn.prepare(
+            f"SELECT {_COLUMNS} FROM {schema}.events "
+            "WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
+        )
+        tick = Ticker("raw", total)
+        return await _timed(lambda: _read_raw(page, tick))
+    finally:
+        await conn.close()
+
+
+async def _read_raw(page: asyncpg.prepared_stmt.PreparedStatement[Any], tick: Ticker) -> Result:
+    position, count, last = 1, 0, 0
+    while True:
+        rows = [tuple(record) for record in await page.fetch(position, 2**62, PAGE_SIZE)]
+        count += len(rows)
+        tick(count)
+        if rows:
+            last = rows[-1][0]
+        if len(rows) < PAGE_SIZE:
+            return {"events": count, "details": {"page_size": PAGE_SIZE, "last_position": last}}
+        position = last + 1
+
+
+async def verify(url: str, schema: str, total: int) -> Result:
+    """What an auditor runs: the store's reader and the chain check over the whole log."""
+    pool = await create_pool(url)
+    try:
+        store = PostgresEventStore(pool, schema)
+        tick = Ticker("verify", total)
+
+        async def check() -> Result:
+            report = await verify_chain(store.read_all(page_size=PAGE_SIZE), progress=tick)
+            return {
+                "events": report.checked,
+                "details": {"page_size": PAGE_SIZE, "report": report.to_dict()},
+            }
+
+        return await _timed(check)
+    finally:
+        await pool.close()
+
+
+class _CountingStore(PostgresEventStore):
+    """The service's store, counting what the rebuild reads so progress can be shown (one more
+    generator step per event: noise next to the read-model writes)."""
+
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], schema: str, tick: Ticker) -> None:
+        super().__init__(pool, schema)
+        self._tick = tick
+
+    async def read_all(
+        self, from_position: int = 1, to_position: int | None = None, page_size: int = 1000
+    ) -> AsyncIterator[StoredEvent]:
+        count = 0
+        async for event in super().read_all(from_position, to_position, page_size):
+            yield event
+            count += 1
+            if count % 1000 == 0:
+                self._tick(count)
+
+
+async def replay(url: str, schema: str, total: int) -> Result:
+    """A full rebuild of the finance read model, as the service (and an audit's drift check)
+    runs it: typed decoding (upcasters, pydantic models) and the projection's writes."""
+    pool = await create_pool(url)
+    try:
+        store = _CountingStore(pool, schema, Ticker("replay", total))
+        # The runner wants a bus for consuming; a rebuild never touches it, so it is never
+        # started and no NATS server is needed.
+        bus = Bus(
+            "nats://127.0.0.1:4222",
+            "ptrack-bench-audit",
+            StreamSettings("PTRACK_BENCH_AUDIT", "ptrack-bench-audit", 120.0),
+        )
+        runner = ProjectionRunner(
+            FinanceProjection(),
+            pool=pool,
+            schema=schema,
+            log_store=store,
+            event_types=EVENT_TYPES,
+            bus=bus,
+        )
+        await runner.migrate()  # the read model's tables: DDL, not part of the replay
+
+        async def rebuild() -> Result:
+            position = await runner.rebuild()
+            return {"events": position, "details": {"position": position}}
+
+        result = await _timed(rebuild)
+        result["details"].update(await _read_model_facts(pool, schema, runner))
+        return result
+    finally:
+        await pool.close()
+
+
+async def _read_model_facts(
+    pool: asyncpg.Pool[asyncpg.Record], schema: str, runner: ProjectionRunner
+) -> dict[str, Any]:
+    """What the rebuild left behind, so the parent can check it applied every event."""
+    counts = {}
+    for table in ("bookings", "reversals", "in_kind", "projects", "budget_lines"):
+        counts[table] = int(await pool.fetchval(f"SELECT count(*) FROM {schema}.{table}"))
+    failures = int(await pool.fetchval(f"SELECT count(*) FROM {schema}.projection_failures"))
+    return {
+        "page_size": 1000,  # rebuild()'s default, as the service calls it
+        "rows": counts,
+        "failures_recorded": failures,
+        "failures_total": runner.failures_total,
+    }
+
+
+async def _timed(body: Callable[[], Awaitable[Result]]) -> Result:
+    usage = cpu.CpuWindow({"reader": cpu.this_process, "postgres": cpu.postgres})
+    rss_at_start = _status_megabytes("VmRSS")
+    usage.start()
+    started = time.perf_counter()
+    result = await body()
+    seconds = time.perf_counter() - started
+    return {
+        **result,
+        "seconds": seconds,
+        "rss_at_start_mb": rss_at_start,
+        "cpu_percent_of_one_core": usage.stop(),
+    }
+
+
+def _status_megabytes(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)  # the kernel reports kB
+    except OSError:
+        pass
+    return None
+
+
+MEASUREMENTS: dict[str, Callable[[str, str, int], Coroutine[Any, Any, Result]]] = {
+    "raw": raw,
+    "verify": verify,
+    "replay": replay,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.audit_child")
+    parser.add_argument("what", choices=sorted(MEASUREMENTS))
+    parser.add_argument("--schema", required=True)
+    parser.add_argument("--events", type=int, required=True, help="events in the log")
+    parser.add_argument("--out", type=Path, required=True, help="where the JSON result goes")
+    parser.add_argument("--clock-origin", type=float, help="the parent's start (monotonic)")
+    args = parser.parse_args(argv)
+    if args.clock_origin is not None:
+        set_origin(args.clock_origin)
+    url = os.environ.get(URL_VARIABLE)
+    if not url:
+        print(f"{URL_VARIABLE} is not set", file=sys.stderr)
+        return 2
+    result = asyncio.run(MEASUREMENTS[args.what](url, args.schema, args.events))
+    # Linux reports ru_maxrss in kilobytes: the peak over this process's whole life, which
+    # is the interpreter, the imports and this one measurement.
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,550 @@
+"""Replay: rebuild a service's read models from its PostgreSQL log into a scratch schema, while
+the live models keep serving; optionally swap the rebuilt ones in, or look back in time.
+
+For each service, every read model it keeps (its own projections and, for reporting, its feeds
+of the other services' logs) is rebuilt into `<service schema>_<into>` by the same
+`ProjectionRunner.rebuild` the services use, so a replay and a live model can only differ if the
+live one drifted (changed behind the projection's back, or built by an older projection).
+
+- `as_of_business=D` keeps the events whose business time (`occurred_at`) falls on or before D:
+  what we know now about that day, late corrections dated back included.
+- `as_of_recorded=T` keeps the events the log had recorded by T: what the system knew then
+  (what the steering group saw), whatever was dated back later.
+- `swap=True` (only for a full replay) replaces the live tables with the rebuilt ones in one
+  transaction per service and carries the checkpoint over, so the running projections go on
+  from where the rebuilt model stands: a repair without stopping anything.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from ptrack.catalog import SERVICES, ServiceEntry
+from services.reporting.timetravel import as_utc
+from shared.bus import Bus, StreamSettings
+from shared.checkpoints import read_checkpoint, write_checkpoint
+from shared.db import Conn
+from shared.projection import FAILURES_SQL, Projection, ProjectionRunner, is_transient
+from shared.registry import EventTypes
+from shared.settings import Settings
+from shared.store.base import StoredEvent
+from shared.store.postgres import PostgresEventStore, checked_identifier
+
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+Progress: TypeAlias = Callable[[str], None]
+
+
+class ReplayError(Exception):
+    """The replay cannot be done as asked; nothing live was changed."""
+
+
+# --- comparing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    only_left: int
+    only_right: int
+    columns_differ: tuple[str, ...] = ()
+    """Columns one side has and the other lacks (rows are then compared on the shared ones)."""
+    missing: str | None = None
+    """`left` or `right` when the table does not exist on that side (counted as empty)."""
+
+    @property
+    def equal(self) -> bool:
+        return (
+            self.only_left == 0
+            and self.only_right == 0
+            and not self.columns_differ
+            and self.missing is None
+        )
+
+
+async def compare_schemas(
+    pool: Pool, left: str, right: str, tables: Iterable[str]
+) -> dict[str, TableDiff]:
+    """Each table of `left` against the same-named table of `right`, row by row: how many rows
+    (with their multiplicity) only one side has. Columns are matched by name, not by position,
+    so a table whose columns were added in another order still compares."""
+    checked_identifier(left)
+    checked_identifier(right)
+    found: dict[str, TableDiff] = {}
+    async with pool.acquire() as conn:
+        for table in tables:
+            checked_identifier(table)
+            found[table] = await _compare_table(conn, left, right, table)
+    return found
+
+
+async def _columns(conn: Conn, schema: str, table: str) -> list[str] | None:
+    if await conn.fetchval("SELECT to_regclass($1::text)", f"{schema}.{table}") is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1::text) "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attname",
+        f"{schema}.{table}",
+    )
+    return [row["attname"] for row in rows]
+
+
+async def _compare_table(conn: Conn, left: str, right: str, table: str) -> TableDiff:
+    left_columns = await _columns(conn, left, table)
+    right_columns = await _columns(conn, right, table)
+    if left_columns is None or right_columns is None:
+        present = left if left_columns is not None else right if right_columns is not None else None
+        rows = (
+            0 if present is None else await conn.fetchval(f"SELECT count(*) FROM {present}.{table}")
+        )
+        return TableDiff(
+            only_left=int(rows) if present == left else 0,
+            only_right=int(rows) if present == right else 0,
+            missing="left" if left_columns is None else "right",
+        )
+    shared = [column for column in left_columns if column in right_columns]
+    differ = tuple(sorted(set(left_columns) ^ set(right_columns)))
+    columns = ", ".join(f'"{column}"' for column in shared)
+
+    async def only_in(first: str, second: str) -> int:
+        count = await conn.fetchval(
+            f"SELECT count(*) FROM (SELECT {columns} FROM {first}.{table} "
+            f"EXCEPT ALL SELECT {columns} FROM {second}.{table}) AS d"
+        )
+        return int(count)
+
+    return TableDiff(await only_in(left, right), await only_in(right, left), differ)
+
+
+# --- what a service keeps -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """One read model of a service and the log it is built from."""
+
+    projection: Projection
+    source: EventTypes
+    source_schema: str
+
+    @property
+    def checkpoint(self) -> str:
+        # The name ProjectionRunner keeps its position under, in whichever schema it writes.
+        return f"projection:{self.projection.name}"
+
+
+def read_models(settings: Settings, service: str) -> list[ReadModel]:
+    """The service's own projections (over its log) and its feeds (over their sources' logs)."""
+    spec = _entry(service).spec()
+    own = settings.schema_for(spec.name)
+    return [
+        *(ReadModel(projection, spec.event_types, own) for projection in spec.projections),
+        *(
+            ReadModel(feed.projection, feed.source, settings.schema_for(feed.source.service))
+            for feed in spec.feeds
+        ),
+    ]
+
+
+def read_model_tables(service: str) -> list[str]:
+    """Every table the service's read models own (what a replay rebuilds and compares)."""
+    spec = _entry(service).spec()
+    projections = [*spec.projections, *(feed.projection for feed in spec.feeds)]
+    return [table for projection in projections for table in projection.tables]
+
+
+def scratch_schema(settings: Settings, service: str, into: str = "replay") -> str:
+    return checked_identifier(f"{settings.schema_for(service)}_{into}")
+
+
+def _entry(service: str) -> ServiceEntry:
+    try:
+        return SERVICES[service]
+    except KeyError:
+        raise ReplayError(f"no service {service!r}; known: {', '.join(SERVICES)}") from None
+
+
+# --- replaying ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelReplay:
+    name: str
+    source: str
+    """The schema whose log was read."""
+    events_read: int
+    events_kept: int
+    position: int
+    """The log position the model stands at (after a swap: the checkpoint carried over)."""
+
+
+@dataclass
+class ServiceReplay:
+    service: str
+    schema: str
+    """Where the rebuilt tables are now: the scratch schema, or the live one after a swap."""
+    models: list[ModelReplay] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+    """Rows per table of the rebuilt model."""
+    failures: int = 0
+    """Events the rebuild could not apply and set aside (in the scratch `projection_failures`)."""
+    seconds: float = 0.0
+    swapped: bool = False
+
+    @property
+    def events_read(self) -> int:
+        return sum(model.events_read for model in self.models)
+
+    @property
+    def events_kept(self) -> int:
+        return sum(model.events_kept for model in self.models)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "schema": self.schema,
+            "swapped": self.swapped,
+            "events_read": self.events_read,
+            "events_kept": self.events_kept,
+            "failures": self.failures,
+            "seconds": round(self.seconds, 3),
+            "tables": dict(self.tables),
+            "models": [
+                {
+                    "name": model.name,
+                    "source": model.source,
+                    "events_read": model.events_read,
+                    "events_kept": model.events_kept,
+                    "position": model.position,
+                }
+                for model in self.models
+            ],
+        }
+
+
+@dataclass
+class ReplayReport:
+    into: str
+    as_of_business: date | None = None
+    as_of_recorded: datetime | None = None
+    services: dict[str, ServiceReplay] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "into": self.into,
+            "as_of_business": self.as_of_business.isoformat() if self.as_of_business else None,
+            "as_of_recorded": self.as_of_recorded.isoformat() if self.as_of_recorded else None,
+            "services": {name: found.to_dict() for name, found in self.services.items()},
+        }
+
+    def lines(self) -> list[str]:
+        """A human summary, one block per service."""
+        lines = [f"replay of {describe_view(self.as_of_business, self.as_of_recorded)}"]
+        for found in self.services.values():
+            action = "swapped into" if found.swapped else "rebuilt in"
+            lines.append(
+                f"{found.service}: {action} {found.schema}: {found.events_kept} of "
+                f"{found.events_read} events, {found.failures} set aside, {found.seconds:.2f}s"
+            )
+            lines.extend(f"  {table}: {rows} rows" for table, rows in found.tables.items())
+        return lines
+
+
+FULL_VIEW = "everything recorded"
+
+
+def describe_view(as_of_business: date | None, as_of_recorded: datetime | None) -> str:
+    if as_of_business is not None:
+        return f"business date on or before {as_of_business.isoformat()}"
+    if as_of_recorded is not None:
+        return f"recorded at or before {as_utc(as_of_recorded).isoformat()}"
+    return FULL_VIEW
+
+
+def _label(service: str, view: str) -> str:
+    # Kept as the scratch schema's comment: says what it holds, and only a full replay may be
+    # swapped in later.
+    return f"ptrack replay of {service}: {view}"
+
+
+def keep_as_of(
+    as_of_business: date | None = None, as_of_recorded: datetime | None = None
+) -> Callable[[StoredEvent], bool] | None:
+    """The filter for a view in time, or None for everything. Business dates are UTC days, as
+    the services store them (a business date is an event at midnight UTC)."""
+    if as_of_business is not None and as_of_recorded is not None:
+        raise ReplayError("as of a business date or as of a recorded time, not both")
+    if as_of_business is not None:
+        before = datetime.combine(as_of_business + timedelta(days=1), time(0), tzinfo=UTC)
+        return lambda event: event.occurred_at < before
+    if as_of_recorded is not None:
+        recorded = as_utc(as_of_recorded)
+        return lambda event: event.recorded_at <= recorded
+    return None
+
+
+async def replay(
+    pool: Pool,
+    settings: Settings,
+    *,
+    services: Sequence[str] | None = None,
+    into: str = "replay",
+    swap: bool = False,
+    as_of_business: date | None = None,
+    as_of_recorded: datetime | None = None,
+    progress: Progress | None = None,
+) -> ReplayReport:
+    """Rebuild every read model of each service (default: all) into
+    `<settings.schema_for(service)>_<into>`, from the PostgreSQL logs; see the module doc."""
+    keep = keep_as_of(as_of_business, as_of_recorded)
+    if swap and keep is not None:
+        # A model of the past is a view, not a model the live projections could go on from.
+        raise ReplayError("--swap replaces the live models: only with a full replay, no as-of")
+    names = list(services) if services else list(SERVICES)
+    for name in names:
+        _entry(name)
+    live = {settings.schema_for(name) for name in SERVICES}
+    for name in names:
+        if scratch_schema(settings, name, into) in live:
+            raise ReplayError(f"{into!r} would replay {name} into a live schema")
+    report = ReplayReport(
+        into,
+        as_of_business,
+        as_of_recorded if as_of_recorded is None else as_utc(as_of_recorded),
+    )
+    view = describe_view(as_of_business, as_of_recorded)
+    for name in names:
+        report.services[name] = await _replay_service(
+            pool, settings, name, into, swap=swap, keep=keep, view=view, progress=progress or _quiet
+        )
+    return report
+
+
+async def swap_in(
+    pool: Pool,
+    settings: Settings,
+    *,
+    services: Sequence[str] | None = None,
+    into: str = "replay",
+    progress: Progress | None = None,
+) -> dict[str, dict[str, int]]:
+    """Swap in what an earlier full replay built (after checking it, e.g. with
+    `compare_schemas`), one transaction per service; events the live models applied since are
+    applied to the rebuilt ones first. Returns each model's position per service."""
+    names = list(services) if services else list(SERVICES)
+    for name in names:
+        _entry(name)
+        scratch = scratch_schema(settings, name, into)
+        label = await pool.fetchval(
+            "SELECT obj_description(to_regnamespace($1::text)::oid, 'pg_namespace')", scratch
+        )
+        if label != _label(name, FULL_VIEW):
+            # Checked for every service before any swap, so a refusal changes nothing.
+            raise ReplayError(f"{scratch} does not hold a full replay of {name} ({label})")
+    positions: dict[str, dict[str, int]] = {}
+    for name in names:
+        live = settings.schema_for(name)
+        (progress or _quiet)(f"{name}: swapping the rebuilt models into {live}")
+        models = read_models(settings, name)
+        positions[name] = await _swap(pool, models, scratch_schema(settings, name, into), live)
+    return positions
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+async def drop_replay(
+    pool: Pool, settings: Settings, *, services: Sequence[str] | None = None, into: str = "replay"
+) -> None:
+    """Drop the scratch schemas a replay left (a swap leaves none)."""
+    for name in services or list(SERVICES):
+        await pool.execute(f"DROP SCHEMA IF EXISTS {scratch_schema(settings, name, into)} CASCADE")
+
+
+def _unused_bus(settings: Settings) -> Bus:
+    # A runner names its consumer after the bus's stream; a rebuild never connects.
+    return Bus(settings.nats_url, "ptrack-replay", StreamSettings("unused", "unused", 60.0))
+
+
+async def _replay_service(
+    pool: Pool,
+    settings: Settings,
+    service: str,
+    into: str,
+    *,
+    swap: bool,
+    keep: Callable[[StoredEvent], bool] | None,
+    view: str,
+    progress: Progress,
+) -> ServiceReplay:
+    started = clock.monotonic()
+    scratch = scratch_schema(settings, service, into)
+    models = read_models(settings, service)
+    for model in models:
+        if (
+            await pool.fetchval("SELECT to_regclass($1::text)", f"{model.source_schema}.events")
+            is None
+        ):
+            raise ReplayError(f"no event log in schema {model.source_schema}: has it ever run?")
+    found = ServiceReplay(service, scratch)
+    await pool.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+    bus = _unused_bus(settings)
+    for model in models:
+        progress(f"{service}: rebuilding {model.projection.name} from {model.source_schema}")
+        runner = ProjectionRunner(
+            model.projection,
+            pool=pool,
+            schema=scratch,
+            log_store=PostgresEventStore(pool, model.source_schema),
+            event_types=model.source,
+            bus=bus,
+        )
+        await runner.migrate()
+        kept: set[int] = set()
+        position = await runner.rebuild(keep=_counting(keep, kept))
+        found.models.append(
+            ModelReplay(model.projection.name, model.source_schema, position, len(kept), position)
+        )
+    found.failures = int(await pool.fetchval(f"SELECT count(*) FROM {scratch}.projection_failures"))
+    await pool.execute(f"COMMENT ON SCHEMA {scratch} IS {_quote(_label(service, view))}")
+    if swap:
+        live = settings.schema_for(service)
+        progress(f"{service}: swapping the rebuilt models into {live}")
+        positions = await _swap(pool, models, scratch, live)
+        found.models = [
+            ModelReplay(m.name, m.source, m.events_read, m.events_kept, positions[m.name])
+            for m in found.models
+        ]
+        found.schema = live
+        found.swapped = True
+    for model in models:
+        for table in model.projection.tables:
+            found.tables[table] = int(
+                await pool.fetchval(f"SELECT count(*) FROM {found.schema}.{table}")
+            )
+    found.seconds = clock.monotonic() - started
+    progress(f"{service}: done in {found.seconds:.2f}s")
+    return found
+
+
+def _counting(
+    keep: Callable[[StoredEvent], bool] | None, kept: set[int]
+) -> Callable[[StoredEvent], bool]:
+    """`keep`, noting the positions kept (a set: a rebuild redone event by event, to set a bad
+    event aside, sees the others twice)."""
+
+    def counting(event: StoredEvent) -> bool:
+        if keep is None or keep(event):
+            kept.add(event.position)
+            return True
+        return False
+
+    return counting
+
+
+# --- swapping -------------------------------------------------------------------------------
+
+
+async def _swap(pool: Pool, models: list[ReadModel], scratch: str, live: str) -> dict[str, int]:
+    """Move the rebuilt tables into the live schema in one transaction; returns each model's
+    position there."""
+    positions: dict[str, int] = {}
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {live}")
+        await conn.execute(FAILURES_SQL.format(schema=live))
+        # A runner applies a batch only while it holds its checkpoint row (FOR UPDATE), and takes
+        # that row before touching its tables: holding every row first means no batch is half
+        # applied while the tables change hands, and no lock cycle with a runner is possible.
+        live_positions: dict[str, int] = {}
+        for model in sorted(models, key=lambda m: m.checkpoint):
+            await conn.execute(
+                f"INSERT INTO {live}.checkpoints (name, position) VALUES ($1, 0) "
+                "ON CONFLICT (name) DO NOTHING",
+                model.checkpoint,
+            )
+            live_positions[model.checkpoint] = int(
+                await conn.fetchval(
+                    f"SELECT position FROM {live}.checkpoints WHERE name = $1 FOR UPDATE",
+                    model.checkpoint,
+                )
+            )
+        for model in models:
+            position = await read_checkpoint(conn, scratch, model.checkpoint)
+            ahead = live_positions[model.checkpoint]
+            if ahead > position:
+                # The live model went on while the replay ran. Readers were already told it
+                # includes those positions (min_position), so the rebuilt one must too before it
+                # replaces it; and the runner's in-memory position would not fetch them again.
+                position = await _apply_tail(pool, conn, model, scratch, live, position, ahead)
+            for table in model.projection.tables:
+                grants = await _grants(conn, live, table)
+                await conn.execute(f"DROP TABLE IF EXISTS {live}.{table}")
+                await conn.execute(f"ALTER TABLE {scratch}.{table} SET SCHEMA {live}")
+                # Grants belong to the dropped table; default privileges do not apply to a table
+                # moved in, so e.g. the dashboards' read-only role would lose SELECT.
+                for grant in grants:
+                    await conn.execute(grant.format(table=f"{live}.{table}"))
+            await write_checkpoint(conn, live, model.checkpoint, position)
+            positions[model.projection.name] = position
+        await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
+    return positions
+
+
+async def _apply_tail(
+    pool: Pool, conn: Conn, model: ReadModel, scratch: str, live: str, position: int, until: int
+) -> int:
+    """Apply log positions `position + 1 .. until` to the rebuilt tables, each in a savepoint:
+    one the projection cannot apply is set aside in the live failures, as a runner would."""
+    store = PostgresEventStore(pool, model.source_schema)  # committed events: any connection
+    async for event in store.read_all(position + 1, until):
+        try:
+            async with conn.transaction():
+                found = model.source.to_model(event.type, event.schema_version, event.data)
+                await model.projection.apply(conn, scratch, event, found)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            await conn.execute(
+                f"INSERT INTO {live}.projection_failures "
+                "(projection, position, event_id, subject, error) VALUES ($1, $2, $3, $4, $5)",
+                model.projection.name,
+                event.position,
+                event.event_id,
+                None,
+                repr(error)[:2000],
+            )
+        position = event.position
+    if position != until:
+        raise ReplayError(f"{model.source_schema} ends at {position}, the live model at {until}")
+    return position
+
+
+async def _grants(conn: Conn, schema: str, table: str) -> list[str]:
+    """GRANT statements (with `{table}` to fill in) repeating the table's privileges for
+    others than its owner."""
+    rows = await conn.fetch(
+        """
+        SELECT a.privilege_type, a.is_grantable,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                    ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
+        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) AS a
+        WHERE c.oid = to_regclass($1::text) AND a.grantee <> c.relowner
+        ORDER BY 3, 1
+        """,
+        f"{schema}.{table}",
+    )
+    return [
+        f"GRANT {row['privilege_type']} ON {{table}} TO {row['grantee']}"
+        + (" WITH GRANT OPTION" if row["is_grantable"] else "")
+        for row in rows
+    ]
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal (COMMENT takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
