@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.finance.queries import reversed_sql
 from shared.db import Queryable
 
 
@@ -16,12 +17,12 @@ async def ledger(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]
     reversal, with the booking's date), bookings by date and then log order.
 
     One statement, so one snapshot: read in two, a reversal recorded in between could show
-    without the booking's `reversed_ore` counting it.
+    without the booking's reversed amount counting it.
     """
     rows = await db.fetch(
         f"""
         SELECT 'booking' AS entry, b.booking_id, b.booking_date, b.line_id, b.voucher,
-               b.supplier, b.text, b.amount_ore, b.reversed_ore, NULL::date AS reversal_date,
+               b.supplier, b.text, b.amount_ore, {reversed_sql(s)}, NULL::date AS reversal_date,
                NULL::text AS reason, b.event_id, b.position, b.position AS booking_position
         FROM {s}.bookings b WHERE b.project_id = $1
         UNION ALL

@@ -30,10 +30,28 @@ async def project(db: Queryable, s: str, project_id: str) -> Project | None:
     return None if row is None else Project(*row.values())
 
 
+def line_totals_sql(s: str) -> str:
+    """`booked_ore` and `reversed_ore` of a budget line `l`, summed from the booking tables."""
+    return (
+        f"coalesce((SELECT sum(b.amount_ore) FROM {s}.bookings b WHERE b.project_id = "
+        "l.project_id AND b.line_id = l.line_id), 0)::bigint AS booked_ore, "
+        f"coalesce((SELECT sum(r.amount_ore) FROM {s}.reversals r WHERE r.project_id = "
+        "l.project_id AND r.line_id = l.line_id), 0)::bigint AS reversed_ore"
+    )
+
+
+def reversed_sql(s: str) -> str:
+    """What was reversed of a booking `b`."""
+    return (
+        f"coalesce((SELECT sum(r.amount_ore) FROM {s}.reversals r WHERE r.project_id = "
+        "b.project_id AND r.booking_id = b.booking_id), 0)::bigint AS reversed_ore"
+    )
+
+
 async def budget_lines(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        f"SELECT line_id, name, budget_ore, booked_ore, reversed_ore FROM {s}.budget_lines "
-        "WHERE project_id = $1 ORDER BY ordinal",
+        f"SELECT l.line_id, l.name, l.budget_ore, {line_totals_sql(s)} FROM {s}.budget_lines l "
+        "WHERE l.project_id = $1 ORDER BY l.ordinal",
         project_id,
     )
     return [dict(row) for row in rows]
@@ -105,9 +123,10 @@ async def bookings_page(
 ) -> list[dict[str, Any]]:
     """Bookings in (booking_date, position) order, after a keyset cursor."""
     rows = await db.fetch(
-        f"SELECT booking_id, event_id, position, line_id, amount_ore, reversed_ore, booking_date, "
-        f"voucher, supplier, text, booking_date NOT BETWEEN $2 AND $3 AS outside_period "
-        f"FROM {s}.bookings WHERE project_id = $1 "
+        f"SELECT booking_id, event_id, position, line_id, amount_ore, {reversed_sql(s)}, "
+        "booking_date, voucher, supplier, text, "
+        "booking_date NOT BETWEEN $2 AND $3 AS outside_period "
+        f"FROM {s}.bookings b WHERE project_id = $1 "
         "AND ($4::text IS NULL OR line_id = $4) "
         "AND ($5::date IS NULL OR booking_date >= $5) "
         "AND ($6::date IS NULL OR booking_date <= $6) "
@@ -148,10 +167,10 @@ async def cost_by_month(db: Queryable, s: str, project_id: str) -> list[dict[str
 
 async def all_lines(db: Queryable, s: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        f"SELECT project_id, line_id, budget_ore, booked_ore - reversed_ore AS net_ore "
-        f"FROM {s}.budget_lines ORDER BY project_id, ordinal"
+        f"SELECT l.project_id, l.line_id, l.budget_ore, {line_totals_sql(s)} "
+        f"FROM {s}.budget_lines l ORDER BY l.project_id, l.ordinal"
     )
-    return [dict(row) for row in rows]
+    return [{**row, "net_ore": row["booked_ore"] - row["reversed_ore"]} for row in rows]
 
 
 async def all_projects(db: Queryable, s: str) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
-"""The finance read model: budget lines with what is booked, bookings, in-kind work, funding.
+"""The finance read model: budget lines, bookings and reversals, in-kind work, funding.
 
-Tables live in the service's schema, keyed by project. Amounts are integer øre.
+Tables live in the service's schema, keyed by project. Amounts are integer øre. The tables only
+ever receive inserts (totals such as what is booked on a line are summed when read): a replay of
+a long log then never updates one hot row over and over inside its single transaction.
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ CREATE TABLE IF NOT EXISTS {s}.budget_lines (
     name         text    NOT NULL,
     ordinal      integer NOT NULL,
     budget_ore   bigint  NOT NULL,
-    booked_ore   bigint  NOT NULL DEFAULT 0,
-    reversed_ore bigint  NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, line_id)
 );
 CREATE TABLE IF NOT EXISTS {s}.bookings (
@@ -51,7 +51,6 @@ CREATE TABLE IF NOT EXISTS {s}.bookings (
     position     bigint  NOT NULL,
     line_id      text    NOT NULL,
     amount_ore   bigint  NOT NULL,
-    reversed_ore bigint  NOT NULL DEFAULT 0,
     booking_date date    NOT NULL,
     voucher      text    NOT NULL,
     supplier     text,
@@ -71,6 +70,9 @@ CREATE TABLE IF NOT EXISTS {s}.reversals (
     voucher       text
 );
 CREATE INDEX IF NOT EXISTS reversals_by_project ON {s}.reversals (project_id, reversal_date);
+CREATE INDEX IF NOT EXISTS reversals_by_booking ON {s}.reversals (project_id, booking_id);
+CREATE INDEX IF NOT EXISTS reversals_by_line ON {s}.reversals (project_id, line_id);
+CREATE INDEX IF NOT EXISTS bookings_by_line ON {s}.bookings (project_id, line_id);
 CREATE TABLE IF NOT EXISTS {s}.in_kind (
     event_id     uuid    PRIMARY KEY,
     project_id   text    NOT NULL,
@@ -93,7 +95,6 @@ CREATE TABLE IF NOT EXISTS {s}.funding_sources (
     kind         text    NOT NULL,
     ordinal      integer NOT NULL,
     planned_ore  bigint  NOT NULL,
-    received_ore bigint  NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, source_id)
 );
 CREATE TABLE IF NOT EXISTS {s}.funding_receipts (
@@ -196,20 +197,11 @@ class FinanceProjection:
                     model.supplier,
                     model.text,
                 )
-                await conn.execute(
-                    f"UPDATE {s}.budget_lines SET booked_ore = booked_ore + $3 "
-                    "WHERE project_id = $1 AND line_id = $2",
-                    project,
-                    model.line,
-                    model.amount,
-                )
             case CostReversed():
                 line = await conn.fetchval(
-                    f"UPDATE {s}.bookings SET reversed_ore = reversed_ore + $3 "
-                    "WHERE project_id = $1 AND booking_id = $2 RETURNING line_id",
+                    f"SELECT line_id FROM {s}.bookings WHERE project_id = $1 AND booking_id = $2",
                     project,
                     model.booking_id,
-                    model.amount,
                 )
                 await conn.execute(
                     f"INSERT INTO {s}.reversals (event_id, project_id, booking_id, position, "
@@ -224,13 +216,6 @@ class FinanceProjection:
                     model.reversal_date,
                     model.reason,
                     model.voucher,
-                )
-                await conn.execute(
-                    f"UPDATE {s}.budget_lines SET reversed_ore = reversed_ore + $3 "
-                    "WHERE project_id = $1 AND line_id = $2",
-                    project,
-                    line,
-                    model.amount,
                 )
             case InKindHoursRecorded():
                 await conn.execute(
@@ -261,13 +246,6 @@ class FinanceProjection:
                     model.amount,
                     model.received_date,
                     model.reference,
-                )
-                await conn.execute(
-                    f"UPDATE {s}.funding_sources SET received_ore = received_ore + $3 "
-                    "WHERE project_id = $1 AND source_id = $2",
-                    project,
-                    model.source,
-                    model.amount,
                 )
             case BudgetRevised():
                 await self._revise(conn, s, project, event, model)

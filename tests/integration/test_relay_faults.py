@@ -74,7 +74,7 @@ async def test_nats_down_while_200_bookings_are_posted(
             )
             assert sorted(r["booking_id"] for r in rows) == sorted(f"GL-{n}" for n in range(200))
             line = await pool.fetchval(
-                f"SELECT booked_ore FROM {runtime.schema}.budget_lines WHERE line_id = $1",
+                f"SELECT sum(amount_ore) FROM {runtime.schema}.bookings WHERE line_id = $1",
                 "external-expertise",
             )
             assert line == 200 * 1000

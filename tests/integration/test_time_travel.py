@@ -22,6 +22,7 @@ from ptrack.replay import (
     swap_in,
 )
 from services.finance.app import build as finance_app
+from services.finance.queries import line_totals_sql, reversed_sql
 from services.milestones.app import build as milestones_app
 from services.registry.app import build as registry_app
 from services.reporting.app import build as reporting_app
@@ -166,8 +167,8 @@ async def money_view(reporting: RunningService, **params: Any) -> tuple[str, str
 
 async def line(pool: Any, schema: str, line_id: str) -> tuple[int, int]:
     row = await pool.fetchrow(
-        f"SELECT booked_ore, reversed_ore FROM {schema}.budget_lines "
-        "WHERE project_id = $1 AND line_id = $2",
+        f"SELECT {line_totals_sql(schema)} FROM {schema}.budget_lines l "
+        "WHERE l.project_id = $1 AND l.line_id = $2",
         PROJECT,
         line_id,
     )
@@ -277,7 +278,8 @@ async def test_a_correction_recorded_late_shows_as_of_its_date_not_as_of_before_
         for schema, reversals in ((business, 1), (then, 0), (may20, 0)):
             assert await pool.fetchval(f"SELECT count(*) FROM {schema}.reversals") == reversals
             booked = await pool.fetchval(
-                f"SELECT reversed_ore FROM {schema}.bookings WHERE booking_id = 'GL-MAY'"
+                f"SELECT {reversed_sql(schema)} FROM {schema}.bookings b "
+                "WHERE booking_id = 'GL-MAY'"
             )
             assert booked == (external if reversals else 0)
         assert (by_business.services["finance"].events_read, by_business.services[
@@ -360,9 +362,9 @@ async def test_a_swap_repairs_a_drifted_model_while_the_services_run(
         live_reporting = settings.schema_for("reporting")
         await pool.execute(f"GRANT SELECT ON {live_reporting}.bookings TO PUBLIC")
 
-        # Drift: a line's booked sum edited by hand, and a booking lost from the reporting copy.
+        # Drift: a line's budget edited by hand, and a booking lost from the reporting copy.
         await pool.execute(
-            f"UPDATE {live_finance}.budget_lines SET booked_ore = booked_ore + 100 "
+            f"UPDATE {live_finance}.budget_lines SET budget_ore = budget_ore + 100 "
             "WHERE line_id = 'process-costs'"
         )
         await pool.execute(f"DELETE FROM {live_reporting}.bookings WHERE booking_id = 'GL-1'")
