@@ -20,6 +20,7 @@ from services.finance.events import (
     InKindHoursRecorded,
 )
 from shared.db import Conn
+from shared.projection import Statement
 from shared.registry import EventModel
 from shared.store.base import StoredEvent
 
@@ -137,158 +138,129 @@ class FinanceProjection:
         return _TABLES_SQL.format(s=schema)
 
     async def apply(self, conn: Conn, schema: str, event: StoredEvent, model: EventModel) -> None:
-        project = event.stream_id
-        s = schema
+        for sql, args in self.statements(schema, event, model):
+            await conn.execute(sql, *args)
+
+    def statements(self, schema: str, event: StoredEvent, model: EventModel) -> list[Statement]:
+        """What an event writes, as statements the runner may send with others (many bookings
+        in a row go as one `executemany`)."""
+        project, s = event.stream_id, schema
         match model:
             case BudgetApproved():
-                await conn.execute(
-                    f"INSERT INTO {s}.projects (project_id, name, currency, period_start, "
-                    "period_end, frame_ore, in_kind_ore, approved_on, decision_ref) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    project,
-                    model.project_name,
-                    model.currency,
-                    model.period_start,
-                    model.period_end,
-                    model.frame,
-                    model.in_kind,
-                    model.approved_on,
-                    model.decision_ref,
-                )
-                await conn.executemany(
-                    f"INSERT INTO {s}.budget_lines "
-                    "(project_id, line_id, name, ordinal, budget_ore) VALUES ($1, $2, $3, $4, $5)",
-                    [
-                        (project, line.id, line.name, index, line.amount)
+                return [
+                    (
+                        f"INSERT INTO {s}.projects (project_id, name, currency, period_start, "
+                        "period_end, frame_ore, in_kind_ore, approved_on, decision_ref) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        (project, model.project_name, model.currency, model.period_start,
+                         model.period_end, model.frame, model.in_kind, model.approved_on,
+                         model.decision_ref),
+                    ),
+                    *(
+                        (
+                            f"INSERT INTO {s}.budget_lines (project_id, line_id, name, ordinal, "
+                            "budget_ore) VALUES ($1, $2, $3, $4, $5)",
+                            (project, line.id, line.name, index, line.amount),
+                        )
                         for index, line in enumerate(model.lines)
-                    ],
-                )
+                    ),
+                ]  # fmt: skip
             case FinancingPlanned():
-                await conn.execute(
-                    f"DELETE FROM {s}.funding_sources WHERE project_id = $1 AND NOT source_id = "
-                    "ANY($2::text[])",
-                    project,
-                    [source.id for source in model.sources],
-                )
-                await conn.executemany(
-                    f"INSERT INTO {s}.funding_sources (project_id, source_id, name, kind, ordinal, "
-                    "planned_ore) VALUES ($1, $2, $3, $4, $5, $6) "
-                    "ON CONFLICT (project_id, source_id) DO UPDATE SET name = EXCLUDED.name, "
-                    "kind = EXCLUDED.kind, ordinal = EXCLUDED.ordinal, "
-                    "planned_ore = EXCLUDED.planned_ore",
-                    [
-                        (project, source.id, source.name, source.kind, index, source.amount)
+                return [
+                    (
+                        f"DELETE FROM {s}.funding_sources WHERE project_id = $1 "
+                        "AND NOT source_id = ANY($2::text[])",
+                        (project, [source.id for source in model.sources]),
+                    ),
+                    *(
+                        (
+                            f"INSERT INTO {s}.funding_sources (project_id, source_id, name, "
+                            "kind, ordinal, planned_ore) VALUES ($1, $2, $3, $4, $5, $6) "
+                            "ON CONFLICT (project_id, source_id) DO UPDATE SET "
+                            "name = EXCLUDED.name, kind = EXCLUDED.kind, "
+                            "ordinal = EXCLUDED.ordinal, planned_ore = EXCLUDED.planned_ore",
+                            (project, source.id, source.name, source.kind, index, source.amount),
+                        )
                         for index, source in enumerate(model.sources)
-                    ],
-                )
+                    ),
+                ]
             case CostBooked():
-                await conn.execute(
-                    f"INSERT INTO {s}.bookings (project_id, booking_id, event_id, position, "
-                    "line_id, amount_ore, booking_date, voucher, supplier, text) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    project,
-                    model.booking_id,
-                    event.event_id,
-                    event.position,
-                    model.line,
-                    model.amount,
-                    model.booking_date,
-                    model.voucher,
-                    model.supplier,
-                    model.text,
-                )
+                return [
+                    (
+                        f"INSERT INTO {s}.bookings (project_id, booking_id, event_id, position, "
+                        "line_id, amount_ore, booking_date, voucher, supplier, text) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        (project, model.booking_id, event.event_id, event.position, model.line,
+                         model.amount, model.booking_date, model.voucher, model.supplier,
+                         model.text),
+                    )
+                ]  # fmt: skip
             case CostReversed():
-                line = await conn.fetchval(
-                    f"SELECT line_id FROM {s}.bookings WHERE project_id = $1 AND booking_id = $2",
-                    project,
-                    model.booking_id,
-                )
-                await conn.execute(
-                    f"INSERT INTO {s}.reversals (event_id, project_id, booking_id, position, "
-                    "line_id, amount_ore, reversal_date, reason, voucher) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    event.event_id,
-                    project,
-                    model.booking_id,
-                    event.position,
-                    line,
-                    model.amount,
-                    model.reversal_date,
-                    model.reason,
-                    model.voucher,
-                )
+                # The line comes from the booking, in the same statement: no round trip to ask.
+                return [
+                    (
+                        f"INSERT INTO {s}.reversals (event_id, project_id, booking_id, position, "
+                        "line_id, amount_ore, reversal_date, reason, voucher) "
+                        "SELECT $1, $2, $3, $4, b.line_id, $5, $6, $7, $8 "
+                        f"FROM {s}.bookings b WHERE b.project_id = $2 AND b.booking_id = $3",
+                        (event.event_id, project, model.booking_id, event.position,
+                         model.amount, model.reversal_date, model.reason, model.voucher),
+                    )
+                ]  # fmt: skip
             case InKindHoursRecorded():
-                await conn.execute(
-                    f"INSERT INTO {s}.in_kind (event_id, project_id, position, municipality, "
-                    "person, role, activity, work_date, hours, rate_ore, value_ore, description) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    event.event_id,
-                    project,
-                    event.position,
-                    model.municipality,
-                    model.person,
-                    model.role,
-                    model.activity,
-                    model.work_date,
-                    model.hours,
-                    model.hourly_rate,
-                    in_kind_value(model.hours, model.hourly_rate),
-                    model.description,
-                )
+                return [
+                    (
+                        f"INSERT INTO {s}.in_kind (event_id, project_id, position, municipality, "
+                        "person, role, activity, work_date, hours, rate_ore, value_ore, "
+                        "description) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        (event.event_id, project, event.position, model.municipality,
+                         model.person, model.role, model.activity, model.work_date, model.hours,
+                         model.hourly_rate, in_kind_value(model.hours, model.hourly_rate),
+                         model.description),
+                    )
+                ]  # fmt: skip
             case FundingReceived():
-                await conn.execute(
-                    f"INSERT INTO {s}.funding_receipts (event_id, project_id, position, source_id, "
-                    "amount_ore, received_date, reference) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    event.event_id,
-                    project,
-                    event.position,
-                    model.source,
-                    model.amount,
-                    model.received_date,
-                    model.reference,
-                )
+                return [
+                    (
+                        f"INSERT INTO {s}.funding_receipts (event_id, project_id, position, "
+                        "source_id, amount_ore, received_date, reference) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        (event.event_id, project, event.position, model.source, model.amount,
+                         model.received_date, model.reference),
+                    )
+                ]  # fmt: skip
             case BudgetRevised():
-                await self._revise(conn, s, project, event, model)
+                return self._revision(s, project, event, model)
+        return []
 
-    async def _revise(
-        self, conn: Conn, s: str, project: str, event: StoredEvent, model: BudgetRevised
-    ) -> None:
-        next_ordinal = await conn.fetchval(
-            f"SELECT coalesce(max(ordinal) + 1, 0) FROM {s}.budget_lines WHERE project_id = $1",
-            project,
-        )
-        for change in model.changes:
-            await conn.execute(
+    def _revision(
+        self, s: str, project: str, event: StoredEvent, model: BudgetRevised
+    ) -> list[Statement]:
+        # A new line goes after the others: its ordinal is worked out when it is inserted.
+        lines: list[Statement] = [
+            (
                 f"INSERT INTO {s}.budget_lines (project_id, line_id, name, ordinal, budget_ore) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, line_id) DO UPDATE "
+                f"VALUES ($1, $2, $3, (SELECT coalesce(max(ordinal) + 1, 0) FROM {s}.budget_lines "
+                "WHERE project_id = $1), $4) ON CONFLICT (project_id, line_id) DO UPDATE "
                 "SET budget_ore = budget_lines.budget_ore + EXCLUDED.budget_ore, "
-                "name = coalesce($6, budget_lines.name)",
-                project,
-                change.line,
-                change.name or change.line,
-                next_ordinal,
-                change.delta,
-                change.name,
+                "name = coalesce($5, budget_lines.name)",
+                (project, change.line, change.name or change.line, change.delta, change.name),
             )
-            next_ordinal += 1
-        await conn.execute(
-            f"UPDATE {s}.projects SET frame_ore = frame_ore + $2, in_kind_ore = in_kind_ore + $3, "
-            "revisions = revisions + 1 WHERE project_id = $1",
-            project,
-            model.frame_delta,
-            model.in_kind_delta,
-        )
-        await conn.execute(
-            f"INSERT INTO {s}.budget_revisions (event_id, project_id, position, decision_ref, "
-            "reason, revised_on, changes, in_kind_delta_ore, frame_delta_ore) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            event.event_id,
-            project,
-            event.position,
-            model.decision_ref,
-            model.reason,
-            model.revised_on,
-            [c.model_dump(mode="json") for c in model.changes],
-            model.in_kind_delta,
-            model.frame_delta,
-        )
+            for change in model.changes
+        ]
+        return [
+            *lines,
+            (
+                f"UPDATE {s}.projects SET frame_ore = frame_ore + $2, "
+                "in_kind_ore = in_kind_ore + $3, revisions = revisions + 1 WHERE project_id = $1",
+                (project, model.frame_delta, model.in_kind_delta),
+            ),
+            (
+                f"INSERT INTO {s}.budget_revisions (event_id, project_id, position, decision_ref, "
+                "reason, revised_on, changes, in_kind_delta_ore, frame_delta_ore) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                (event.event_id, project, event.position, model.decision_ref, model.reason,
+                 model.revised_on, [c.model_dump(mode="json") for c in model.changes],
+                 model.in_kind_delta, model.frame_delta),
+            ),
+        ]  # fmt: skip
