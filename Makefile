@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLAN   ?= plans/kongsbergregionen-2010.yaml
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-audit clean
 
 # `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
 install: $(VENV)/.installed-dev
@@ -36,6 +36,10 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# Verify and replay of a 1 000 000-event log beside the raw read (PTRACK_BENCH_AUDIT_EVENTS).
+bench-audit: install
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

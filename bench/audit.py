@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import audit_child
-from bench.audit_log import LogSummary, write_log
+from bench.audit_log import PROJECTS, LogSummary, write_log
 from bench.console import origin, say, warn
 from bench.facts import REPO, environment
 from bench.model import Measurement, ratio
@@ -37,6 +37,8 @@ from bench.servers import bench_database, find_postgres, new_run_id, without_pas
 RESULTS = Path(__file__).parent / "results"
 EVENTS_VARIABLE = "PTRACK_BENCH_AUDIT_EVENTS"
 DEFAULT_EVENTS = 1_000_000
+MIN_EVENTS = 2 * PROJECTS
+"""Every project's plan (BudgetApproved, FinancingPlanned) comes first."""
 ORDER = ("raw", "verify", "replay")
 LABELS = {
     "raw": "raw: asyncpg keyset pages of 5000, rows to tuples",
@@ -48,7 +50,13 @@ _PACKAGES = ("pydantic", "pydantic-core", "orjson")
 
 
 def main() -> int:
-    events = int(os.environ.get(EVENTS_VARIABLE, DEFAULT_EVENTS))
+    try:
+        events = int(os.environ.get(EVENTS_VARIABLE, DEFAULT_EVENTS))
+    except ValueError:
+        events = 0
+    if events < MIN_EVENTS:
+        warn(f"{EVENTS_VARIABLE} must be a whole number of at least {MIN_EVENTS}")
+        return 2
     postgres_url = find_postgres()  # outside the event loop: the probe runs its own
     return asyncio.run(_run(postgres_url, events))
 
@@ -123,7 +131,7 @@ async def _measure(url: str, schema: str, events: int, what: str) -> dict[str, A
     rate = result["events"] / result["seconds"] if result["seconds"] else 0.0
     say(
         f"  {what}: {rate:,.0f} events/s ({result['events']:,} in {result['seconds']:.1f} s), "
-        f"peak RSS {result['peak_rss_mb']:,.0f} MB"
+        f"peak RSS {_megabytes(result['peak_rss_mb'])} MB"
     )
     return result
 
@@ -213,7 +221,7 @@ def markdown_table(
         lines.append(
             f"| {measurement.label} | {measurement.rate:,.0f} "
             f"| {'n/a' if value is None else f'{value:.3f}'} "
-            f"| {children[what]['peak_rss_mb']:,.0f} | {measurement.seconds:,.1f} |"
+            f"| {_megabytes(children[what]['peak_rss_mb'])} | {measurement.seconds:,.1f} |"
         )
     return "\n".join(lines)
 
@@ -230,9 +238,18 @@ def _bounds_table(children: dict[str, dict[str, Any]]) -> str:
         load = child["load_average_before"]
         lines.append(
             f"| {what} | {_percent(usage.get('reader'))} | {_percent(usage.get('postgres'))} "
-            f"| {child['rss_at_start_mb'] or ''} | {'' if load is None else f'{load:.2f}'} |"
+            f"| {_megabytes(child['rss_at_start_mb'])} | {'' if load is None else f'{load:.2f}'} |"
         )
     return "\n".join(lines)
+
+
+def _tenths(child: dict[str, Any]) -> str:
+    rates = child["details"].get("rates_by_tenth") or []
+    return ", ".join(f"{rate['events_per_second']:,.0f}" for rate in rates) or "n/a"
+
+
+def _megabytes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
 def _percent(value: float | None) -> str:
@@ -275,11 +292,17 @@ def markdown_document(
         f"{checks['replay_applied_every_event']['position']:,} with "
         f"{checks['replay_applied_every_event']['failures']} failures.",
         "",
-        "What each process did during its window (a Python process near 100 % of one core has "
-        "run out of CPU; the PostgreSQL figure counts every local `postgres` process, other "
-        "users' included):",
+        "CPU during each window, in percent of one core: the measuring process, and the "
+        "PostgreSQL backends serving its connections (empty if the server is not local). A "
+        "Python process near 100 % has run out of CPU; when the two add up to about 100 %, "
+        "each waits for the other in turn and the figure is bound by that ping-pong:",
         "",
         _bounds_table(children),
+        "",
+        "Events per second within each tenth of the log, first to last (a figure that sinks "
+        "along the log means a cost that grows with it):",
+        "",
+        *(f"- {what}: {_tenths(children[what])}" for what in ORDER),
         "",
         "Details: audit.json.",
         "",

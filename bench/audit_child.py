@@ -2,11 +2,11 @@
 
     python -m bench.audit_child {raw,verify,replay} --schema S --events N --out result.json
 
-Each measurement runs in a fresh interpreter so its peak resident memory (`ru_maxrss`, read at
-the end) is its own: in one process the second measurement would inherit the first one's heap.
-The database URL comes from the environment (`PTRACK_BENCH_AUDIT_DATABASE_URL`), not the command
-line, where a password would show in the process list. The result (events, seconds, memory, CPU,
-what was checked) is written as JSON to `--out`; progress lines go to stdout.
+Each measurement runs in a fresh interpreter so its peak resident memory is its own: in one
+process the second measurement would start from the first one's heap. The database URL comes
+from the environment (`PTRACK_BENCH_AUDIT_DATABASE_URL`), not the command line, where a password
+would show in the process list. The result (events, seconds, memory, CPU, what was checked) is
+written as JSON to `--out`; progress lines go to stdout.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -45,22 +44,49 @@ _COLUMNS = (
 
 
 class Ticker:
-    """A progress line every few seconds: a million events take minutes to replay."""
+    """Progress: a line every few seconds (a million events take minutes to replay) with the
+    rate so far and lately, and the time at each tenth of the log, so that a rate which sinks
+    as the log grows shows in the results and not only on the terminal."""
 
     def __init__(self, what: str, total: int, every: float = 5.0) -> None:
         self.what = what
         self.total = total
         self.every = every
+        self.start()
+
+    def start(self) -> None:
+        """Counting starts now: setup before the measured window is left out."""
         self.started = time.perf_counter()
-        self._last = self.started
+        self._last = (self.started, 0)
+        self._next_tenth = 1
+        self.tenths: list[tuple[int, float]] = []
+        """(events so far, seconds so far) at each tenth of `total`."""
 
     def __call__(self, count: int) -> None:
         now = time.perf_counter()
-        if now - self._last < self.every:
+        while self._next_tenth <= 10 and count >= self.total * self._next_tenth // 10:
+            self.tenths.append((count, now - self.started))
+            self._next_tenth += 1
+        last_time, last_count = self._last
+        if now - last_time < self.every:
             return
-        self._last = now
-        rate = count / (now - self.started)
-        say(f"  {self.what}: {count:,} / {self.total:,} events ({rate:,.0f}/s)")
+        self._last = (now, count)
+        average = count / (now - self.started)
+        recent = (count - last_count) / (now - last_time)
+        say(
+            f"  {self.what}: {count:,} / {self.total:,} events "
+            f"({average:,.0f}/s so far, {recent:,.0f}/s lately)"
+        )
+
+    def rates_by_tenth(self) -> list[dict[str, float]]:
+        """Events per second within each tenth of the log, in order."""
+        rates, previous = [], (0, 0.0)
+        for count, seconds in self.tenths:
+            if seconds > previous[1]:
+                rate = (count - previous[0]) / (seconds - previous[1])
+                rates.append({"to_event": count, "events_per_second": round(rate, 1)})
+            previous = (count, seconds)
+        return rates
 
 
 Result = dict[str, Any]
@@ -79,27 +105,27 @@ async def raw(url: str, schema: str, total: int) -> Result:
             "WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
         )
         tick = Ticker("raw", total)
-        return await _timed(lambda: _read_raw(page, tick))
+
+        async def read() -> Result:
+            position, count, last = 1, 0, 0
+            while True:
+                rows = [tuple(record) for record in await page.fetch(position, 2**62, PAGE_SIZE)]
+                count += len(rows)
+                tick(count)
+                if rows:
+                    last = rows[-1][0]
+                if len(rows) < PAGE_SIZE:
+                    return {"events": count, "details": {"page_size": PAGE_SIZE, "last": last}}
+                position = last + 1
+
+        return await _timed(read, tick, [conn.get_server_pid()])
     finally:
         await conn.close()
 
 
-async def _read_raw(page: asyncpg.prepared_stmt.PreparedStatement[Any], tick: Ticker) -> Result:
-    position, count, last = 1, 0, 0
-    while True:
-        rows = [tuple(record) for record in await page.fetch(position, 2**62, PAGE_SIZE)]
-        count += len(rows)
-        tick(count)
-        if rows:
-            last = rows[-1][0]
-        if len(rows) < PAGE_SIZE:
-            return {"events": count, "details": {"page_size": PAGE_SIZE, "last_position": last}}
-        position = last + 1
-
-
 async def verify(url: str, schema: str, total: int) -> Result:
     """What an auditor runs: the store's reader and the chain check over the whole log."""
-    pool = await create_pool(url)
+    pool = await _pool(url)
     try:
         store = PostgresEventStore(pool, schema)
         tick = Ticker("verify", total)
@@ -111,7 +137,7 @@ async def verify(url: str, schema: str, total: int) -> Result:
                 "details": {"page_size": PAGE_SIZE, "report": report.to_dict()},
             }
 
-        return await _timed(check)
+        return await _timed(check, tick, await _backend_pids(pool))
     finally:
         await pool.close()
 
@@ -138,9 +164,9 @@ class _CountingStore(PostgresEventStore):
 async def replay(url: str, schema: str, total: int) -> Result:
     """A full rebuild of the finance read model, as the service (and an audit's drift check)
     runs it: typed decoding (upcasters, pydantic models) and the projection's writes."""
-    pool = await create_pool(url)
+    pool = await _pool(url)
     try:
-        store = _CountingStore(pool, schema, Ticker("replay", total))
+        tick = Ticker("replay", total)
         # The runner wants a bus for consuming; a rebuild never touches it, so it is never
         # started and no NATS server is needed.
         bus = Bus(
@@ -152,7 +178,7 @@ async def replay(url: str, schema: str, total: int) -> Result:
             FinanceProjection(),
             pool=pool,
             schema=schema,
-            log_store=store,
+            log_store=_CountingStore(pool, schema, tick),
             event_types=EVENT_TYPES,
             bus=bus,
         )
@@ -162,11 +188,23 @@ async def replay(url: str, schema: str, total: int) -> Result:
             position = await runner.rebuild()
             return {"events": position, "details": {"position": position}}
 
-        result = await _timed(rebuild)
+        result = await _timed(rebuild, tick, await _backend_pids(pool))
         result["details"].update(await _read_model_facts(pool, schema, runner))
         return result
     finally:
         await pool.close()
+
+
+async def _pool(url: str) -> asyncpg.Pool[asyncpg.Record]:
+    # Two connections, as a rebuild uses: one holds the transaction with the read-model
+    # writes, the other pages through the log. A fixed pair also lets the CPU of exactly the
+    # backends serving this measurement be read (see `_backend_pids`).
+    return await create_pool(url, min_size=2, max_size=2)
+
+
+async def _backend_pids(pool: asyncpg.Pool[asyncpg.Record]) -> list[int]:
+    async with pool.acquire() as first, pool.acquire() as second:
+        return [first.get_server_pid(), second.get_server_pid()]
 
 
 async def _read_model_facts(
@@ -185,19 +223,44 @@ async def _read_model_facts(
     }
 
 
-async def _timed(body: Callable[[], Awaitable[Result]]) -> Result:
-    usage = cpu.CpuWindow({"reader": cpu.this_process, "postgres": cpu.postgres})
+async def _timed(
+    body: Callable[[], Awaitable[Result]], tick: Ticker, backends: list[int]
+) -> Result:
+    # The backends serving this measurement, by pid: summing every `postgres` process would
+    # count (and, when they exit mid-window, subtract) other sessions on a shared server.
+    # None when the server is not on this machine.
+    probes = {"reader": cpu.this_process, "postgres": _backends_probe(backends)}
+    usage = cpu.CpuWindow(probes)
     rss_at_start = _status_megabytes("VmRSS")
     usage.start()
+    tick.start()
     started = time.perf_counter()
     result = await body()
     seconds = time.perf_counter() - started
+    result["details"]["rates_by_tenth"] = tick.rates_by_tenth()
     return {
         **result,
         "seconds": seconds,
         "rss_at_start_mb": rss_at_start,
         "cpu_percent_of_one_core": usage.stop(),
     }
+
+
+def _backends_probe(pids: list[int]) -> cpu.CpuProbe:
+    def probe() -> float | None:
+        total = 0.0
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                return None
+            # A remote server's pid may belong to some other local process.
+            if stat[stat.index("(") + 1 : stat.rindex(")")] != "postgres":
+                return None
+            total += cpu.parse_seconds(stat)
+        return total
+
+    return probe
 
 
 def _status_megabytes(field: str) -> float | None:
@@ -208,6 +271,13 @@ def _status_megabytes(field: str) -> float | None:
     except OSError:
         pass
     return None
+
+
+def _peak_rss_megabytes() -> float | None:
+    # VmHWM is the high-water mark of this program's own address space. Not ru_maxrss: Linux
+    # carries that across exec, so a child forked from a parent holding hundreds of MB (the
+    # log generator) would report the parent's size.
+    return _status_megabytes("VmHWM")
 
 
 MEASUREMENTS: dict[str, Callable[[str, str, int], Coroutine[Any, Any, Result]]] = {
@@ -232,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{URL_VARIABLE} is not set", file=sys.stderr)
         return 2
     result = asyncio.run(MEASUREMENTS[args.what](url, args.schema, args.events))
-    # Linux reports ru_maxrss in kilobytes: the peak over this process's whole life, which
-    # is the interpreter, the imports and this one measurement.
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["peak_rss_mb"] = _peak_rss_megabytes()
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 

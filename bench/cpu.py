@@ -39,19 +39,19 @@ def postgres() -> float | None:
         except OSError:  # the process ended while we looked
             continue
         if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
-            total += _parse_seconds(text)
+            total += parse_seconds(text)
             found = True
     return total if found else None
 
 
 def _stat_seconds(path: Path) -> float | None:
     try:
-        return _parse_seconds(path.read_text())
+        return parse_seconds(path.read_text())
     except OSError:
         return None
 
 
-def _parse_seconds(text: str) -> float:
+def parse_seconds(text: str) -> float:
     # Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
     fields = text[text.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
