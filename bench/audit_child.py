@@ -29,7 +29,7 @@ from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
 from shared.audit.chain import verify_chain
 from shared.bus import Bus, StreamSettings
-from shared.db import create_pool
+from shared.db import init_connection
 from shared.projection import ProjectionRunner
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore
@@ -196,10 +196,16 @@ async def replay(url: str, schema: str, total: int) -> Result:
 
 
 async def _pool(url: str) -> asyncpg.Pool[asyncpg.Record]:
-    # Two connections, as a rebuild uses: one holds the transaction with the read-model
-    # writes, the other pages through the log. A fixed pair also lets the CPU of exactly the
-    # backends serving this measurement be read (see `_backend_pids`).
-    return await create_pool(url, min_size=2, max_size=2)
+    # The service's pool (same JSON codecs), with two connections, as a rebuild uses: one
+    # holds the transaction with the read-model writes, the other pages through the log. A
+    # fixed pair lets the CPU of exactly the backends serving this measurement be read (see
+    # `_backend_pids`); so asyncpg must not replace one after its 50 000th query, as it does
+    # by default (the rebuild's connection passes that on a long log), or its CPU is lost.
+    pool = await asyncpg.create_pool(
+        url, min_size=2, max_size=2, init=init_connection, max_queries=2**62
+    )
+    assert pool is not None
+    return pool
 
 
 async def _backend_pids(pool: asyncpg.Pool[asyncpg.Record]) -> list[int]:

@@ -24,7 +24,7 @@ from ptrack.plan_check import check_plan, format_finding
 from ptrack.plan_load import NeedsRevision, load_plan
 from ptrack.processes import ServiceProcess
 from ptrack.stack import StackInfo
-from shared.auth import auth_sql, create_key, list_keys
+from shared.auth import Role, auth_sql, create_key, list_keys
 from shared.db import create_pool
 from shared.servers import NatsServer, free_port, port_answers, start_embedded_postgres
 from shared.settings import Settings
@@ -39,17 +39,17 @@ def say(message: str) -> None:
     print(f"ptrack: {message}", flush=True)
 
 
-def _ensure_admin_key(database_url: str, schema: str, key_file: Path) -> str:
-    """The admin key from an earlier run if it is still valid, else a new one (saved 0600)."""
+def _ensure_key(database_url: str, schema: str, key_file: Path, role: Role) -> str:
+    """The key from an earlier run if it is still valid, else a new one (saved 0600)."""
     earlier = key_file.read_text().strip() if key_file.exists() else None
-    token = asyncio.run(_valid_or_new_admin_key(database_url, schema, earlier))
+    token = asyncio.run(_valid_or_new_key(database_url, schema, earlier, role))
     if token != earlier:
         key_file.write_text(token + "\n")
         key_file.chmod(0o600)
     return token
 
 
-async def _valid_or_new_admin_key(database_url: str, schema: str, earlier: str | None) -> str:
+async def _valid_or_new_key(database_url: str, schema: str, earlier: str | None, role: Role) -> str:
     pool = await create_pool(database_url, min_size=1, max_size=2, wait_seconds=30)
     try:
         await migrate(pool, schema, auth_sql(schema))
@@ -58,7 +58,7 @@ async def _valid_or_new_admin_key(database_url: str, schema: str, earlier: str |
             active = {k.key_id for k in await list_keys(pool, schema) if k.revoked_at is None}
             if key_id in active:
                 return earlier
-        token, _ = await create_key(pool, schema, name="admin (ptrack up)", role="admin")
+        token, _ = await create_key(pool, schema, name=f"{role} (ptrack up)", role=role)
         return token
     finally:
         await pool.close()
@@ -78,6 +78,7 @@ def _start_prometheus(
         "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n"
         f"{rules}"
         "scrape_configs:\n  - job_name: ptrack\n"
+        f"    authorization:\n      credentials_file: {home / 'prometheus.key'}\n"
         f"    static_configs:\n      - targets: [{targets}]\n"
     )
     log = open(home / "logs" / "prometheus.log", "ab")  # noqa: SIM115
@@ -131,7 +132,10 @@ def up(
         nats.start()
         nats_url = nats.url
 
-    token = _ensure_admin_key(database_url, settings.schema_for("auth"), home / "admin.key")
+    auth = settings.schema_for("auth")
+    token = _ensure_key(database_url, auth, home / "admin.key", "admin")
+    # Prometheus scrapes with a key of its own that can only read.
+    _ensure_key(database_url, auth, home / "prometheus.key", "manager")
     env = {
         **os.environ,
         "PTRACK_DATABASE_URL": database_url,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from shared.http.audit import router as audit_router
-from shared.http.deps import RuntimeDep, Writer
+from shared.http.deps import Reader, RuntimeDep, Writer
 from shared.http.events import (
     CLOUDEVENT_BATCH,
     CLOUDEVENT_JSON,
@@ -83,8 +83,13 @@ def _operations_router(runtime: Runtime, registry: Any) -> APIRouter:
             raise Problem(503, "not-ready", f"not ready: {failing} unreachable", checks=checks)
         return {"status": "ready", "checks": checks}
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (a manager, auditor or admin key: they hold business figures)",
+        response_class=Response,
+        responses={401: _PROBLEM, 403: _PROBLEM},
+    )
+    async def metrics(_: Reader) -> Response:
         gatherers = [runtime.log_metrics()]
         if runtime.spec.metrics is not None:
             gatherers.append(runtime.spec.metrics(runtime))

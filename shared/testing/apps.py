@@ -46,6 +46,12 @@ class RunningService:
     async def get(self, path: str, role: Role = "manager", **params: Any) -> httpx.Response:
         return await self.client.get(path, params=params, headers=self.auth(role))
 
+    async def metrics(self) -> str:
+        """The /metrics text, scraped as Prometheus does (with a reader's key)."""
+        response = await self.client.get("/metrics", headers=self.auth("manager"))
+        assert response.status_code == 200, response.text
+        return response.text
+
     async def log_head(self) -> int:
         return (await self.runtime.store.head()).position
 

@@ -45,6 +45,7 @@ class PrometheusServer:
         evaluation_interval: str = "1s",
         port: int | None = None,
         binary: str | None = None,
+        bearer_token: str | None = None,
     ) -> None:
         self.directory = directory
         self.targets = list(targets)
@@ -54,6 +55,8 @@ class PrometheusServer:
         self.evaluation_interval = evaluation_interval
         self.port = port or free_port()
         self.binary = binary or shutil.which("prometheus")
+        self.bearer_token = bearer_token
+        """The API key Prometheus scrapes with (the services' /metrics need a reader's)."""
         self.config_path = directory / "prometheus.yml"
         self.storage_path = directory / "prometheus-data"
         self.log_path = directory / "prometheus.log"
@@ -74,7 +77,15 @@ class PrometheusServer:
             # which is a temporary directory here.
             "rule_files": [str(path) for path in self.rule_files],
             "scrape_configs": [
-                {"job_name": self.job, "static_configs": [{"targets": self.targets}]}
+                {
+                    "job_name": self.job,
+                    "static_configs": [{"targets": self.targets}],
+                    **(
+                        {"authorization": {"credentials": self.bearer_token}}
+                        if self.bearer_token
+                        else {}
+                    ),
+                }
             ],
         }
 

@@ -73,7 +73,7 @@ def survey_answered_through_the_webhook(headers: dict[str, str]) -> None:
     assert ("seminar-2010-11", 1) in [(s["id"], s["responses"]) for s in listed]
     results = httpx.get(f"{SURVEYS}/surveys/seminar-2010-11/results", headers=headers).json()
     assert results["suppressed"] is True, "one respondent is below the anonymity threshold"
-    metrics = httpx.get(f"{SURVEYS}/metrics").text
+    metrics = httpx.get(f"{SURVEYS}/metrics", headers=headers).text
     responses = 'ptrack_survey_responses{project="kongsbergregionen-2010",survey="seminar-2010-11"}'
     assert f"{responses} 1.0" in metrics
 

@@ -402,7 +402,7 @@ def stack(
 
         targets = [url.removeprefix("http://") for url in urls.values()]
         prometheus = PrometheusServer(
-            directory / "prometheus", targets, rule_files=[RULES], binary=binary
+            directory / "prometheus", targets, rule_files=[RULES], binary=binary, bearer_token=key
         )
         prometheus.start()
         prometheus.wait_for_targets_up()
@@ -425,7 +425,9 @@ def stack(
 def _exposed(stack: Stack) -> set[str]:
     names = set()
     for url in stack.urls.values():
-        text = httpx.get(f"{url}/metrics", timeout=30).text
+        text = httpx.get(
+            f"{url}/metrics", headers={"Authorization": f"Bearer {stack.key}"}, timeout=30
+        ).text
         for family in text_string_to_metric_families(text):
             names |= {sample.name for sample in family.samples}
     return names

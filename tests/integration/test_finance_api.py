@@ -51,7 +51,7 @@ async def test_a_booking_shows_in_the_budget_and_on_metrics(finance: RunningServ
     }
     assert view["frame"]["budget"] == "440000.00"
 
-    metrics = (await finance.client.get("/metrics")).text
+    metrics = await finance.metrics()
     assert (
         f'ptrack_cost_booked_nok{{line="external-expertise",project="{PROJECT}"}} 12500.0'
         in metrics

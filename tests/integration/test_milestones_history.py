@@ -195,7 +195,7 @@ async def test_schedule_metrics_come_from_the_read_model(
         for item in HISTORY:
             await service.post(item, role="admin")
         assert await service.runtime.read_models_reach(await service.log_head(), 10)
-        text = (await service.client.get("/metrics")).text
+        text = await service.metrics()
     labels = f'milestone="M3",project="{PROJECT}"'
     assert f"ptrack_milestone_slip_seconds{{{labels}}} 1.2096e+06" in text  # 14 days
     assert f'ptrack_milestones{{project="{PROJECT}",state="overdue"}} 1.0' in text

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -24,9 +23,7 @@ from services.milestones.app import build as build_milestones
 from services.registry.app import build as build_registry
 from services.reporting.app import build as build_reporting
 from services.surveys.app import build as build_surveys
-from shared.auth import auth_sql, create_key
 from shared.settings import Settings
-from shared.store.postgres import migrate
 from shared.testing.apps import RunningService, cloudevent, running
 from shared.testing.prometheus import PrometheusServer
 from tests.integration.finance_fixtures import PROJECT, booking, plan_events
@@ -129,9 +126,9 @@ async def reporting_metrics(settings: Settings) -> str:
         spent = booking("GL-1", "10000.00", line="process-costs", day="2010-03-15")
         assert (await finance.post(spent)).status_code == 201
         assert await reporting.runtime.feeds_reach_sources(10)
-        response = await reporting.client.get("/metrics")
-        assert "ptrack_evm_cpi_ratio" in response.text
-        return response.text
+        text = await reporting.metrics()
+        assert "ptrack_evm_cpi_ratio" in text
+        return text
 
 
 async def post_and_scrape(service: RunningService, events: list[dict[str, Any]]) -> str:
@@ -143,9 +140,7 @@ async def post_and_scrape(service: RunningService, events: list[dict[str, Any]])
     assert await service.runtime.read_models_reach(await service.log_head(), 10)
     # A request first, so the latency histogram has samples too.
     assert (await service.client.get("/healthz")).status_code == 200
-    response = await service.client.get("/metrics")
-    assert response.status_code == 200, response.text
-    return response.text
+    return await service.metrics()
 
 
 Scraper = Callable[[Settings], Awaitable[str]]
@@ -184,14 +179,6 @@ def finance_process(
 
 
 @pytest.fixture
-async def admin_key(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> str:
-    schema = settings.schema_for("auth")
-    await migrate(pool, schema, auth_sql(schema))
-    token, _ = await create_key(pool, schema, name="prometheus test", role="admin")
-    return token
-
-
-@pytest.fixture
 def prometheus_binary(promtool: str) -> str:
     # The same package brings both; the fixture above has installed it if it was missing.
     found = shutil.which("prometheus")
@@ -226,7 +213,11 @@ def test_prometheus_scrapes_finance_and_evaluates_the_rules(
 
     target = finance_process.url.removeprefix("http://")
     with PrometheusServer(
-        tmp_path / "prometheus", [target], rule_files=[RULES], binary=prometheus_binary
+        tmp_path / "prometheus",
+        [target],
+        rule_files=[RULES],
+        binary=prometheus_binary,
+        bearer_token=admin_key,
     ) as prometheus:
         prometheus.wait_for_targets_up()
         appended = prometheus.wait_for('ptrack_events_appended_total{service="finance"}')

@@ -187,7 +187,7 @@ async def test_the_overlap_picture_and_the_metrics(registry: RunningService) -> 
     assert svg.count("<circle") == 12
     assert svg.count("<line") == 9
     assert svg.count('fill="#d9822b"') == 3  # the pilot networks
-    metrics = (await registry.client.get("/metrics")).text
+    metrics = await registry.metrics()
     assert f'ptrack_pilot_networks{{project="{PROJECT}"}} 3.0' in metrics
     assert f'ptrack_networks{{project="{PROJECT}",state="retired"}} 1.0' in metrics
     assert f'ptrack_networks_assessed_ratio{{project="{PROJECT}"}} 0.6667' in metrics

@@ -81,7 +81,7 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
         assert points["2010-04-30"]["ev"] is None, "nothing is known after the status date"
         assert points["2010-12-31"]["pv"] == "240000.00"
 
-        metrics = (await reporting.client.get("/metrics")).text
+        metrics = await reporting.metrics()
         assert f'ptrack_evm_cpi_ratio{{project="{PROJECT}",scope="money"}} 1.0' in metrics
         assert f'ptrack_evm_pv_nok{{project="{PROJECT}",scope="money"}} 38500.0' in metrics
         assert (

@@ -349,7 +349,7 @@ async def test_a_network_of_4_shows_no_figures_anywhere_and_says_why(
         assert [(f["score"], f["n"], f["suppressed_reason"]) for f in factors] == [
             (None, None, why)
         ] * 4
-        text = (await service.client.get("/metrics")).text
+        text = await service.metrics()
         assert 'survey="kultur-before"} 4.0' in text
         assert "ptrack_success_factor_score{" not in text
 
@@ -521,7 +521,7 @@ async def test_webhook_events_other_than_a_finished_response_record_nothing(
 
 async def test_survey_metrics_come_from_the_read_model(surveys: RunningService) -> None:
     assert await surveys.runtime.read_models_reach(await surveys.log_head(), 10)
-    text = (await surveys.client.get("/metrics")).text
+    text = await surveys.metrics()
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)
