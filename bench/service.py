@@ -110,6 +110,8 @@ async def finance_service(
         "PTRACK_NATS_STREAM": settings.nats_stream,
         "PTRACK_SUBJECT_PREFIX": settings.subject_prefix,
         "PTRACK_SCHEMA_PREFIX": settings.schema_prefix,
+        # One key drives the whole load: the per-key request rate would measure the limiter.
+        "PTRACK_RATE_LIMIT_PER_SECOND": "0",
     }
     process = _start([_ptrack_command(), "serve", "finance", "--port", str(port)], env, log_path)
     service = RunningService(

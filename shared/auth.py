@@ -144,6 +144,10 @@ class KeyChecker:
             raise _unauthorized("the API key has expired")
         return key
 
+    def forget(self, key_id: str) -> None:
+        """Drop a key from this process's cache (after revoking it here)."""
+        self._cache.pop(key_id, None)
+
     async def _lookup(self, key_id: str) -> tuple[ApiKey | None, bytes | None]:
         cached = self._cache.get(key_id)
         if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:

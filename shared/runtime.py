@@ -24,6 +24,7 @@ from shared.checkpoints import read_checkpoint
 from shared.db import create_pool
 from shared.metrics import Gatherer, counter, gauge
 from shared.projection import ProjectionRunner
+from shared.ratelimit import RateLimiter
 from shared.recorder import Recorder
 from shared.relay import CHECKPOINT as RELAY_CHECKPOINT
 from shared.relay import Relay
@@ -69,6 +70,9 @@ class Runtime:
         await migrate(self.pool, self.schema, checkpoints_sql(self.schema))
         self.signer = Signer.load_or_create(self.settings.signing_key_dir / f"{self.spec.name}.key")
         self.keys = KeyChecker(self.pool, self.auth_schema)
+        self.limiter = RateLimiter(
+            self.settings.rate_limit_per_second, self.settings.rate_limit_burst
+        )
         self.recorder: Recorder[Any] = Recorder(
             self.store, self.spec.event_types, self.spec.decider
         )

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     checkpoint_interval_seconds: float = Field(default=3600.0, ge=0)
     """How often a service signs its log head when it has moved (0: only on demand)."""
 
+    rate_limit_per_second: float = Field(default=300.0, ge=0)
+    """Requests a second per API key and process (0: no limit); above it, 429 + Retry-After."""
+    rate_limit_burst: int = Field(default=600, ge=1)
+    """Requests a key may make at once before the rate applies."""
+
     require_auth: bool = True
     log_level: str = "INFO"
     log_json: bool = True

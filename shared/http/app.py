@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from shared.http.admin import router as admin_router
 from shared.http.audit import router as audit_router
 from shared.http.deps import Reader, RuntimeDep, Writer
 from shared.http.events import (
@@ -61,6 +62,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.include_router(_operations_router(runtime, registry))
     app.include_router(_events_router(spec))
     app.include_router(audit_router)
+    app.include_router(admin_router)
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth import Action, ApiKey, authorize
 from shared.http.problems import Problem
+from shared.ratelimit import retry_after
 from shared.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `ptk_<id>_<secret>`")
@@ -25,6 +26,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def require(action: Action):  # type: ignore[no-untyped-def]
+    """A dependency that lets a request through only with a valid key allowed to `action`,
+    within the key's request rate. The access-control test finds routes by `check.action`."""
+
     async def check(
         request: Request,
         runtime: RuntimeDep,
@@ -34,8 +38,18 @@ def require(action: Action):  # type: ignore[no-untyped-def]
             return _ANONYMOUS
         key = await runtime.keys.authenticate(request.headers.get("authorization"))
         authorize(key, action, runtime.spec.name)
+        wait = runtime.limiter.take(key.key_id)
+        if wait:
+            raise Problem(
+                429,
+                "too-many-requests",
+                f"this key may make {runtime.settings.rate_limit_per_second:g} requests a "
+                "second (with bursts); retry after the time given",
+                headers={"Retry-After": retry_after(wait)},
+            )
         return key
 
+    check.action = action  # type: ignore[attr-defined]
     return check
 
 

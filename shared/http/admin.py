@@ -1,0 +1,87 @@
+"""Key management for admins over HTTP (the same keys as `ptrack keys`); on every service,
+since they share the auth schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import ApiKey, Role, create_key, list_keys, revoke_key
+from shared.http.deps import Admin, RuntimeDep
+from shared.http.problems import Problem
+
+router = APIRouter(prefix="/admin/keys", tags=["admin"])
+
+
+class NewKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    services: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]] | None = Field(
+        default=None, min_length=1, max_length=20
+    )
+    """For an integration key: the services it may post to (all when left out)."""
+    expires_at: datetime | None = None
+
+
+class KeyView(BaseModel):
+    key_id: str
+    name: str
+    role: str
+    services: list[str] | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreatedKey(KeyView):
+    token: str
+    """Shown only now: only its hash is kept."""
+
+
+def _view(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "name": key.name,
+        "role": key.role,
+        "services": list(key.services) if key.services is not None else None,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+@router.get("", summary="Every API key (never its secret)")
+async def keys(runtime: RuntimeDep, _: Admin) -> list[KeyView]:
+    return [KeyView(**_view(key)) for key in await list_keys(runtime.pool, runtime.auth_schema)]
+
+
+@router.post("", summary="Make a key; its token is in this answer only", status_code=201)
+async def create(body: NewKey, runtime: RuntimeDep, _: Admin) -> CreatedKey:
+    if body.expires_at is not None and body.expires_at.tzinfo is None:
+        raise Problem(422, "invalid-input", "expires_at needs a time zone", title="Invalid input")
+    token, key = await create_key(
+        runtime.pool,
+        runtime.auth_schema,
+        name=body.name,
+        role=body.role,
+        services=tuple(body.services) if body.services is not None else None,
+        expires_at=body.expires_at,
+    )
+    return CreatedKey(token=token, **_view(key))
+
+
+@router.delete(
+    "/{key_id}",
+    summary="Revoke a key (takes effect within 5 seconds on every replica)",
+    status_code=204,
+    responses={404: {"description": "No such active key"}},
+)
+async def revoke(
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], runtime: RuntimeDep, _: Admin
+) -> None:
+    if not await revoke_key(runtime.pool, runtime.auth_schema, key_id):
+        raise Problem(404, "unknown-key", f"no active key {key_id}")
+    runtime.keys.forget(key_id)  # at once here; other replicas within their cache time
