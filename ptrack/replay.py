@@ -29,8 +29,8 @@ from ptrack.catalog import SERVICES, ServiceEntry
 from services.reporting.timetravel import as_utc
 from shared.bus import Bus, StreamSettings
 from shared.checkpoints import read_checkpoint, write_checkpoint
-from shared.db import Conn
-from shared.projection import FAILURES_SQL, Projection, ProjectionRunner, is_transient
+from shared.db import Conn, is_transient
+from shared.projection import FAILURES_SQL, Projection, ProjectionRunner
 from shared.registry import EventTypes
 from shared.settings import Settings
 from shared.store.base import StoredEvent

@@ -2,6 +2,10 @@
 
 A service must start and accept writes while NATS is down (the log is the outbox), so the
 connection is made in the background and retried forever; users of it wait for `ready()`.
+
+The URL may name several servers of one cluster, separated by commas
+(`nats://a:4222,nats://b:4222`): the client connects to any that answers and, when that one
+dies, reconnects to another, so a replicated stream stays reachable while a node is down.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 log = logging.getLogger(__name__)
+
+
+def nats_servers(url: str) -> list[str]:
+    """The servers named by a NATS URL setting: one, or several separated by commas."""
+    servers = [server.strip() for server in url.split(",") if server.strip()]
+    if not servers:
+        raise ValueError(f"no NATS server in {url!r}")
+    return servers
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class Bus:
         while True:
             try:
                 nc = await nats.connect(
-                    self.url,
+                    nats_servers(self.url),
                     name=self.name,
                     connect_timeout=2,
                     max_reconnect_attempts=-1,

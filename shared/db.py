@@ -19,6 +19,19 @@ Queryable: TypeAlias = "Conn | asyncpg.Pool[asyncpg.Record]"
 """Anything with fetch/execute: a connection or a pool."""
 
 
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+"""Connection exception, insufficient resources, operator intervention (a shutdown),
+transaction rollback (serialization failure, deadlock)."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth retrying later: the database or network, not the request or the event."""
+    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+
+
 def _encode_json(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 

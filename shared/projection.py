@@ -29,7 +29,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.bus import Bus
 from shared.checkpoints import read_checkpoint, write_checkpoint
-from shared.db import Conn
+from shared.db import Conn, is_transient
 from shared.envelope import from_cloudevent
 from shared.registry import EventModel, EventTypes
 from shared.retry import keep_running
@@ -101,16 +101,6 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_failures (
     failed_at   timestamptz NOT NULL DEFAULT now()
 );
 """
-
-_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57", "40")
-
-
-def is_transient(error: BaseException) -> bool:
-    """Worth retrying later: the database or network, not the event."""
-    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
-        return True
-    sqlstate = getattr(error, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
 
 
 class LogBehind(Exception):
@@ -358,6 +348,8 @@ class ProjectionRunner:
 
     async def wait_for(self, position: int, timeout: float = 10.0) -> bool:
         """Wait until the read model includes `position`; False on timeout."""
+        if self.position >= position:  # asyncio.wait_for with no time left never runs it
+            return True
 
         async def reached() -> None:
             async with self._advanced:

@@ -251,6 +251,12 @@ class Runtime:
                     ["service"],
                     [((service,), 1.0 if self.relay.is_leader else 0.0)],
                 ),
+                counter(
+                    "ptrack_relay_republished",
+                    "Events this process's relay published again because the stream lost them",
+                    ["service"],
+                    [((service,), self.relay.republished_total)],
+                ),
             ]
 
         return gather

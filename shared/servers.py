@@ -52,8 +52,7 @@ def postgres_accepts(url: str) -> bool:
     return asyncio.run(probe())
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
-    """PostgreSQL from `pgserver`, listening on a unix socket in `data_dir` (no port clash)."""
+def _ensure_runtime_dir() -> None:
     # pgserver keeps a lock file in the user's runtime directory; give it the usual one where
     # none is set (as in containers and CI) instead of a warning.
     if "XDG_RUNTIME_DIR" not in os.environ:
@@ -61,12 +60,124 @@ def start_embedded_postgres(data_dir: Path) -> str:
         runtime.mkdir(exist_ok=True)
         runtime.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """PostgreSQL from `pgserver`, listening on a unix socket in `data_dir` (no port clash)."""
+    _ensure_runtime_dir()
     from pgserver.postgres_server import get_server  # heavy import, only when needed
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(str(data_dir), cleanup_mode="stop")
     url: str = server.get_uri()
     return url
+
+
+class PostgresServer:
+    """A PostgreSQL server from `pgserver`'s binaries, in a data directory we own, on a free TCP
+    port of 127.0.0.1, that we can stop (also as a crash) and start again.
+
+    `start_embedded_postgres` hands its server to `pgserver`'s own bookkeeping, which a restart
+    behind its back would confuse; tests that restart the database use this class instead."""
+
+    SYSTEM_USER = "pgserver"
+    """As root, PostgreSQL must run as another user: the one `pgserver` itself uses."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, binary: str, *args: str, check: bool = True, timeout: float = 120.0) -> int:
+        _ensure_runtime_dir()
+        from pgserver._commands import POSTGRES_BIN_PATH  # heavy import, only when needed
+
+        user = self.SYSTEM_USER if os.geteuid() == 0 else None
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / binary), *args],
+            check=check,
+            user=user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+        )
+        return result.returncode
+
+    @property
+    def running(self) -> bool:
+        # pg_ctl status: 0 running, 3 not running, 4 no data directory.
+        if not (self.data_dir / "PG_VERSION").exists():
+            return False
+        return self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False) == 0
+
+    def _prepare(self) -> None:
+        _ensure_runtime_dir()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            import pwd
+
+            from pgserver._commands import POSTGRES_BIN_PATH
+            from pgserver.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+            ensure_user_exists(self.SYSTEM_USER)
+            ensure_prefix_permissions(self.data_dir)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            readable, executable = 0o044, 0o011
+            ensure_folder_permissions(POSTGRES_BIN_PATH, readable | executable)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+            entry = pwd.getpwnam(self.SYSTEM_USER)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+            self.log_path.touch()
+            os.chown(self.log_path, entry.pw_uid, entry.pw_gid)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=utf8",
+                "-U",
+                "postgres",
+            )
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start (after a crash, this includes recovery) and wait until it accepts connections."""
+        self._prepare()
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories='' -c max_connections=300"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_path),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+            timeout=timeout + 10,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` rolls back and disconnects every session; `immediate` stops without a
+        checkpoint, as a crash or power loss would (the next start recovers from the WAL)."""
+        if not self.running:
+            return
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+    def crash(self) -> None:
+        self.stop("immediate")
 
 
 def nats_server_binary() -> str:

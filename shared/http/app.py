@@ -22,7 +22,12 @@ from shared.http.events import (
     to_proposals,
 )
 from shared.http.middleware import RequestContext
-from shared.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from shared.http.problems import (
+    PROBLEM_JSON,
+    PROBLEM_SCHEMA,
+    Problem,
+    install_problem_handlers,
+)
 from shared.logs import request_id
 from shared.metrics import HttpMetrics, exposition, new_registry
 from shared.runtime import Runtime
@@ -30,6 +35,14 @@ from shared.service import ServiceSpec
 from shared.settings import Settings
 
 _PROBLEM = {"description": "Problem details (RFC 9457)", "content": {PROBLEM_JSON: {}}}
+_KEYED = {
+    "401": "No valid API key",
+    "403": "The key may not do this",
+    "429": "Over the key's request rate: retry after `Retry-After` seconds",
+}
+"""The answers of every operation that needs a key."""
+_WAITING = {"min_position", "wait"}
+"""Query parameters that wait for read models, answering 503 when they do not catch up."""
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
@@ -65,7 +78,49 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     for router in spec.routers:
         app.include_router(router)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every error answer in the OpenAPI schema as the app gives it: problem details, also for
+    invalid input (not FastAPI's own 422 body), and on every operation that can give it (a
+    refused key, the body limit, a read model behind), whatever its route declares."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operation in (op for item in schema["paths"].values() for op in item.values()):
+            responses: dict[str, dict[str, Any]] = operation["responses"]
+            parameters = {parameter["name"] for parameter in operation.get("parameters", [])}
+            if "security" in operation:
+                for code, description in _KEYED.items():
+                    responses.setdefault(code, {"description": description})
+                # Checking the key reads the database, so any such operation can meet it down.
+                responses.setdefault("503", {"description": "The database cannot be reached"})
+            if parameters or "requestBody" in operation:
+                responses.setdefault("422", {"description": "Invalid input"})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body cannot be read"})
+                responses.setdefault("413", {"description": "The body is too large"})
+            if parameters & _WAITING:
+                responses["503"] = {
+                    "description": "The read model is behind, or the database "
+                    "cannot be reached: retry after `Retry-After` seconds"
+                }
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operations_router(runtime: Runtime, registry: Any) -> APIRouter:
@@ -76,13 +131,17 @@ def _operations_router(runtime: Runtime, registry: Any) -> APIRouter:
         return {"status": "ok", "service": runtime.spec.name}
 
     @router.get(
-        "/readyz", summary="Readiness: PostgreSQL and NATS reachable", responses={503: _PROBLEM}
+        "/readyz",
+        summary="Readiness: PostgreSQL reachable (NATS reported, not required)",
+        responses={503: _PROBLEM},
     )
     async def readyz() -> dict[str, Any]:
+        # Only the database decides: with NATS down the log still takes writes (it is the
+        # outbox; the relay catches up), so taking every replica out of service would turn a
+        # NATS outage into an API outage.
         checks = {"database": await _database_ok(runtime), "nats": runtime.bus.connected}
-        if not all(checks.values()):
-            failing = ", ".join(name for name, ok in checks.items() if not ok)
-            raise Problem(503, "not-ready", f"not ready: {failing} unreachable", checks=checks)
+        if not checks["database"]:
+            raise Problem(503, "not-ready", "not ready: the database is unreachable", checks=checks)
         return {"status": "ready", "checks": checks}
 
     @router.get(

@@ -16,6 +16,8 @@ from shared.envelope import to_cloudevent
 from shared.http.deps import Auditor, RuntimeDep
 
 NDJSON = "application/x-ndjson"
+_LAST = 2**62
+"""Past any log position; a page from a position up to it still fits a PostgreSQL bigint."""
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
@@ -28,7 +30,7 @@ async def events(
     request: Request,
     runtime: RuntimeDep,
     _: Auditor,
-    from_position: Annotated[int, Query(ge=1)] = 1,
+    from_position: Annotated[int, Query(ge=1, le=_LAST)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size (JSON only)")] = 100,
     format: Annotated[
         str | None, Query(pattern="^(json|ndjson)$", description="Or ask with Accept")

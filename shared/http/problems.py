@@ -20,11 +20,37 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from shared.db import is_transient
 from shared.logs import request_id
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "Problem details (RFC 9457); some kinds add members of their own.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "The kind, as `/problems/<kind>`"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The request's path"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "For invalid input: one entry per broken rule",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "field", "rule", "detail"],
+                "properties": {
+                    name: {"type": "string"} for name in ("pointer", "field", "rule", "detail")
+                },
+            },
+        },
+    },
+}
 
 # Friendlier names for pydantic's error types, so clients see the rule, not the library.
 _RULES = {"missing": "required", "extra_forbidden": "unknown_field", "literal_error": "one_of"}
@@ -142,6 +168,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, request.url.path)
 
     async def on_error(request: Request, exc: Exception) -> Response:
+        if is_transient(exc):
+            # The database went away under a request (a restart, a failover): nothing was
+            # recorded that a retry would double, so tell the client to come back.
+            log.warning("%s %s: database unavailable: %r", request.method, request.url.path, exc)
+            problem = Problem(
+                503,
+                "store-unavailable",
+                "the database cannot be reached; retry the same request",
+                headers={"Retry-After": "1"},
+            )
+            return problem_response(problem, request.url.path)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         problem = Problem(500, "internal-error", "an unexpected error; it has been logged")
         return problem_response(problem, request.url.path)

@@ -54,6 +54,10 @@ async def test_nats_down_while_200_bookings_are_posted(
                 return not runtime.bus.connected
 
             await _eventually(disconnected, timeout=10)
+            # Still ready: a load balancer must keep sending writes while NATS is away.
+            ready = await finance.client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] == {"database": True, "nats": False}
             semaphore = asyncio.Semaphore(20)
 
             async def post(n: int) -> int:
