@@ -18,8 +18,11 @@ class NotCanonical(ValueError):
     """The value holds something without one exact JSON spelling (a float)."""
 
 
-def canonical_json(value: Any) -> bytes:
-    _reject_floats(value)
+def canonical_json(value: Any, *, reject_floats: bool = True) -> bytes:
+    """The canonical spelling; `reject_floats=False` only where a float cannot have come
+    from us (recomputing a stored hash: content with a float fails the comparison anyway)."""
+    if reject_floats:
+        _reject_floats(value)
     return orjson.dumps(value, option=_OPTIONS)
 
 

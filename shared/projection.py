@@ -66,24 +66,54 @@ class StatementProjection(Projection, Protocol):
 
 
 class _Batch:
-    """Statements in log order, sent in as few round trips as that order allows."""
+    """Statements in log order, sent in as few round trips as that order allows. A run of
+    statements is written while the caller goes on decoding the next events, so PostgreSQL
+    and Python work at the same time; the connection still runs one statement at a time."""
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
         self.sql: str | None = None
         self.args: list[tuple[Any, ...]] = []
+        self._sending: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Batch:
+        return self
+
+    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
+        if error is None:
+            await self.flush()
+        elif self._sending is not None:
+            # Failing anyway: let the write in flight end before the transaction rolls back.
+            with contextlib.suppress(Exception):
+                await self._sending
 
     async def add(self, statements: list[Statement]) -> None:
         for sql, args in statements:
             if sql != self.sql:
-                await self.flush()
+                await self._send()
                 self.sql = sql
             self.args.append(args)
 
     async def flush(self) -> None:
-        if self.sql is not None:
-            await self.conn.executemany(self.sql, self.args)
+        """Write everything added so far, and wait until it is written."""
+        await self._send()
+        await self._written()
+
+    async def _send(self) -> None:
+        if self.sql is None:
+            return
+        await self._written()
+        sql, args = self.sql, self.args
         self.sql, self.args = None, []
+        self._sending = asyncio.create_task(self._write(sql, args))
+
+    async def _write(self, sql: str, args: list[tuple[Any, ...]]) -> None:
+        await self.conn.executemany(sql, args)
+
+    async def _written(self) -> None:
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            await sending
 
 
 FAILURES_SQL = """
@@ -122,6 +152,8 @@ class ProjectionRunner:
         consumer: str | None = None,
     ) -> None:
         self.projection = projection
+        # Asked once: isinstance against a runtime-checkable protocol is slow, per event.
+        self._statements = projection if isinstance(projection, StatementProjection) else None
         self.pool = pool
         self.schema = schema
         self.log_store = log_store
@@ -250,8 +282,7 @@ class ProjectionRunner:
         await self._advance(position)
 
     async def _apply_batch(self, events: Sequence[StoredEvent], *, careful: bool) -> int:
-        async with self.pool.acquire() as conn, conn.transaction():
-            batch = _Batch(conn)
+        async with self.pool.acquire() as conn, conn.transaction(), _Batch(conn) as batch:
             position = await self._locked_checkpoint(conn)
             for event in sorted(events, key=lambda e: e.position):
                 if event.position <= position:
@@ -294,8 +325,8 @@ class ProjectionRunner:
     ) -> None:
         if not careful:
             model = self.event_types.to_model(event.type, event.schema_version, event.data)
-            if isinstance(self.projection, StatementProjection):
-                await batch.add(self.projection.statements(self.schema, event, model))
+            if self._statements is not None:
+                await batch.add(self._statements.statements(self.schema, event, model))
             else:
                 await batch.flush()  # what came before must be written first
                 await self.projection.apply(conn, self.schema, event, model)
@@ -397,8 +428,7 @@ class ProjectionRunner:
         *,
         careful: bool,
     ) -> int:
-        async with self.pool.acquire() as conn, conn.transaction():
-            batch = _Batch(conn)
+        async with self.pool.acquire() as conn, conn.transaction(), _Batch(conn) as batch:
             await self._locked_checkpoint(conn)
             tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
             await conn.execute(f"TRUNCATE {tables}")

@@ -51,7 +51,7 @@ class AsOf:
     recorded: datetime | None
 
 
-def _as_of(
+async def _as_of(
     status_date: Annotated[
         date | None,
         Query(
@@ -75,7 +75,7 @@ def _as_of(
 AsOfDep = Annotated[AsOf, Depends(_as_of)]
 
 
-def _time_travel(request: Request, runtime: RuntimeDep) -> TimeTravel:
+async def _time_travel(request: Request, runtime: RuntimeDep) -> TimeTravel:
     # One per app, made on first use; the views it builds are shared through the database.
     travel: TimeTravel | None = getattr(request.app.state, "time_travel", None)
     if travel is None or travel.runtime is not runtime:

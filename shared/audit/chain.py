@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from shared.store.base import GENESIS_HASH, StoredEvent
-from shared.store.hashing import event_hash
+from shared.store.hashing import recomputed_hash
 
 DamageKind = Literal["deleted", "inserted", "reordered", "edited"]
 LOOKAHEAD = 64
@@ -86,7 +86,7 @@ async def verify_chain(
         if (
             event.position != expected
             or event.prev_hash != prev_hash
-            or event_hash(event) != event.hash
+            or recomputed_hash(event) != event.hash
         ):
             following = await _take(iterator, LOOKAHEAD)
             damage = _classify(expected, prev_hash, event, following)
@@ -114,11 +114,11 @@ async def _take(iterator: AsyncIterator[StoredEvent], count: int) -> list[Stored
 
 def original_position(event: StoredEvent, window: int = LOOKAHEAD) -> int | None:
     """The position the event's hash was computed for, searched near where it sits now."""
-    if event_hash(event) == event.hash:
+    if recomputed_hash(event) == event.hash:
         return event.position
     for distance in range(1, window + 1):
         for candidate in (event.position - distance, event.position + distance):
-            if candidate >= 1 and event_hash(replace(event, position=candidate)) == event.hash:
+            if candidate >= 1 and recomputed_hash(replace(event, position=candidate)) == event.hash:
                 return candidate
     return None
 

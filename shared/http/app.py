@@ -64,6 +64,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         description=spec.description,
         version="0.1.0",
         lifespan=lifespan,
+        # Metrics are Prometheus's; FastAPI's OpenTelemetry checks its providers per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     install_problem_handlers(app)

@@ -17,7 +17,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `ptk_<id>_<secre
 _ANONYMOUS = ApiKey("anonymous", "auth disabled", "admin", None, None, None)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # Every dependency is async, however trivial: FastAPI runs a plain `def` one in a thread
+    # pool, a thread hand-off per request (tests/unit/test_dependencies.py keeps it so).
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -89,7 +91,7 @@ Fresh = Annotated[int, Depends(_fresh)]
 """Add to a read-model route: honours `min_position` and reports the position served."""
 
 
-def _status_date(
+async def _status_date(
     status_date: Annotated[
         date | None,
         Query(description="See the project as it stood on this day (default: today, UTC)."),

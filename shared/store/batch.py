@@ -9,7 +9,6 @@ rows (a duplicate, or an error for that unit alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -22,7 +21,7 @@ from shared.store.base import (
     WrongExpectedVersion,
     same_content,
 )
-from shared.store.hashing import event_hash
+from shared.store.hashing import canonical_fields, chained_hash
 
 Outcome = list[AppendResult] | WrongExpectedVersion | EventIdReused
 
@@ -83,7 +82,20 @@ class BatchBuilder:
         for event in request.events:
             self._position += 1
             version += 1
-            unsealed = StoredEvent(
+            canonical = canonical_fields(
+                self._position,
+                event.event_id,
+                request.stream_id,
+                version,
+                event.type,
+                event.schema_version,
+                event.occurred_at,
+                self._recorded_at,
+                event.data,
+                event.metadata,
+            )
+            seal = chained_hash(self._hash, canonical)
+            row = StoredEvent(
                 position=self._position,
                 event_id=event.event_id,
                 stream_id=request.stream_id,
@@ -95,10 +107,9 @@ class BatchBuilder:
                 data=event.data,
                 metadata=event.metadata,
                 prev_hash=self._hash,
-                hash=b"",
+                hash=seal,
             )
-            row = replace(unsealed, hash=event_hash(unsealed))
-            self._hash = row.hash
+            self._hash = seal
             self._existing[event.event_id] = row
             stored.append(row)
         self._versions[request.stream_id] = version

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
+from uuid import UUID
 
 from shared.canonical import canonical_json
 from shared.store.base import StoredEvent
@@ -16,24 +19,67 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_event(event: StoredEvent) -> bytes:
+def canonical_event(event: StoredEvent, *, reject_floats: bool = True) -> bytes:
     """Every field of the event but the hashes, in the one spelling the chain is computed over."""
-    return canonical_json(
-        {
-            "position": event.position,
-            "event_id": str(event.event_id),
-            "stream_id": event.stream_id,
-            "stream_version": event.stream_version,
-            "type": event.type,
-            "schema_version": event.schema_version,
-            "occurred_at": _timestamp(event.occurred_at),
-            "recorded_at": _timestamp(event.recorded_at),
-            "data": event.data,
-            "metadata": event.metadata,
-        }
+    return canonical_fields(
+        event.position,
+        event.event_id,
+        event.stream_id,
+        event.stream_version,
+        event.type,
+        event.schema_version,
+        event.occurred_at,
+        event.recorded_at,
+        event.data,
+        event.metadata,
+        reject_floats=reject_floats,
     )
 
 
+def canonical_fields(
+    position: int,
+    event_id: UUID,
+    stream_id: str,
+    stream_version: int,
+    type: str,
+    schema_version: int,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    data: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+    *,
+    reject_floats: bool = True,
+) -> bytes:
+    """`canonical_event` from the fields, for sealing an event before it exists as one."""
+    return canonical_json(
+        {
+            "position": position,
+            "event_id": str(event_id),
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "type": type,
+            "schema_version": schema_version,
+            "occurred_at": _timestamp(occurred_at),
+            "recorded_at": _timestamp(recorded_at),
+            "data": data,
+            "metadata": metadata,
+        },
+        reject_floats=reject_floats,
+    )
+
+
+def chained_hash(prev_hash: bytes, canonical: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + canonical).digest()
+
+
 def event_hash(event: StoredEvent) -> bytes:
-    """sha256(prev_hash || canonical event): what `event.hash` must be."""
-    return hashlib.sha256(event.prev_hash + canonical_event(event)).digest()
+    """sha256(prev_hash || canonical event): what `event.hash` must be. Refuses content that
+    has no canonical form (a float), so nothing unverifiable is ever sealed."""
+    return chained_hash(event.prev_hash, canonical_event(event))
+
+
+def recomputed_hash(event: StoredEvent) -> bytes:
+    """The hash of a stored event, to compare with the one it was sealed with. No float check
+    (the walk costs more than the hash): a float cannot have been sealed, so content holding
+    one fails the comparison as an edit, which is what it is."""
+    return chained_hash(event.prev_hash, canonical_event(event, reject_floats=False))
