@@ -90,6 +90,12 @@ def test_every_operation_answers_as_documented(
             for name, service in services.items()
             for label, failure in _fuzz_service(portal, service, answers)
         ]
+        operations = sum(
+            len(item)
+            for service in services.values()
+            for item in service.app.openapi()["paths"].values()
+        )
+    print(f"\nfuzzed {operations} operations with {sum(answers.values())} requests: {answers}")
     assert not failures, "\n\n".join(failures)
     # The fuzzer reached real answers, not only refusals of what it made up.
     assert sum(n for status, n in answers.items() if status < 300) > 100, answers
