@@ -31,8 +31,17 @@ class HttpMetrics:
             buckets=_LATENCY_BUCKETS,
         )
 
+        self._children: dict[tuple[str, str, int], Histogram] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.latency.labels(self.service, method, route, str(status)).observe(seconds)
+        # `labels()` validates and joins its arguments on every call: keep each child.
+        key = (method, route, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.latency.labels(
+                self.service, method, route, str(status)
+            )
+        child.observe(seconds)
 
 
 def new_registry() -> CollectorRegistry:

@@ -118,6 +118,9 @@ class Relay:
             while not self.stopping:
                 if conn.is_closed():
                     raise ConnectionError("lost the relay's leader connection")
+                # Cleared before reading: an append from here on wakes the wait below, so a
+                # short page needs no second, empty read to know the log was caught up.
+                self.store.appended.clear()
                 published = await self.publish_pending()
                 if await self._reconnects() != self._reconnects_seen:
                     # The server may have come back without what it acknowledged before.
@@ -125,7 +128,7 @@ class Relay:
                     self._reconcile_due = True
                 if self._should_reconcile(published):
                     await self.reconcile()
-                if not published:
+                if published < self.batch_size:
                     await self._wait_for_appends()
         finally:
             self.is_leader = False
@@ -143,7 +146,6 @@ class Relay:
         self.store.appended.set()
 
     async def _wait_for_appends(self) -> None:
-        self.store.appended.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.store.appended.wait(), self.idle_poll_seconds)
 

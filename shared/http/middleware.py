@@ -6,9 +6,9 @@ announce no length: the byte count is enforced as the body streams in.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,7 +37,7 @@ class RequestContext:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        rid = given if _SAFE_ID.match(given) else os.urandom(16).hex()  # a uuid4's hex, cheaper
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
