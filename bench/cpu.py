@@ -32,13 +32,22 @@ def process(pid: int) -> CpuProbe:
 
 def postgres() -> float | None:
     """All local processes named `postgres` (backends, WAL writer, checkpointer)."""
+    return _named_seconds("postgres")
+
+
+def nats_server() -> float | None:
+    """A local `nats-server` (the JetStream scenarios' broker), if it runs on this machine."""
+    return _named_seconds("nats-server")
+
+
+def _named_seconds(name: str) -> float | None:
     total, found = 0.0, False
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # the process ended while we looked
             continue
-        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+        if text[text.index("(") + 1 : text.rindex(")")] == name:
             total += parse_seconds(text)
             found = True
     return total if found else None

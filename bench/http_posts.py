@@ -16,6 +16,7 @@ import secrets
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,72 @@ async def single_posts(
 async def _wrk_run(
     wrk: str, service: RunningService, connections: int, seconds: float, label: str
 ) -> Measurement:
-    template = orjson.dumps(
-        booking("@BOOKING@", project=service.project, id_="@ID@", source="urn:bench:wrk")
-    ).decode()
-    run_label = f"{label}-{secrets.token_hex(3)}"
     head_before = await service.head()
+    run = await run_wrk(
+        wrk,
+        service.base_url,
+        service.token,
+        booking_template(service.project),
+        connections,
+        seconds,
+        label,
+        _probes(service),
+    )
+    statuses: dict[str, int] = run.report["statuses"]
+    created = statuses.get("201", 0)
+    service.accepted += created
+    logged = await service.settled_head() - head_before
+    non_2xx = {code: n for code, n in statuses.items() if int(code) >= 300}
+    if logged != created:
+        warn(f"wrk {label}: the log grew by {logged} events but {created} were answered 201")
+    return Measurement(
+        f"ptrack HTTP (wrk, {connections} connections)",
+        created,
+        run.seconds,
+        sum(non_2xx.values()) + sum(run.report["socket_errors"].values()),
+        {
+            "concurrency": connections,
+            "client": "wrk",
+            "wrk_threads": min(WRK_THREADS, connections),
+            "posts_sent": run.report["posts"],
+            "answered_201": created,
+            "non_2xx": non_2xx,
+            "socket_errors": run.report["socket_errors"],
+            "log_grew_by": logged,
+            "cpu_percent_of_one_core": run.cpu_percent,
+        },
+    )
+
+
+def booking_template(project: str) -> str:
+    """One CostBooked CloudEvent with @ID@ and @BOOKING@ where the Lua script puts fresh ids."""
+    return orjson.dumps(
+        booking("@BOOKING@", project=project, id_="@ID@", source="urn:bench:wrk")
+    ).decode()
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    report: dict[str, Any]
+    """What the Lua script counted: posts sent, statuses, socket errors."""
+    seconds: float
+    """The posting window: from launch to the script's deadline."""
+    cpu_percent: dict[str, float | None]
+
+
+async def run_wrk(
+    wrk: str,
+    base_url: str,
+    token: str,
+    template: str,
+    connections: int,
+    seconds: float,
+    label: str,
+    probes: dict[str, cpu.CpuProbe],
+) -> WrkRun:
+    """wrk posting `template` for `seconds`, then only GET /healthz until it stops, so every
+    POST has its answer when this returns."""
+    run_label = f"{label}-{secrets.token_hex(3)}"
     launched = time.time()
     deadline = math.ceil(launched + seconds)  # whole seconds: the script compares os.time()
     command = [
@@ -83,9 +145,9 @@ async def _wrk_run(
         "10s",
         "-s",
         str(WRK_SCRIPT),
-        service.base_url,
+        base_url,
         "--",
-        service.token,
+        token,
         template,
         str(deadline),
         run_label,
@@ -94,37 +156,13 @@ async def _wrk_run(
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    usage = cpu.CpuWindow(_probes(service, wrk=cpu.process(process.pid)))
+    usage = cpu.CpuWindow({**probes, "wrk": cpu.process(process.pid)})
     usage.start()
     await asyncio.sleep(max(0.0, deadline - time.time()))
     cpu_percent = usage.stop()
     stdout, stderr = await process.communicate()
-    output = stdout.decode(errors="replace")
-    report = _wrk_report(output, stderr.decode(errors="replace"))
-    statuses: dict[str, int] = report["statuses"]
-    created = statuses.get("201", 0)
-    service.accepted += created
-    logged = await service.settled_head() - head_before
-    non_2xx = {code: n for code, n in statuses.items() if int(code) >= 300}
-    if logged != created:
-        warn(f"wrk {label}: the log grew by {logged} events but {created} were answered 201")
-    return Measurement(
-        f"ptrack HTTP (wrk, {connections} connections)",
-        created,
-        deadline - launched,
-        sum(non_2xx.values()) + sum(report["socket_errors"].values()),
-        {
-            "concurrency": connections,
-            "client": "wrk",
-            "wrk_threads": min(WRK_THREADS, connections),
-            "posts_sent": report["posts"],
-            "answered_201": created,
-            "non_2xx": non_2xx,
-            "socket_errors": report["socket_errors"],
-            "log_grew_by": logged,
-            "cpu_percent_of_one_core": cpu_percent,
-        },
-    )
+    report = _wrk_report(stdout.decode(errors="replace"), stderr.decode(errors="replace"))
+    return WrkRun(report, deadline - launched, cpu_percent)
 
 
 def _wrk_report(stdout: str, stderr: str) -> dict[str, Any]:

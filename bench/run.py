@@ -2,7 +2,8 @@
 bench/results/latest.{json,md,png} and the table on stdout.
 
 Scenarios run one after another (never two systems at once), each system in a fresh schema.
-Set PTRACK_BENCH_SCALE (default 1) to stretch or shrink every timed window.
+Set PTRACK_BENCH_SCALE (default 1) to stretch or shrink every timed window (and the JetStream
+scenario's log).
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import http_posts, peer_asyncpg, peer_eventsourcing, report, store_append
+from bench import (
+    freshness,
+    http_posts,
+    jetstream,
+    memory,
+    peer_asyncpg,
+    peer_eventsourcing,
+    report,
+    stack,
+    store_append,
+)
 from bench.console import say, warn
 from bench.facts import environment
 from bench.model import Measurement, Scenario
@@ -41,6 +52,10 @@ class Windows:
     store: Window
     http: Window
     batch: Window
+    freshness: Window
+    memory_load: Window
+    jetstream_events: int
+    """Not a window: the size of the log the JetStream scenario publishes and consumes."""
 
     @classmethod
     def scaled(cls, scale: float) -> Windows:
@@ -48,6 +63,10 @@ class Windows:
             store=Window(1.0 * scale, 5.0 * scale),
             http=Window(3.0 * scale, 10.0 * scale),
             batch=Window(1.0 * scale, 8.0 * scale),
+            freshness=Window(2.0 * scale, 10.0 * scale),
+            # No warm-up: the peak since the load began is the figure.
+            memory_load=Window(0.0, 5.0 * scale),
+            jetstream_events=max(1000, round(jetstream.EVENTS * scale)),
         )
 
 
@@ -70,14 +89,21 @@ async def _run(postgres_url: str, nats_url: str, wrk: str | None, windows: Windo
         http, batch, check = await _service_scenarios(database, nats_url, run_id, wrk, windows)
         scenarios.append(_http_scenario(http, es_c32))
         scenarios.append(await _batch_scenario(database, batch, windows.batch))
+        scenarios += await _stack_scenarios(database, nats_url, run_id, wrk, windows)
+        say(f"scenario: JetStream through relay and runner, {windows.jetstream_events:,} events")
+        scenarios += await jetstream.scenarios(database, nats_url, run_id, windows.jetstream_events)
     results = _results(run_id, facts, windows, scenarios, check)
     table = report.write_all(results, scenarios, RESULTS)
     say(f"wrote {RESULTS}/latest.json, latest.md, latest.png")
     print()
     print(table)
     print()
+    failed = [s.key for s in scenarios if s.checks is not None and not s.checks.get("ok")]
+    if failed:
+        warn(f"scenario checks failed (see latest.json): {', '.join(failed)}")
     if not check["ok"]:
         warn(f"the service's log does not match what it accepted: {check}")
+    if failed or not check["ok"]:
         return 1
     say(f"service log verified: head {check['log_head']} = events accepted (plan included)")
     return 0
@@ -130,6 +156,37 @@ async def _service_scenarios(
     return http, batch, check
 
 
+async def _stack_scenarios(
+    database: BenchDatabase, nats_url: str, run_id: str, wrk: str | None, windows: Windows
+) -> list[Scenario]:
+    """Memory and freshness need every service running as deployed: one stack for both."""
+    say("starting the five services (memory and freshness scenarios)")
+    async with stack.services(database, nats_url, run_id) as running:
+        say("scenario: resident memory at rest after start-up")
+        idle = await memory.at_rest(running, "idle after start-up")
+        for line in await running.load_plan():
+            say(f"  {line}")
+        await running.settled()
+        say("scenario: resident memory with the plan loaded and applied")
+        planned = await memory.at_rest(running, "plan loaded")
+        say(f"scenario: freshness at {freshness.RATE:.0f} events/s")
+        fresh, fresh_checks = await freshness.read_models(running, windows.freshness)
+        for row in fresh:
+            _show_latency(row)
+        say(f"scenario: resident memory of finance under HTTP load ({memory.CONNECTIONS} conns)")
+        loaded = await memory.finance_under_load(running, wrk, windows.memory_load.seconds)
+        say(f"  {loaded.label}: {loaded.figure:.0f} MB ({loaded.rate:,.0f} posts/s)")
+    say("scenario: bare FastAPI at rest and under the same load (memory peer)")
+    bare_idle, bare_loaded = await memory.bare_fastapi(wrk, windows.memory_load.seconds)
+    say(f"scenario: raw nats-py at {freshness.RATE:.0f} events/s (freshness peer)")
+    floor, floor_ok = await freshness.nats_floor(nats_url, run_id, windows.freshness)
+    _show_latency(floor)
+    return [
+        freshness.scenario(fresh, fresh_checks, floor, floor_ok),
+        *memory.scenarios(idle, planned, loaded, bare_idle, bare_loaded),
+    ]
+
+
 def _http_scenario(http: Measurement, es_c32: Measurement) -> Scenario:
     peer = dataclasses.replace(es_c32, label=f"{es_c32.label} in-process c32 (store scenario)")
     notes = [
@@ -171,10 +228,12 @@ def _results(
     scenarios: list[Scenario],
     check: dict[str, Any],
 ) -> dict[str, Any]:
+    windows_seconds = dataclasses.asdict(windows)
     return {
         "run_id": run_id,
         "environment": facts,
-        "windows_seconds": dataclasses.asdict(windows),
+        "jetstream_log_events": windows_seconds.pop("jetstream_events"),
+        "windows_seconds": windows_seconds,
         "scenarios": [scenario.as_json() for scenario in scenarios],
         "log_check": check,
     }
@@ -185,6 +244,14 @@ def _show(measurement: Measurement) -> None:
     say(
         f"  {measurement.label}: {measurement.rate:,.0f} events/s "
         f"({measurement.events} in {measurement.seconds:.1f} s{errors})"
+    )
+
+
+def _show_latency(row: Measurement) -> None:
+    d = row.details
+    say(
+        f"  {row.label}: p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms, "
+        f"max {d['max_ms']:.1f} ms ({row.events} events)"
     )
 
 
