@@ -133,6 +133,11 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_failures (
 """
 
 
+_FILL_SECONDS = 0.01
+"""How long a batch fetch may wait for messages to fill it: the most a busy stream adds to an
+event's way into the read model."""
+
+
 class LogBehind(Exception):
     """A message names a position the log does not (yet) have: retry later."""
 
@@ -209,10 +214,17 @@ class ProjectionRunner:
         )
         while not self.stopping:
             try:
-                messages = await subscription.fetch(self.batch_size, timeout=1.0)
+                # What the stream holds now, or brings within a moment. Not longer: once a
+                # message has come, a batch fetch goes on waiting until the batch is full or
+                # its time is up, and that wait is every event's delay to the read model.
+                messages = await subscription.fetch(self.batch_size, timeout=_FILL_SECONDS)
             except (NatsTimeout, TimeoutError):
-                await self._catch_up_if_stalled()
-                continue
+                try:
+                    # Quiet: wait for the next message alone, which returns as it arrives.
+                    messages = await subscription.fetch(1, timeout=1.0)
+                except (NatsTimeout, TimeoutError):
+                    await self._catch_up_if_stalled()
+                    continue
             await self.handle(messages)
 
     async def handle(self, messages: Sequence[Msg]) -> None:

@@ -1,8 +1,10 @@
 """The relay: the log is the outbox. It tails the log by position and publishes each event to
-JetStream with `Nats-Msg-Id` = event id, then stores how far it got.
+JetStream with `Nats-Msg-Id` = event id, and stores how far it got (when idle, and every
+`checkpoint_interval_seconds` while busy, so no page waits for a commit).
 
-- At-least-once with deduplication: a crash between publish and checkpoint republishes a few
-  events; JetStream drops them inside its duplicate window, consumers skip seen positions beyond.
+- At-least-once with deduplication: a crash between publish and checkpoint republishes what
+  went since the last save; JetStream drops it inside its duplicate window, consumers skip seen
+  positions beyond.
 - One active relay per log: it holds a session advisory lock on a dedicated connection; a second
   replica waits and takes over when that connection (or its process) dies.
 - NATS or PostgreSQL being down only pauses it: it backs off and resumes from its checkpoint.
@@ -56,6 +58,7 @@ class Relay:
         ack_timeout: float = 5.0,
         idle_poll_seconds: float = 1.0,
         reconcile_interval_seconds: float = 30.0,
+        checkpoint_interval_seconds: float = 0.2,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -65,7 +68,11 @@ class Relay:
         self.ack_timeout = ack_timeout
         self.idle_poll_seconds = idle_poll_seconds
         self.reconcile_interval_seconds = reconcile_interval_seconds
+        self.checkpoint_interval_seconds = checkpoint_interval_seconds
         self.position = 0
+        self._saved = 0
+        """The position last written as the checkpoint."""
+        self._checkpoint_due = 0.0
         self.is_leader = False
         self.published_total = 0
         self.failures_total = 0
@@ -108,6 +115,7 @@ class Relay:
             self.is_leader = True
             await conn.add_listener(self.store.channel, self._on_notify)
             self.position = await read_checkpoint(self.store.pool, self.store.schema, CHECKPOINT)
+            self._saved = self.position
             js = await self.bus.jetstream()
             await ensure_stream(js, self.bus.stream)
             # A new leader knows nothing of what the stream kept while it was not publishing
@@ -128,10 +136,15 @@ class Relay:
                     self._reconcile_due = True
                 if self._should_reconcile(published):
                     await self.reconcile()
+                if not published:
+                    await self.save_checkpoint()
                 if published < self.batch_size:
                     await self._wait_for_appends()
         finally:
             self.is_leader = False
+            if not conn.is_closed():  # still the leader: no one else moved the checkpoint
+                with contextlib.suppress(Exception):
+                    await self.save_checkpoint()
             with contextlib.suppress(Exception):
                 await conn.close(timeout=2)
 
@@ -173,11 +186,22 @@ class Relay:
         if not events:
             return 0
         await self._publish(events, lambda event: str(event.event_id))
-        await write_checkpoint(self.store.pool, self.store.schema, CHECKPOINT, events[-1].position)
         self.position = events[-1].position
         self.published_total += len(events)
         self.last_publish_at = time.time()
+        if time.monotonic() >= self._checkpoint_due:
+            await self.save_checkpoint()
         return len(events)
+
+    async def save_checkpoint(self) -> None:
+        """Store how far the relay got, if it moved. Not after every page: a busy relay saves
+        every `checkpoint_interval_seconds` and an idle one at once, so a page's way to NATS
+        does not wait for a commit. A crash republishes what was published since the last
+        save; JetStream drops those as duplicates (`Nats-Msg-Id`)."""
+        if self._saved != self.position:
+            await write_checkpoint(self.store.pool, self.store.schema, CHECKPOINT, self.position)
+            self._saved = self.position
+        self._checkpoint_due = time.monotonic() + self.checkpoint_interval_seconds
 
     async def _publish(
         self, events: list[StoredEvent], message_id: Callable[[StoredEvent], str]

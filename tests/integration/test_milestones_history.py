@@ -92,6 +92,8 @@ async def milestones(
         for item in HISTORY:
             response = await service.post(item, role="admin")
             assert response.status_code == 201, response.text
+        # Read models follow the log: reads below expect all of it applied.
+        assert await service.runtime.read_models_reach(await service.log_head(), 10)
         yield service
 
 
