@@ -311,15 +311,15 @@ class ProjectionRunner:
 
     async def _locked_checkpoint(self, conn: Conn) -> int:
         # Row lock: two workers sharing the consumer apply batches one after the other.
-        await conn.execute(
-            f"INSERT INTO {self.schema}.checkpoints (name, position) VALUES ($1, 0) "
-            "ON CONFLICT (name) DO NOTHING",
-            self.checkpoint_name,
-        )
-        value = await conn.fetchval(
-            f"SELECT position FROM {self.schema}.checkpoints WHERE name = $1 FOR UPDATE",
-            self.checkpoint_name,
-        )
+        select = f"SELECT position FROM {self.schema}.checkpoints WHERE name = $1 FOR UPDATE"
+        value = await conn.fetchval(select, self.checkpoint_name)
+        if value is None:  # the first batch ever: make the row (one round trip less after it)
+            await conn.execute(
+                f"INSERT INTO {self.schema}.checkpoints (name, position) VALUES ($1, 0) "
+                "ON CONFLICT (name) DO NOTHING",
+                self.checkpoint_name,
+            )
+            value = await conn.fetchval(select, self.checkpoint_name)
         return int(value)
 
     async def _fill_gap(
