@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from shared.http.admin import router as admin_router
 from shared.http.audit import router as audit_router
-from shared.http.deps import Reader, RuntimeDep, Writer
+from shared.http.deps import Reader, Writer
 from shared.http.events import (
     CLOUDEVENT_BATCH,
     CLOUDEVENT_JSON,
@@ -74,8 +74,9 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         metrics=HttpMetrics(registry, spec.name),
     )
-    app.include_router(_operations_router(runtime, registry))
+    # The busiest route first: requests are matched against the routes in this order.
     app.include_router(_events_router(spec))
+    app.include_router(_operations_router(runtime, registry))
     app.include_router(audit_router)
     app.include_router(admin_router)
     for router in spec.routers:
@@ -206,7 +207,8 @@ def _events_router(spec: ServiceSpec) -> APIRouter:
             }
         },
     )
-    async def post_events(request: Request, runtime: RuntimeDep, key: Writer) -> Response:
+    async def post_events(request: Request, key: Writer) -> Response:
+        runtime: Runtime = request.app.state.runtime  # not a dependency: see `require`
         items = read_body(
             request.headers.get("content-type", ""),
             await request.body(),

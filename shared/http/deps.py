@@ -33,9 +33,11 @@ def require(action: Action):  # type: ignore[no-untyped-def]
 
     async def check(
         request: Request,
-        runtime: RuntimeDep,
         _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> ApiKey:
+        # The runtime from the app, not as a sub-dependency: FastAPI solves each dependency
+        # per request, and this check runs on every request there is.
+        runtime: Runtime = request.app.state.runtime
         if not runtime.settings.require_auth:
             return _ANONYMOUS
         key = await runtime.keys.authenticate(request.headers.get("authorization"))
