@@ -26,19 +26,33 @@ def canonical_json(value: Any, *, reject_floats: bool = True) -> bytes:
     return orjson.dumps(value, option=_OPTIONS)
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _reject_floats(value: Any) -> None:
-    # Iterative and path-free on the happy path: this runs for every event appended.
+    # Runs for every event appended, twice (at the API and at the store): iterative, and
+    # cheap for the common case of exact scalar types, which are never pushed or re-checked.
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, float):
+        kind = type(item)
+        if kind is dict:
+            children = item.values()
+        elif kind is list or kind is tuple:
+            children = item
+        elif isinstance(item, float):
             raise NotCanonical(
                 f"{_path_to_float(value)}: floats have no canonical form; use a decimal string"
             )
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
+        elif isinstance(item, dict):  # a subclass: as a dict
+            children = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        for child in children:
+            if type(child) not in _SCALARS:
+                pending.append(child)
 
 
 def _path_to_float(value: Any, path: str = "") -> str | None:
@@ -49,7 +63,7 @@ def _path_to_float(value: Any, path: str = "") -> str | None:
         value.items()
         if isinstance(value, dict)
         else enumerate(value)
-        if isinstance(value, list)
+        if isinstance(value, list | tuple)
         else ()
     )
     for key, item in items:

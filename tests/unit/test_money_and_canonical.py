@@ -59,3 +59,11 @@ def test_canonical_json_sorts_keys_and_refuses_floats() -> None:
     )
     with pytest.raises(NotCanonical, match="/a/0"):
         canonical_json({"a": [0.1]})
+    with pytest.raises(NotCanonical, match="/a/1/b"):
+        canonical_json({"a": (1, {"b": 2.5})})  # tuples are arrays too
+    with pytest.raises(NotCanonical, match="^/:"):
+        canonical_json(1.5)
+    assert (
+        canonical_json({"ok": True, "n": None, "t": (1, "x")})
+        == b'{"n":null,"ok":true,"t":[1,"x"]}'
+    )
