@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import uvicorn
 
 from ptrack.catalog import SERVICES
@@ -14,6 +16,7 @@ def serve(service: str, port: int | None = None, host: str | None = None) -> Non
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_json)
     app = entry.build(settings)
+    _tune_garbage_collector()
     uvicorn.run(
         app,
         host=host or settings.host,
@@ -23,3 +26,13 @@ def serve(service: str, port: int | None = None, host: str | None = None) -> Non
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+
+
+def _tune_garbage_collector() -> None:
+    """Full collections otherwise walk every object the imports made (FastAPI, pydantic, the
+    models): 60-130 ms pauses, a few times a minute under load, that every request and every
+    event on its way to a read model waits through. Those objects live as long as the process,
+    so they are frozen out of the collector's view, and young objects are collected less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
