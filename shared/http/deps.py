@@ -27,6 +27,28 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+async def authorized(request: Request, action: Action) -> ApiKey:
+    """The caller's key, if it may do `action` within its request rate; else the problem
+    (401, 403 or 429) to answer with."""
+    # The runtime from the app, not as a sub-dependency: FastAPI solves each dependency per
+    # request, and this runs on every request there is.
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.settings.require_auth:
+        return _ANONYMOUS
+    key = await runtime.keys.authenticate(request.headers.get("authorization"))
+    authorize(key, action, runtime.spec.name)
+    wait = runtime.limiter.take(key.key_id)
+    if wait:
+        raise Problem(
+            429,
+            "too-many-requests",
+            f"this key may make {runtime.settings.rate_limit_per_second:g} requests a "
+            "second (with bursts); retry after the time given",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    return key
+
+
 def require(action: Action):  # type: ignore[no-untyped-def]
     """A dependency that lets a request through only with a valid key allowed to `action`,
     within the key's request rate. The access-control test finds routes by `check.action`."""
@@ -35,23 +57,7 @@ def require(action: Action):  # type: ignore[no-untyped-def]
         request: Request,
         _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     ) -> ApiKey:
-        # The runtime from the app, not as a sub-dependency: FastAPI solves each dependency
-        # per request, and this check runs on every request there is.
-        runtime: Runtime = request.app.state.runtime
-        if not runtime.settings.require_auth:
-            return _ANONYMOUS
-        key = await runtime.keys.authenticate(request.headers.get("authorization"))
-        authorize(key, action, runtime.spec.name)
-        wait = runtime.limiter.take(key.key_id)
-        if wait:
-            raise Problem(
-                429,
-                "too-many-requests",
-                f"this key may make {runtime.settings.rate_limit_per_second:g} requests a "
-                "second (with bursts); retry after the time given",
-                headers={"Retry-After": retry_after(wait)},
-            )
-        return key
+        return await authorized(request, action)
 
     check.action = action  # type: ignore[attr-defined]
     return check
