@@ -34,6 +34,7 @@ from shared.envelope import from_cloudevent
 from shared.registry import EventModel, EventTypes
 from shared.retry import keep_running
 from shared.store.base import EventStore, StoredEvent
+from shared.store.postgres import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,10 @@ class ProjectionRunner:
         the loop must not mistake that for a reason to retry."""
 
     async def migrate(self) -> None:
+        """Create the read model's tables; safe to run from several replicas at once (`CREATE
+        ... IF NOT EXISTS` alone is not: two can both find a table missing)."""
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("migrate", self.schema))
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             await conn.execute(self.projection.schema_sql(self.schema))
             await conn.execute(FAILURES_SQL.format(schema=self.schema))

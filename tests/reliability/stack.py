@@ -143,15 +143,11 @@ def running_stack(root: Path) -> Iterator[Stack]:
         for name in PROCESSES:
             processes[name] = _process(name, settings, root)
         stack = Stack(root, postgres, nats, settings, processes, integration, admin)
-        # The relay worker starts once the finance API is up: two processes of one service
-        # starting at the same moment can collide creating the read model tables (see
-        # ProjectionRunner.migrate), which is not what this suite is about.
-        first = [p for name, p in processes.items() if name != FINANCE_RELAY]
-        for process in first:
+        # All at once, the finance API and its relay worker too: migrations serialise.
+        for process in processes.values():
             process.start(wait=False)
-        for process in first:
+        for process in processes.values():
             process.wait_ready()
-        processes[FINANCE_RELAY].start()
         yield stack
     finally:
         if stack is not None:
