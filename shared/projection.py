@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -61,20 +63,47 @@ Statement = tuple[str, tuple[Any, ...]]
 class StatementProjection(Projection, Protocol):
     """A projection that says what to write instead of writing it: the runner then sends the
     statements of many events together (consecutive identical statements as one `executemany`),
-    which is what makes replaying a long log fast."""
+    which is what makes replaying a long log fast.
+
+    A projection may also set `commutes_across_tables = True` when no statement depends on
+    what another table holds (no reads of other tables, no foreign keys between them): the
+    runner then keeps the order per table only, and batches far more."""
 
     def statements(self, schema: str, event: StoredEvent, model: EventModel) -> list[Statement]: ...
+
+
+_WRITTEN_TABLE = re.compile(
+    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w.\"]+)", re.IGNORECASE
+)
+_READS = re.compile(r"\b(?:SELECT|FROM|JOIN)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)  # a projection has a few statements, sent many times
+def _commuting_table(sql: str) -> str | None:
+    """The one table a statement writes without reading any: such statements on different
+    tables may swap places. None for anything else (it then keeps its place in log order)."""
+    match = _WRITTEN_TABLE.match(sql)
+    if match is None or _READS.search(sql, match.end()):
+        return None
+    return match.group(1)
 
 
 class _Batch:
     """Statements in log order, sent in as few round trips as that order allows. A run of
     statements is written while the caller goes on decoding the next events, so PostgreSQL
-    and Python work at the same time; the connection still runs one statement at a time."""
+    and Python work at the same time; the connection still runs one statement at a time.
 
-    def __init__(self, conn: Conn) -> None:
+    For a projection whose writes to different tables commute (`commutes_across_tables`),
+    the order is kept per table only: interleaved events of two kinds (bookings and hours)
+    then go as one `executemany` per kind instead of a round trip per short run."""
+
+    def __init__(self, conn: Conn, *, commutes_across_tables: bool = False) -> None:
         self.conn = conn
-        self.sql: str | None = None
-        self.args: list[tuple[Any, ...]] = []
+        self.commutes = commutes_across_tables
+        self.runs: dict[str, list[tuple[Any, ...]]] = {}
+        """Pending statements by SQL, in the order each SQL first came."""
+        self.current: dict[str, str] = {}
+        """The table each pending run writes, and its SQL."""
         self._sending: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> _Batch:
@@ -90,10 +119,14 @@ class _Batch:
 
     async def add(self, statements: list[Statement]) -> None:
         for sql, args in statements:
-            if sql != self.sql:
-                await self._send()
-                self.sql = sql
-            self.args.append(args)
+            if self.commutes and (table := _commuting_table(sql)) is not None:
+                # A different statement on a table with one pending must come after it.
+                if self.current.get(table, sql) != sql:
+                    await self._send()
+                self.current[table] = sql
+            elif sql not in self.runs or len(self.runs) > 1:
+                await self._send()  # in log order: after everything pending
+            self.runs.setdefault(sql, []).append(args)
 
     async def flush(self) -> None:
         """Write everything added so far, and wait until it is written."""
@@ -101,15 +134,16 @@ class _Batch:
         await self._written()
 
     async def _send(self) -> None:
-        if self.sql is None:
+        if not self.runs:
             return
         await self._written()
-        sql, args = self.sql, self.args
-        self.sql, self.args = None, []
-        self._sending = asyncio.create_task(self._write(sql, args))
+        runs = list(self.runs.items())
+        self.runs, self.current = {}, {}
+        self._sending = asyncio.create_task(self._write(runs))
 
-    async def _write(self, sql: str, args: list[tuple[Any, ...]]) -> None:
-        await self.conn.executemany(sql, args)
+    async def _write(self, runs: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        for sql, args in runs:
+            await self.conn.executemany(sql, args)
 
     async def _written(self) -> None:
         sending, self._sending = self._sending, None
@@ -160,6 +194,7 @@ class ProjectionRunner:
         self.projection = projection
         # Asked once: isinstance against a runtime-checkable protocol is slow, per event.
         self._statements = projection if isinstance(projection, StatementProjection) else None
+        self._commutes = bool(getattr(projection, "commutes_across_tables", False))
         self.pool = pool
         self.schema = schema
         self.log_store = log_store
@@ -298,7 +333,11 @@ class ProjectionRunner:
         await self._advance(position)
 
     async def _apply_batch(self, events: Sequence[StoredEvent], *, careful: bool) -> int:
-        async with self.pool.acquire() as conn, conn.transaction(), _Batch(conn) as batch:
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(),
+            _Batch(conn, commutes_across_tables=self._commutes) as batch,
+        ):
             position = await self._locked_checkpoint(conn)
             for event in sorted(events, key=lambda e: e.position):
                 if event.position <= position:
@@ -444,7 +483,11 @@ class ProjectionRunner:
         *,
         careful: bool,
     ) -> int:
-        async with self.pool.acquire() as conn, conn.transaction(), _Batch(conn) as batch:
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(),
+            _Batch(conn, commutes_across_tables=self._commutes) as batch,
+        ):
             await self._locked_checkpoint(conn)
             tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
             await conn.execute(f"TRUNCATE {tables}")

@@ -123,6 +123,9 @@ CREATE TABLE IF NOT EXISTS {s}.budget_revisions (
 
 class FinanceProjection:
     name = "finance"
+    commutes_across_tables = True
+    """No foreign keys between the tables; statements that read (a reversal reads its booking)
+    are kept in log order by the runner."""
     tables: Sequence[str] = (
         "projects",
         "budget_lines",

@@ -244,3 +244,53 @@ async def test_keys_are_required_and_roles_respected(
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert await finance.log_head() == 0
+
+
+async def test_interleaved_kinds_in_one_batch_apply_in_a_safe_order(
+    finance: RunningService,
+) -> None:
+    """The runner batches writes to different tables out of log order (the finance projection
+    allows it), but a reversal reads its booking: it must still find the booking, live and in
+    a rebuild, also when both come in one batch between other kinds."""
+    await planned(finance)
+
+    def hours(day: str) -> dict[str, Any]:
+        data = {
+            "municipality": "Rollag",
+            "person": "Kari",
+            "activity": "mapping",
+            "work_date": day,
+            "hours": "2",
+            "hourly_rate": "500.00",
+        }
+        return cloudevent("InKindHoursRecorded", PROJECT, data)
+
+    def reversal(booking_id: str, amount: str) -> dict[str, Any]:
+        data = {
+            "booking_id": booking_id,
+            "amount": amount,
+            "reversal_date": "2010-04-02",
+            "reason": "split",
+        }
+        return cloudevent("CostReversed", PROJECT, data)
+
+    last = await finance.post(
+        booking("GL-1", "1000.00"),
+        hours("2010-03-01"),
+        booking("GL-2", "2000.00"),
+        reversal("GL-2", "500.00"),
+        hours("2010-03-02"),
+        booking("GL-3", "3000.00"),
+        reversal("GL-1", "1000.00"),
+        booking("GL-4", "4000.00"),
+    )
+    assert last.status_code == 201, last.text
+    position = last.json()["position"]
+
+    async def used() -> tuple[str, str]:
+        budget = (await finance.get(f"/projects/{PROJECT}/budget", min_position=position)).json()
+        return budget["money"]["used"], budget["in_kind"]["used"]
+
+    assert await used() == ("8500.00", "2000.00")
+    assert await finance.runtime.runners["finance"].rebuild() == position
+    assert await used() == ("8500.00", "2000.00")
