@@ -32,15 +32,12 @@ from shared.bus import Bus, StreamSettings
 from shared.db import init_connection
 from shared.projection import ProjectionRunner
 from shared.store.base import StoredEvent
-from shared.store.postgres import PostgresEventStore
+from shared.store.postgres import EVENT_COLUMNS, PostgresEventStore
 
 URL_VARIABLE = "PTRACK_BENCH_AUDIT_DATABASE_URL"
 PAGE_SIZE = 5000
 """Rows per keyset page for raw and verify (what `ptrack audit verify` reads with)."""
-_COLUMNS = (
-    "position, event_id, stream_id, stream_version, type, schema_version, "
-    "occurred_at, recorded_at, data, metadata, prev_hash, hash"
-)
+_COLUMNS = ", ".join(EVENT_COLUMNS)
 
 
 class Ticker:

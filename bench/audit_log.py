@@ -34,22 +34,8 @@ from shared.db import create_pool
 from shared.money import format_ore
 from shared.store.base import GENESIS_HASH, StoredEvent
 from shared.store.hashing import event_hash
-from shared.store.postgres import migrate
+from shared.store.postgres import EVENT_COLUMNS, migrate
 
-COLUMNS = (
-    "position",
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "schema_version",
-    "occurred_at",
-    "recorded_at",
-    "data",
-    "metadata",
-    "prev_hash",
-    "hash",
-)
 CHUNK = 50_000
 """Rows per COPY (one transaction each): large enough that round trips do not matter, small
 enough that the next chunk is generated while this one is written."""
@@ -340,7 +326,7 @@ async def write_log(url: str, schema: str, total: int, progress: Progress) -> Lo
         while rows:
             copy = asyncio.ensure_future(
                 conn.copy_records_to_table(
-                    "events", records=rows, columns=COLUMNS, schema_name=schema
+                    "events", records=rows, columns=EVENT_COLUMNS, schema_name=schema
                 )
             )
             following = await asyncio.to_thread(generator.chunk)

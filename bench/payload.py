@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.store.base import NewEvent
+from shared.store.postgres import EVENT_COLUMNS
 
 EVENT_TYPE = "CostBooked"
 OCCURRED_AT = datetime(2010, 3, 15, tzinfo=UTC)
@@ -34,19 +35,8 @@ def new_event(booking_id: str) -> NewEvent:
     )
 
 
-RAW_COLUMNS = (
-    "event_id",
-    "stream_id",
-    "stream_version",
-    "type",
-    "schema_version",
-    "occurred_at",
-    "recorded_at",
-    "data",
-    "metadata",
-    "prev_hash",
-    "hash",
-)
+RAW_COLUMNS = EVENT_COLUMNS[1:]
+"""The raw peer's columns: ours but the position, which its `bigserial` assigns."""
 _NO_HASH = bytes(32)
 
 

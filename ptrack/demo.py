@@ -38,6 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ptrack.client import ApiError
 from ptrack.plan import Plan, read_plan
+from services.registry.events import DIMENSIONS
 from shared.http.events import CLOUDEVENT_BATCH
 from shared.money import format_ore, parse_ore
 
@@ -980,14 +981,6 @@ def _decisions(history: _History) -> None:
 
 # -- registry --------------------------------------------------------------------------------
 
-_DIMENSIONS = (
-    "shared_purpose",
-    "activity",
-    "participation",
-    "leadership",
-    "tool_use",
-    "member_benefit",
-)
 _TOOL_USE_OFFSET = -0.6
 """Collaboration tools are what the networks use least well: the network school's reason."""
 _PILOT_CHOSEN = (date(2010, 8, 17), "RU 19/2010")
@@ -1072,7 +1065,7 @@ def _assess(
     centre = network.quality + lift
     scores = {
         dimension: _scale(rng, centre + (_TOOL_USE_OFFSET if dimension == "tool_use" else 0), 1, 5)
-        for dimension in _DIMENSIONS
+        for dimension in DIMENSIONS
     }
     data = {
         "network": network.id,

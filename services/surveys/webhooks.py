@@ -11,7 +11,7 @@ from services.surveys import formbricks
 from services.surveys.events import EVENT_TYPES
 from shared.decider import Rejected
 from shared.http.deps import RuntimeDep, Writer
-from shared.http.events import read_body, receipt, rejection_problem, to_proposals
+from shared.http.events import read_body, receipt_response, rejection_problem, to_proposals
 from shared.http.problems import PROBLEM_JSON, FieldError, Problem, invalid
 from shared.logs import request_id
 
@@ -74,11 +74,4 @@ async def formbricks_webhook(request: Request, runtime: RuntimeDep, key: Writer)
         raise rejection_problem(formbricks.rejected_in_body(error)) from error
     except Exception as error:
         raise rejection_problem(error) from error
-    answer = receipt(results)
-    headers = {} if answer["position"] is None else {"Ptrack-Position": str(answer["position"])}
-    return Response(
-        orjson.dumps(answer),
-        status_code=200 if answer["duplicate"] else 201,
-        media_type="application/json",
-        headers=headers,
-    )
+    return receipt_response(results)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.routing import Route
@@ -19,7 +18,7 @@ from shared.http.events import (
     CLOUDEVENT_BATCH,
     CLOUDEVENT_JSON,
     read_body,
-    receipt,
+    receipt_response,
     rejection_problem,
     to_proposals,
 )
@@ -243,11 +242,4 @@ async def _record(spec: ServiceSpec, request: Request, key: ApiKey) -> Response:
         results = await runtime.recorder.record(groups)
     except Exception as error:
         raise rejection_problem(error) from error
-    body = receipt(results)
-    headers = {} if body["position"] is None else {"Ptrack-Position": str(body["position"])}
-    return Response(
-        orjson.dumps(body),
-        status_code=200 if body["duplicate"] else 201,
-        media_type="application/json",
-        headers=headers,
-    )
+    return receipt_response(results)

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from starlette.responses import Response
 
 from shared.canonical import NotCanonical, canonical_json
 from shared.decider import Conflict, Rejected
@@ -210,3 +211,15 @@ def receipt(results: Sequence[AppendResult]) -> dict[str, Any]:
         "position": max((event["position"] for event in events), default=None),
         "events": events,
     }
+
+
+def receipt_response(results: Sequence[AppendResult]) -> Response:
+    """The answer to a post: 201 with the receipt, 200 when everything was recorded before."""
+    body = receipt(results)
+    headers = {} if body["position"] is None else {"Ptrack-Position": str(body["position"])}
+    return Response(
+        orjson.dumps(body),
+        status_code=200 if body["duplicate"] else 201,
+        media_type="application/json",
+        headers=headers,
+    )

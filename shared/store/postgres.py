@@ -41,10 +41,22 @@ from shared.store.batch import BatchBuilder
 log = logging.getLogger(__name__)
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_COLUMNS = (
-    "position, event_id, stream_id, stream_version, type, schema_version, "
-    "occurred_at, recorded_at, data, metadata, prev_hash, hash"
+EVENT_COLUMNS = (
+    "position",
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "data",
+    "metadata",
+    "prev_hash",
+    "hash",
 )
+"""The log table's columns, in the order every query here selects them."""
+_COLUMNS = ", ".join(EVENT_COLUMNS)
 
 
 def checked_identifier(name: str) -> str:
