@@ -30,7 +30,7 @@ from shared.relay import CHECKPOINT as RELAY_CHECKPOINT
 from shared.relay import Relay
 from shared.service import ServiceSpec
 from shared.settings import Settings
-from shared.store.postgres import PostgresEventStore, migrate
+from shared.store.postgres import COMMIT_PATHS, PostgresEventStore, migrate
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,13 @@ class Runtime:
                     "1 when this process's relay is the active one for its log",
                     ["service"],
                     [((service,), 1.0 if self.relay.is_leader else 0.0)],
+                ),
+                counter(
+                    "ptrack_store_group_commits",
+                    "Log transactions by path: sealed in the database in one round trip, or "
+                    "checked unit by unit because the batch held a retry or a refusal",
+                    ["service", "path"],
+                    [((service, path), self.store.group_commits[path]) for path in COMMIT_PATHS],
                 ),
                 counter(
                     "ptrack_relay_republished",

@@ -9,6 +9,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from shared.canonical import canonical_json
 from shared.store.base import StoredEvent
 
@@ -66,6 +68,46 @@ def canonical_fields(
         },
         reject_floats=reject_floats,
     )
+
+
+def canonical_parts(
+    event_id: UUID,
+    stream_id: str,
+    type: str,
+    schema_version: int,
+    occurred_at: datetime,
+    data: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+) -> tuple[bytes, bytes, bytes]:
+    """`canonical_fields` cut where the three values only known under the log's lock go, for
+    sealing inside PostgreSQL in the same round trip that takes the lock. The seal is
+    `head + position + ',"recorded_at":"' + recorded_at + '"' + middle + stream_version + tail`
+    (times as `_timestamp` spells them). Keys are in sorted order, as `canonical_json` spells
+    them; tests/unit/test_hashing.py checks the assembly equals `canonical_fields`."""
+    head = b"".join(
+        (
+            b'{"data":',
+            canonical_json(data),
+            b',"event_id":"',
+            str(event_id).encode(),
+            b'","metadata":',
+            canonical_json(metadata),
+            b',"occurred_at":"',
+            _timestamp(occurred_at).encode(),
+            b'","position":',
+        )
+    )
+    middle = b"".join(
+        (
+            b',"schema_version":',
+            str(schema_version).encode(),
+            b',"stream_id":',
+            orjson.dumps(stream_id),
+            b',"stream_version":',
+        )
+    )
+    tail = b',"type":' + orjson.dumps(type) + b"}"
+    return head, middle, tail
 
 
 def chained_hash(prev_hash: bytes, canonical: bytes) -> bytes:
