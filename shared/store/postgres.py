@@ -207,20 +207,9 @@ async def migrate(pool: asyncpg.Pool[asyncpg.Record], schema: str, extra_sql: st
 
 
 def _row_to_event(row: asyncpg.Record) -> StoredEvent:
-    return StoredEvent(
-        position=row["position"],
-        event_id=row["event_id"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        type=row["type"],
-        schema_version=row["schema_version"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        data=row["data"],
-        metadata=row["metadata"],
-        prev_hash=bytes(row["prev_hash"]),
-        hash=bytes(row["hash"]),
-    )
+    # Every query here selects EVENT_COLUMNS, StoredEvent's fields in order; bytea arrives as
+    # bytes. Unpacking is the cheapest way to build one (a verify builds millions).
+    return StoredEvent(*row)
 
 
 _Outcome = list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable
@@ -525,13 +514,27 @@ class PostgresEventStore:
             f"SELECT {_COLUMNS} FROM {self.schema}.events "
             "WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
         )
-        while position <= last:
-            rows = await self.pool.fetch(sql, position, last, page_size)
-            for row in rows:
-                yield _row_to_event(row)
-            if len(rows) < page_size:
-                return
-            position = rows[-1]["position"] + 1
+        if position > last:
+            return
+        # The next page is asked for before this one is handed out, so PostgreSQL reads it
+        # while the caller works (measured: a verify waited about a third of its time).
+        page: asyncio.Future[list[asyncpg.Record]] | None = asyncio.ensure_future(
+            self.pool.fetch(sql, position, last, page_size)
+        )
+        try:
+            while page is not None:
+                rows = await page
+                page = None
+                if len(rows) == page_size and rows[-1][0] < last:
+                    next_from = rows[-1][0] + 1
+                    page = asyncio.ensure_future(self.pool.fetch(sql, next_from, last, page_size))
+                for row in rows:
+                    yield StoredEvent(*row)
+        finally:
+            if page is not None:  # the caller stopped early
+                page.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await page
 
     async def get_events(self, event_ids: Sequence[UUID]) -> dict[UUID, StoredEvent]:
         rows = await self.pool.fetch(self._sql_by_ids, list(event_ids))
