@@ -58,6 +58,13 @@ async def test_a_booking_shows_in_the_budget_and_on_metrics(finance: RunningServ
     )
     assert f'ptrack_budget_nok{{line="project-management",project="{PROJECT}"}} 120000.0' in metrics
     assert 'ptrack_events_appended_total{service="finance"} 3.0' in metrics
+    # POST /events takes a lane of its own past the router; it is still timed under its route,
+    # and its log transactions were sealed in the database.
+    assert (
+        'ptrack_http_request_duration_seconds_count{method="POST",route="/events",'
+        'service="finance",status="201"} 2.0'
+    ) in metrics
+    assert 'ptrack_store_group_commits_total{path="sealed",service="finance"} 2.0' in metrics
 
 
 async def test_reversals_in_kind_and_funding_add_up(finance: RunningService) -> None:
