@@ -6,7 +6,9 @@ One run makes a finance log of N events (`bench.audit_log`), then measures, each
 of its own (`bench.audit_child`) so that its peak memory is its own:
 
 - raw: the rows in position order through plain asyncpg, keyset pages, made tuples: the floor;
-- verify: `verify_chain` over `PostgresEventStore.read_all` (the auditor's check);
+- verify: `verify_chain` over `PostgresEventStore.read_all` (the auditor's check), in one
+  process, and as `ptrack audit verify` runs it on a large log: `verify_log`, ranges verified
+  side by side, one process per CPU (the raw read is one connection: compare with care);
 - replay: `ProjectionRunner(FinanceProjection()).rebuild()` (typed decoding and read-model
   writes).
 
@@ -39,10 +41,11 @@ EVENTS_VARIABLE = "PTRACK_BENCH_AUDIT_EVENTS"
 DEFAULT_EVENTS = 1_000_000
 MIN_EVENTS = 2 * PROJECTS
 """Every project's plan (BudgetApproved, FinancingPlanned) comes first."""
-ORDER = ("raw", "verify", "replay")
+ORDER = ("raw", "verify", "verify_parallel", "replay")
 LABELS = {
     "raw": "raw: asyncpg keyset pages of 5000, rows to tuples",
     "verify": "verify: verify_chain(PostgresEventStore.read_all(page_size=5000))",
+    "verify_parallel": "verify, one process per CPU: verify_log(jobs=os.cpu_count())",
     "replay": "replay: ProjectionRunner(FinanceProjection()).rebuild()",
 }
 _PACKAGES = ("pydantic", "pydantic-core", "orjson")
@@ -142,6 +145,7 @@ def _measurement(what: str, child: dict[str, Any]) -> Measurement:
 
 def _checks(events: int, log: LogSummary, children: dict[str, dict[str, Any]]) -> dict[str, Any]:
     report = children["verify"]["details"]["report"]
+    parallel = children["verify_parallel"]["details"]["report"]
     replayed = children["replay"]["details"]
     booked = log.by_type.get("CostBooked", 0)
     return {
@@ -157,6 +161,12 @@ def _checks(events: int, log: LogSummary, children: dict[str, dict[str, Any]]) -
             and report["head_hash"] == log.head_hash.hex(),
             "report": report,
             "generated_head_hash": log.head_hash.hex(),
+        },
+        "chain_verified_in_parallel": {
+            "ok": parallel["ok"]
+            and parallel["checked"] == events
+            and parallel["head_hash"] == log.head_hash.hex(),
+            "report": parallel,
         },
         "replay_applied_every_event": {
             "ok": replayed["position"] == events

@@ -27,8 +27,8 @@ from rich.progress import (
 from rich.table import Table
 
 from ptrack.catalog import SERVICES
-from shared.audit.chain import verify_chain
 from shared.audit.drift import check_drift
+from shared.audit.parallel import verify_log
 from shared.audit.signing import SignedCheckpoint, check_checkpoint, list_checkpoints
 from shared.audit.stream import compare_stream
 from shared.db import create_pool
@@ -70,6 +70,7 @@ async def audit(
     kept: Sequence[SignedCheckpoint] = (),
     jetstream: bool = True,
     drift: bool = True,
+    jobs: int = 1,
     console: Console | None = None,
 ) -> list[ServiceAudit]:
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
@@ -92,7 +93,9 @@ async def audit(
                 def advance(checked: int, task: TaskID = task) -> None:
                     progress.update(task, completed=checked)
 
-                chain = await verify_chain(store.read_all(page_size=5000), progress=advance)
+                chain = await verify_log(
+                    settings.database_url, store.schema, jobs=jobs, progress=advance
+                )
                 result.results["chain"] = chain.to_dict()
                 stored = await list_checkpoints(pool, settings.schema_for(name))
                 result.results["signed_checkpoints"] = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -78,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     verify.add_argument("--file", type=Path, help="verify an exported NDJSON log on its own")
     verify.add_argument("--first-position", type=int, help="with --file: where the export began")
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that recompute hashes side by side on large logs (default: the CPUs)",
+    )
     verify.add_argument("--no-jetstream", action="store_true")
     verify.add_argument("--no-read-models", action="store_true")
     verify.add_argument("--json", action="store_true", help="the report as JSON")
@@ -232,6 +239,7 @@ def _audit(args: argparse.Namespace) -> int:
             kept=kept_checkpoints(args.checkpoint),
             jetstream=not args.no_jetstream,
             drift=not args.no_read_models,
+            jobs=max(args.jobs, 1),
             console=console,
         )
     )

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from shared.audit.chain import verify_chain
+from shared.audit.parallel import verify_log
 from shared.audit.signing import Signer, check_checkpoint
 from shared.store import NewEvent
 from shared.store.hashing import event_hash
@@ -175,3 +176,72 @@ async def test_a_consistent_rewrite_is_found_only_by_a_signed_checkpoint(
     fake = intruder.sign("finance", await store.head())
     assert not (await check_checkpoint(fake, store, signer.public_key)).ok
     assert not replace(checkpoint, position=checkpoint.position - 1).signature_valid()
+
+
+def rehash_at(position: int) -> Tamper:
+    async def tamper(pool: Pool, schema: str) -> None:
+        store = PostgresEventStore(pool, schema)
+        [event] = [e async for e in store.read_all(position, position)]
+        forged = replace(event, data={**event.data, "amount": "99999.00"})
+        await pool.execute(
+            f"UPDATE {schema}.events SET data = $1, hash = $2 WHERE position = $3",
+            forged.data,
+            event_hash(forged),
+            position,
+        )
+
+    tamper.__name__ = f"edit_and_rehash_{position}"
+    return tamper
+
+
+def swap(first: int, second: int) -> Tamper:
+    async def tamper(pool: Pool, schema: str) -> None:
+        for source, target in ((first, 999999), (second, first), (999999, second)):
+            await pool.execute(
+                f"UPDATE {schema}.events SET position = $2 WHERE position = $1", source, target
+            )
+
+    tamper.__name__ = f"swap_{first}_{second}"
+    return tamper
+
+
+async def untouched(pool: Pool, schema: str) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        untouched,
+        edit_payload,
+        delete_and_renumber,
+        insert_forged_row,
+        # With 3 jobs the 30 rows split at 10|11 and 20|21: damage on and across the seams.
+        rehash_at(10),
+        rehash_at(11),
+        swap(9, 11),
+        swap(20, 21),
+    ],
+    ids=lambda value: value.__name__,
+)
+async def test_verifying_in_parallel_reports_what_one_pass_does(
+    store: PostgresEventStore, pool: Pool, pg_url: str, tamper: Tamper
+) -> None:
+    await tamper(pool, store.schema)
+    one_pass = await verify_chain(store.read_all(page_size=7))
+    in_parallel = await verify_log(pg_url, store.schema, jobs=3, min_events_per_job=1)
+    assert in_parallel == one_pass
+    assert in_parallel.ok == (tamper is untouched)
+
+
+@pytest.mark.parametrize("position", [10, 11, 30])
+async def test_a_row_deleted_at_a_seam_is_found_in_parallel(
+    store: PostgresEventStore, pool: Pool, pg_url: str, position: int
+) -> None:
+    await pool.execute(f"DELETE FROM {store.schema}.events WHERE position = $1", position)
+    one_pass = await verify_chain(store.read_all(page_size=7))
+    in_parallel = await verify_log(pg_url, store.schema, jobs=3, min_events_per_job=1)
+    assert in_parallel == one_pass
+    if position < 30:
+        assert in_parallel.damage is not None
+        assert (in_parallel.damage.position, in_parallel.damage.kind) == (position, "deleted")
