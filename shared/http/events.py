@@ -5,7 +5,7 @@ is recorded atomically (all or nothing)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -192,19 +192,26 @@ def rejection_problem(error: Exception) -> Problem:
 
 
 def receipt(results: Sequence[AppendResult]) -> dict[str, Any]:
-    events: list[dict[str, Any]] = [
-        {
-            "id": str(event.event_id),
-            "subject": event.stream_id,
-            "type": event.type,
-            "position": event.position,
-            "stream_version": event.stream_version,
-            "hash": event.hash.hex(),
-            "recorded_at": event.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        }
-        for result in results
-        for event in result.events
-    ]
+    stamps: dict[datetime, str] = {}  # a group commit gives its events one recorded_at
+    events: list[dict[str, Any]] = []
+    for result in results:
+        for event in result.events:
+            stamp = stamps.get(event.recorded_at)
+            if stamp is None:
+                stamp = stamps[event.recorded_at] = (
+                    event.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+                )
+            events.append(
+                {
+                    "id": str(event.event_id),
+                    "subject": event.stream_id,
+                    "type": event.type,
+                    "position": event.position,
+                    "stream_version": event.stream_version,
+                    "hash": event.hash.hex(),
+                    "recorded_at": stamp,
+                }
+            )
     return {
         "duplicate": all(result.duplicate for result in results),
         # None when every proposal was already true of the stream and nothing was appended.

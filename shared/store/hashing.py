@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -70,6 +70,18 @@ def canonical_fields(
     )
 
 
+class CanonicalParts(NamedTuple):
+    """An event's canonical form in pieces, for sealing inside PostgreSQL (see
+    `canonical_parts`); `data` and `metadata` are the canonical JSON of those fields alone,
+    so the database can store what was hashed without encoding it again."""
+
+    head: bytes
+    middle: bytes
+    tail: bytes
+    data: bytes
+    metadata: bytes
+
+
 def canonical_parts(
     event_id: UUID,
     stream_id: str,
@@ -78,20 +90,22 @@ def canonical_parts(
     occurred_at: datetime,
     data: Mapping[str, Any],
     metadata: Mapping[str, Any],
-) -> tuple[bytes, bytes, bytes]:
+) -> CanonicalParts:
     """`canonical_fields` cut where the three values only known under the log's lock go, for
     sealing inside PostgreSQL in the same round trip that takes the lock. The seal is
     `head + position + ',"recorded_at":"' + recorded_at + '"' + middle + stream_version + tail`
     (times as `_timestamp` spells them). Keys are in sorted order, as `canonical_json` spells
     them; tests/unit/test_hashing.py checks the assembly equals `canonical_fields`."""
+    data_json = canonical_json(data)
+    metadata_json = canonical_json(metadata)
     head = b"".join(
         (
             b'{"data":',
-            canonical_json(data),
+            data_json,
             b',"event_id":"',
             str(event_id).encode(),
             b'","metadata":',
-            canonical_json(metadata),
+            metadata_json,
             b',"occurred_at":"',
             _timestamp(occurred_at).encode(),
             b'","position":',
@@ -107,7 +121,7 @@ def canonical_parts(
         )
     )
     tail = b',"type":' + orjson.dumps(type) + b"}"
-    return head, middle, tail
+    return CanonicalParts(head, middle, tail, data_json, metadata_json)
 
 
 def chained_hash(prev_hash: bytes, canonical: bytes) -> bytes:

@@ -103,11 +103,19 @@ CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
 -- id is already in the log or an expected version differs: the caller then decides per unit.
 -- Each statement in a VOLATILE function takes a fresh snapshot, so what follows the lock sees
 -- every append committed before it.
-CREATE OR REPLACE FUNCTION {schema}.append_sealed(
+-- One definition only: an older one with other argument types would be an overload.
+DO $drop$ DECLARE f regprocedure; BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = '{schema}' AND p.proname = 'append_sealed' LOOP
+        EXECUTE 'DROP FUNCTION ' || f;
+    END LOOP;
+END $drop$;
+CREATE FUNCTION {schema}.append_sealed(
     p_lock_key bigint, p_channel text,
     p_streams text[], p_stream_of integer[], p_expected integer[], p_counts integer[],
     p_event_ids uuid[], p_types text[], p_schema_versions integer[],
-    p_occurred_at timestamptz[], p_data jsonb[], p_metadata jsonb[],
+    p_occurred_at timestamptz[], p_data text[], p_metadata text[],
     p_heads bytea[], p_middles bytea[], p_tails bytea[],
     OUT outcome text, OUT first_position bigint, OUT prev_hash bytea,
     OUT recorded_at timestamptz, OUT stream_versions integer[], OUT hashes bytea[]
@@ -178,7 +186,7 @@ BEGIN
     INSERT INTO {schema}.events (position, event_id, stream_id, stream_version, type,
                                  schema_version, occurred_at, recorded_at, data, metadata,
                                  prev_hash, hash)
-    SELECT first_position + n - 1, i, s, v, t, sv, o, recorded_at, d, m,
+    SELECT first_position + n - 1, i, s, v, t, sv, o, recorded_at, d::jsonb, m::jsonb,
            CASE WHEN n = 1 THEN prev_hash ELSE hashes[n - 1] END, h
     FROM unnest(p_event_ids, v_stream_ids, stream_versions, p_types, p_schema_versions,
                 p_occurred_at, p_data, p_metadata, hashes)
@@ -399,11 +407,11 @@ class PostgresEventStore:
                 [event.type for _, event in events],
                 [event.schema_version for _, event in events],
                 [event.occurred_at for _, event in events],
-                [event.data for _, event in events],
-                [event.metadata for _, event in events],
-                [head for head, _, _ in parts],
-                [middle for _, middle, _ in parts],
-                [tail for _, _, tail in parts],
+                [part.data.decode() for part in parts],
+                [part.metadata.decode() for part in parts],
+                [part.head for part in parts],
+                [part.middle for part in parts],
+                [part.tail for part in parts],
             )
         except BaseException:
             await self._discard_writer_connection()

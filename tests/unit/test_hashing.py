@@ -8,10 +8,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.store.hashing import _timestamp, canonical_fields, canonical_parts
+from shared.store.hashing import CanonicalParts, _timestamp, canonical_fields, canonical_parts
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text()
 json_values = st.recursive(
@@ -25,11 +26,9 @@ times = st.datetimes(
 ).map(lambda value: value.astimezone(UTC))
 
 
-def assembled(
-    parts: tuple[bytes, bytes, bytes], position: int, recorded_at: datetime, version: int
-) -> bytes:
+def assembled(parts: CanonicalParts, position: int, recorded_at: datetime, version: int) -> bytes:
     """The database function's concatenation, spelled in Python."""
-    head, middle, tail = parts
+    head, middle, tail = parts.head, parts.middle, parts.tail
     stamp = _timestamp(recorded_at).encode()
     return (
         head
@@ -81,9 +80,12 @@ def test_the_parts_assemble_to_the_canonical_event(
         metadata,
     )
     assert assembled(parts, position, recorded_at, version) == expected
+    # What the database stores is what was hashed.
+    assert orjson.loads(parts.data) == data
+    assert orjson.loads(parts.metadata) == metadata
 
 
 def test_a_time_in_another_zone_is_sealed_as_utc() -> None:
     oslo = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).astimezone(ZoneInfo("Europe/Oslo"))
-    head, _, _ = canonical_parts(UUID(int=1), "s", "t", 1, oslo, {}, {})
+    head = canonical_parts(UUID(int=1), "s", "t", 1, oslo, {}, {}).head
     assert b'"occurred_at":"2026-03-01T12:00:00.000000Z"' in head
