@@ -138,11 +138,12 @@ def _parse_one(
         errors.append(FieldError(f"{pointer}/time", "required", f"is required for {envelope.type}"))
         return None
     meta = {**metadata, "source": envelope.source}
-    if envelope.id != str(envelope.event_id()):
+    event_id = envelope.event_id()
+    if envelope.id != str(event_id):
         meta["cloudevent_id"] = envelope.id
     proposal = Proposal(
         event=model,
-        event_id=envelope.event_id(),
+        event_id=event_id,
         occurred_at=occurred_at.astimezone(UTC),
         metadata=meta,
         pointer=pointer,
