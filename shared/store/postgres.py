@@ -6,8 +6,13 @@ Why it is built this way:
   position. The price is one writer at a time per log.
 - That one writer is made fast by group commit: requests arriving while a transaction is in
   flight wait in a queue and go together in the next one (one lock, one insert, one fsync).
-- Positions and hashes are computed in Python under the lock from the head row, so there is no
-  sequence to leave gaps behind a rolled-back transaction.
+- Positions and hashes are computed under the lock from the head row, so there is no sequence
+  to leave gaps behind a rolled-back transaction.
+- A batch with nothing to refuse is sealed inside PostgreSQL (`append_sealed`): lock, checks,
+  hash chain, insert and notification in one statement, one round trip. Python sends each
+  event's canonical form in pieces (`canonical_parts`) and the database fills in position,
+  recorded_at and stream version. A batch holding a retry or a refusal is decided unit by unit
+  in Python (`BatchBuilder`, four round trips), so one unit's error never fails the others.
 """
 
 from __future__ import annotations
