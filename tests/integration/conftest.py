@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -11,7 +11,7 @@ import pytest
 from ptrack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.settings import Settings
-from shared.store.postgres import migrate
+from shared.store.postgres import PostgresEventStore, migrate
 
 StartServices = Callable[[Sequence[str]], dict[str, str]]
 
@@ -47,3 +47,14 @@ async def admin_key(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> s
     await migrate(pool, schema, auth_sql(schema))
     token, _ = await create_key(pool, schema, name="test admin", role="admin")
     return token
+
+
+@pytest.fixture
+async def log_store(
+    pool: asyncpg.Pool[asyncpg.Record], test_id: str
+) -> AsyncIterator[PostgresEventStore]:
+    """An empty PostgreSQL log of the test's own."""
+    store = PostgresEventStore(pool, f"t{test_id}_log")
+    await store.migrate()
+    yield store
+    await store.close()

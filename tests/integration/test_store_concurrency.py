@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -18,13 +17,8 @@ WHEN = datetime(2010, 3, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(
-    pool: asyncpg.Pool[asyncpg.Record], test_id: str
-) -> AsyncIterator[PostgresEventStore]:
-    store = PostgresEventStore(pool, f"t{test_id}_log")
-    await store.migrate()
-    yield store
-    await store.close()
+def store(log_store: PostgresEventStore) -> PostgresEventStore:
+    return log_store
 
 
 async def test_32_writers_leave_a_gap_free_chain_that_readers_never_see_out_of_order(

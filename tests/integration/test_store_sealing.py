@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 
 from shared.audit.chain import verify_chain
@@ -43,13 +41,8 @@ def awkward_event(index: int) -> NewEvent:
 
 
 @pytest.fixture
-async def store(
-    pool: asyncpg.Pool[asyncpg.Record], test_id: str
-) -> AsyncIterator[PostgresEventStore]:
-    store = PostgresEventStore(pool, f"t{test_id}_log")
-    await store.migrate()
-    yield store
-    await store.close()
+def store(log_store: PostgresEventStore) -> PostgresEventStore:
+    return log_store
 
 
 async def test_awkward_content_sealed_in_the_database_verifies_in_python(
