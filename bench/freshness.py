@@ -41,7 +41,7 @@ from bench.model import Measurement, Scenario
 from bench.rawhttp import RawHttp
 from bench.servers import delete_stream
 from bench.stack import Stack
-from bench.timing import Window
+from bench.timing import Window, until
 from shared.bus import StreamSettings, ensure_stream
 from shared.http.events import CLOUDEVENT_JSON
 from shared.relay import POSITION_HEADER
@@ -217,7 +217,11 @@ async def read_models(stack: Stack, window: Window) -> tuple[list[Measurement], 
         offered = await _open_loop(send, window, RATE)
         cpu_percent = usage.stop()
         head = max((answer.position for answer in answers), default=0)
-        caught_up = await _wait_for(lambda: min(t.head for t in timelines.values()) >= head)
+        caught_up = await until(
+            lambda: min(t.head for t in timelines.values()) >= head,
+            limit=SETTLE_LIMIT,
+            interval=0.05,
+        )
     finally:
         stopping.set()
         await watcher
@@ -265,15 +269,6 @@ async def _poll(
             timelines[label].saw(int(row[index] or 0), seen)
         await asyncio.sleep(POLL_SECONDS)
     return {"interval_ms": (time.monotonic() - started) / max(polls, 1) * 1000}
-
-
-async def _wait_for(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + SETTLE_LIMIT
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 # -- the peer ------------------------------------------------------------------------------------
@@ -324,7 +319,7 @@ async def nats_floor(nats_url: str, run_id: str, window: Window) -> tuple[Measur
         offered = await _open_loop(send, window, RATE)
         cpu_percent = usage.stop()
         last = max((answer.position for answer in answers), default=0)
-        complete = await _wait_for(lambda: received.head >= last)
+        complete = await until(lambda: received.head >= last, limit=SETTLE_LIMIT, interval=0.05)
         stopping.set()
         await consumer
     finally:

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import nats
 import orjson
@@ -34,6 +34,7 @@ from bench.audit_log import write_log
 from bench.console import say, warn
 from bench.model import Measurement, Scenario
 from bench.servers import BenchDatabase, delete_stream
+from bench.timing import until
 from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
 from shared.bus import Bus, StreamSettings, ensure_stream
@@ -126,13 +127,27 @@ async def scenarios(
     ]
 
 
-async def _until(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + LIMIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.005)
-    return True
+class _Worker(Protocol):
+    stopping: bool
+
+    async def run(self) -> None: ...
+
+
+async def _run_until(
+    worker: _Worker, done: Callable[[], bool]
+) -> tuple[bool, float, dict[str, float | None]]:
+    """Run a relay or a runner until `done`: whether it got there, the seconds it took (start
+    included: leader election, the stream check, the durable consumer) and its CPU."""
+    usage = cpu.CpuWindow(_probes())
+    usage.start()
+    started = time.perf_counter()
+    task = asyncio.create_task(worker.run())
+    reached = await until(done, limit=LIMIT_SECONDS, interval=0.005)
+    elapsed = time.perf_counter() - started
+    cpu_percent = usage.stop()
+    worker.stopping = True
+    await _stop(task)
+    return reached, elapsed, cpu_percent
 
 
 def _probes() -> dict[str, cpu.CpuProbe]:
@@ -158,15 +173,7 @@ async def _relay(
     store: PostgresEventStore, bus: Bus, dsn: str, events: int
 ) -> tuple[Measurement, dict[str, Any]]:
     relay = Relay(store, bus, EVENT_TYPES, dsn=dsn)
-    usage = cpu.CpuWindow(_probes())
-    usage.start()
-    started = time.perf_counter()
-    task = asyncio.create_task(relay.run())  # leader election and the stream check included
-    reached = await _until(lambda: relay.position >= events)
-    elapsed = time.perf_counter() - started
-    cpu_percent = usage.stop()
-    relay.stopping = True
-    await _stop(task)
+    reached, elapsed, cpu_percent = await _run_until(relay, lambda: relay.position >= events)
     stored = await _stream_count(bus.url, bus.stream)
     checks = {
         "relay_position": relay.position,
@@ -198,15 +205,7 @@ async def _runner(
         catch_up_after_seconds=3600,  # every event through JetStream, none from the log
     )
     await runner.migrate()
-    usage = cpu.CpuWindow(_probes())
-    usage.start()
-    started = time.perf_counter()
-    task = asyncio.create_task(runner.run())  # the durable consumer is made in here
-    reached = await _until(lambda: runner.position >= events)
-    elapsed = time.perf_counter() - started
-    cpu_percent = usage.stop()
-    runner.stopping = True
-    await _stop(task)
+    reached, elapsed, cpu_percent = await _run_until(runner, lambda: runner.position >= events)
     rows = await store.pool.fetchval(f"SELECT count(*) FROM {store.schema}.bookings")
     set_aside = await store.pool.fetchval(
         f"SELECT count(*) FROM {store.schema}.projection_failures"

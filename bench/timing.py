@@ -140,3 +140,13 @@ def _result(
         tally.errors,
         {"concurrency": concurrency, **details, "cpu_percent_of_one_core": cpu_percent},
     )
+
+
+async def until(condition: Callable[[], bool], *, limit: float, interval: float) -> bool:
+    """Poll `condition` every `interval` seconds; False when it does not hold within `limit`."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(interval)
+    return True

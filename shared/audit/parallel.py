@@ -63,13 +63,7 @@ async def verify_log(
 async def _ranges(store: PostgresEventStore, head: int, jobs: int) -> list[Range] | None:
     size = -(-head // jobs)
     firsts = [1 + index * size for index in range(jobs)]
-    hashes = {
-        row["position"]: bytes(row["hash"])
-        for row in await store.pool.fetch(
-            f"SELECT position, hash FROM {store.schema}.events WHERE position = ANY($1::bigint[])",
-            [first - 1 for first in firsts[1:]],
-        )
-    }
+    hashes = await _stored_hashes(store, [first - 1 for first in firsts[1:]])
     if len(hashes) != jobs - 1:
         return None  # a boundary row is missing: one pass will say where and how
     return [
@@ -80,6 +74,15 @@ async def _ranges(store: PostgresEventStore, head: int, jobs: int) -> list[Range
         )
         for index, first in enumerate(firsts)
     ]
+
+
+async def _stored_hashes(store: PostgresEventStore, positions: list[int]) -> dict[int, bytes]:
+    """The hashes the log holds at these positions (a missing row is missing here too)."""
+    rows = await store.pool.fetch(
+        f"SELECT position, hash FROM {store.schema}.events WHERE position = ANY($1::bigint[])",
+        positions,
+    )
+    return {row["position"]: bytes(row["hash"]) for row in rows}
 
 
 async def _verify_ranges(
@@ -128,12 +131,7 @@ async def _one_pass_from(
     store: PostgresEventStore, start: int, progress: Progress | None
 ) -> ChainReport:
     """One pass from `start`, every row before which the ranges verified."""
-    prev_hash = GENESIS_HASH
-    if start > 1:
-        stored = await store.pool.fetchval(
-            f"SELECT hash FROM {store.schema}.events WHERE position = $1", start - 1
-        )
-        prev_hash = bytes(stored)
+    prev_hash = (await _stored_hashes(store, [start - 1]))[start - 1] if start > 1 else GENESIS_HASH
     offset = start - 1
 
     def advanced(checked: int) -> None:

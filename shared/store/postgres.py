@@ -132,6 +132,7 @@ SET enable_seqscan = off
 AS $fn$
 DECLARE
     v_versions integer[];
+    v_before integer[];
     v_position bigint;
     v_hash bytea;
     v_stamp text;
@@ -153,6 +154,7 @@ BEGIN
                                 ORDER BY e.stream_version DESC LIMIT 1), 0) ORDER BY s.n)
         INTO v_versions
         FROM unnest(p_streams) WITH ORDINALITY AS s(id, n);
+    v_before := v_versions;
     FOR r IN 1 .. cardinality(p_counts) LOOP
         v_stream := p_stream_of[r];
         IF p_expected[r] IS NOT NULL AND p_expected[r] <> v_versions[v_stream] THEN
@@ -160,11 +162,8 @@ BEGIN
         END IF;
         v_versions[v_stream] := v_versions[v_stream] + p_counts[r];
     END LOOP;
-    -- Nothing to refuse: back to the versions before the batch, and seal event by event.
-    FOR r IN 1 .. cardinality(p_counts) LOOP
-        v_stream := p_stream_of[r];
-        v_versions[v_stream] := v_versions[v_stream] - p_counts[r];
-    END LOOP;
+    -- Nothing to refuse: from the versions before the batch, seal event by event.
+    v_versions := v_before;
     outcome := 'ok';
     first_position := v_position + 1;
     prev_hash := v_hash;
@@ -538,11 +537,11 @@ class PostgresEventStore:
             while page is not None:
                 rows = await page
                 page = None
-                if len(rows) == page_size and rows[-1][0] < last:
-                    next_from = rows[-1][0] + 1
+                if len(rows) == page_size and rows[-1]["position"] < last:
+                    next_from = rows[-1]["position"] + 1
                     page = asyncio.ensure_future(self.pool.fetch(sql, next_from, last, page_size))
                 for row in rows:
-                    yield StoredEvent(*row)
+                    yield _row_to_event(row)
         finally:
             if page is not None:  # the caller stopped early
                 page.cancel()

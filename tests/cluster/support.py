@@ -7,7 +7,7 @@ import asyncio
 import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -25,22 +25,6 @@ from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
-
-
-async def eventually(
-    condition: Callable[[], Awaitable[bool]],
-    *,
-    timeout: float,
-    what: str,
-    interval: float = 0.05,
-) -> float:
-    """Poll until `condition` holds; returns the seconds it took. Fails naming `what`."""
-    start = time.monotonic()
-    while not await condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        await asyncio.sleep(interval)
-    return time.monotonic() - start
 
 
 @dataclass

@@ -14,13 +14,13 @@ from shared.audit.chain import verify_chain
 from shared.auth import Role
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore
+from shared.testing.waiting import eventually
 from tests.cluster.conftest import Fleet
 from tests.cluster.support import (
     Pool,
     Poster,
     checkpoint,
     compare_with_log,
-    eventually,
     jetstream,
     last_position,
     log_id_counts,

@@ -26,13 +26,13 @@ from shared.auth import Role
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, lock_key
 from shared.testing.apps import cloudevent
+from shared.testing.waiting import eventually
 from tests.cluster.conftest import Fleet
 from tests.cluster.support import (
     Pool,
     Poster,
     checkpoint,
     compare_with_log,
-    eventually,
     gauge,
     head,
     jetstream,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,8 @@ from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, migrate
 from shared.testing.apps import running
 from shared.testing.servers import own_nats_server
+from shared.testing.waiting import eventually
 from tests.integration.finance_fixtures import PROJECT, booking, plan_events
-
-
-async def _eventually(condition: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_nats_down_while_200_bookings_are_posted(
@@ -53,7 +46,7 @@ async def test_nats_down_while_200_bookings_are_posted(
             async def disconnected() -> bool:
                 return not runtime.bus.connected
 
-            await _eventually(disconnected, timeout=10)
+            await eventually(disconnected, timeout=10)
             # Still ready: a load balancer must keep sending writes while NATS is away.
             ready = await finance.client.get("/readyz")
             assert ready.status_code == 200, ready.text
@@ -137,7 +130,7 @@ async def test_a_projection_killed_mid_batch_equals_a_rebuild(
             checkpoint = await _checkpoint(pool, schema)
             return 0 < checkpoint < head
 
-        await _eventually(projecting, timeout=30)
+        await eventually(projecting, timeout=30)
         service.kill()
         killed_at = await _checkpoint(pool, schema)
         assert killed_at < head, "the projection must have been behind when killed"
@@ -147,7 +140,7 @@ async def test_a_projection_killed_mid_batch_equals_a_rebuild(
         async def caught_up() -> bool:
             return await _checkpoint(pool, schema) == head
 
-        await _eventually(caught_up, timeout=60)
+        await eventually(caught_up, timeout=60)
         live = await _read_model(pool, schema)
     finally:
         service.stop()

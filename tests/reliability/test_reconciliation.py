@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,17 +25,11 @@ from shared.relay import Relay
 from shared.settings import Settings
 from shared.testing.apps import RunningService, running
 from shared.testing.servers import own_nats_server
+from shared.testing.waiting import eventually
 from tests.integration.finance_fixtures import booking, plan_events
 
 BOOKINGS = 200
 HEAD = BOOKINGS + 2  # the budget and the financing plan come first
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -129,7 +122,12 @@ async def test_a_deleted_tail_and_a_deleted_middle_message_are_published_again(
 ) -> None:
     async with harness(settings) as h, relaying(h.relay(interval=0.5)) as relay:
         await published_everything(h, relay)
-        await eventually(lambda: _after_a_check(relay))
+        checks = relay.reconciliations_total
+
+        async def checked_again() -> bool:
+            return relay.reconciliations_total > checks
+
+        await eventually(checked_again, what="another periodic reconciliation")
         assert relay.reconciliation_scans_total == 0, "nothing was missing: the count suffices"
         assert relay.republished_total == 0
 
@@ -154,12 +152,6 @@ async def test_a_deleted_tail_and_a_deleted_middle_message_are_published_again(
         copy = await h.js.get_msg(h.settings.nats_stream, await h.last_sequence())
         assert copy.headers is not None
         assert ":r" in copy.headers["Nats-Msg-Id"]
-
-
-async def _after_a_check(relay: Relay) -> bool:
-    checks = relay.reconciliations_total
-    await asyncio.sleep(0.6)
-    return relay.reconciliations_total > checks
 
 
 async def test_a_new_leader_restores_what_was_deleted_while_no_relay_ran(
