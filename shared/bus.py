@@ -11,13 +11,24 @@ dies, reconnects to another, so a replicated stream stays reachable while a node
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import nats
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import BadRequestError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -61,6 +72,43 @@ async def ensure_stream(js: JetStreamContext, stream: StreamSettings) -> None:
         except BadRequestError:  # another service created it a moment ago
             pass
     await js.update_stream(config)
+
+
+async def stored_messages(
+    js: JetStreamContext, stream: str, subjects: str, *, headers_only: bool = False
+) -> AsyncIterator[list[Msg]]:
+    """Every message `stream` holds on `subjects`, oldest first, a batch at a time, through an
+    ephemeral consumer that acknowledges nothing (reading changes nothing) and is deleted at
+    the end. `headers_only` leaves the payloads on the server."""
+    subscription = await js.pull_subscribe(
+        subjects,
+        durable=None,
+        stream=stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            headers_only=headers_only,
+            inactive_threshold=60,
+        ),
+    )
+    try:
+        while True:
+            try:
+                messages = await subscription.fetch(1000, timeout=2)
+            except (TimeoutError, NatsTimeout):
+                return
+            yield messages
+            if not messages or messages[-1].metadata.num_pending == 0:
+                return
+    finally:
+        consumer = None
+        with contextlib.suppress(Exception):
+            consumer = (await subscription.consumer_info()).name
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(stream, consumer)
 
 
 class Bus:

@@ -27,12 +27,11 @@ from collections.abc import Callable
 import asyncpg
 import orjson
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
-from shared.bus import Bus, ensure_stream
+from shared.bus import Bus, ensure_stream, stored_messages
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.envelope import to_cloudevent
 from shared.registry import EventTypes
@@ -275,35 +274,12 @@ class Relay:
 
     async def _scan(self, js: JetStreamContext, seen: bytearray) -> None:
         # Headers only: the position is a header, so the payloads need not travel.
-        subscription = await js.pull_subscribe(
-            self._subjects,
-            durable=None,
-            stream=self.bus.stream.name,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.NONE,
-                deliver_policy=DeliverPolicy.ALL,
-                headers_only=True,
-                inactive_threshold=30,
-            ),
-        )
-        try:
-            while True:
-                try:
-                    messages = await subscription.fetch(1000, timeout=2)
-                except (TimeoutError, NatsTimeout):
-                    return
-                for message in messages:
-                    position = await self._position_of(js, message)
-                    if position is not None and 0 < position < len(seen):
-                        seen[position] = 1
-                if not messages or messages[-1].metadata.num_pending == 0:
-                    return
-        finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
-            with contextlib.suppress(Exception):
-                consumer = (await subscription.consumer_info()).name
-                await js.delete_consumer(self.bus.stream.name, consumer)
+        messages = stored_messages(js, self.bus.stream.name, self._subjects, headers_only=True)
+        async for batch in messages:
+            for message in batch:
+                position = await self._position_of(js, message)
+                if position is not None and 0 < position < len(seen):
+                    seen[position] = 1
 
     async def _position_of(self, js: JetStreamContext, message: Msg) -> int | None:
         value = (message.headers or {}).get(POSITION_HEADER)

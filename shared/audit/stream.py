@@ -3,16 +3,14 @@ by position, with the log's event id and hash, as far back as the stream's reten
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from shared.bus import stored_messages
 from shared.store.base import EventStore
 
 _EXAMPLES = 10
@@ -67,30 +65,10 @@ async def compare_stream(
     report = StreamReport(service)
     head = (await log.head()).position
     seen = bytearray(head + 1)  # one byte per position: a million events cost a megabyte
-    subscription = await js.pull_subscribe(
-        f"{subject_prefix}.{service}.>",
-        durable=None,
-        stream=stream,
-        config=ConsumerConfig(
-            ack_policy=AckPolicy.NONE,
-            deliver_policy=DeliverPolicy.ALL,
-            inactive_threshold=60,
-        ),
-    )
-    try:
-        while True:
-            try:
-                messages = await subscription.fetch(1000, timeout=2)
-            except (TimeoutError, NatsTimeout):
-                break
-            pending = await _check_batch(messages, log, report, seen, head)
-            if progress is not None:
-                progress(report.messages)
-            if pending == 0:
-                break
-    finally:
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
+    async for messages in stored_messages(js, stream, f"{subject_prefix}.{service}.>"):
+        await _check_batch(messages, log, report, seen, head)
+        if progress is not None:
+            progress(report.messages)
     if report.first_position is not None:
         for position in range(report.first_position, head + 1):
             if not seen[position]:
@@ -102,7 +80,7 @@ async def compare_stream(
 
 async def _check_batch(
     messages: list[Any], log: EventStore, report: StreamReport, seen: bytearray, head: int
-) -> int:
+) -> None:
     found: dict[int, dict[str, Any]] = {}
     for message in messages:
         report.messages += 1
@@ -133,5 +111,3 @@ async def _check_batch(
                 report.mismatched_count += 1
                 if len(report.mismatched) < _EXAMPLES:
                     report.mismatched.append({"position": position, "id": event.get("id")})
-    last = messages[-1] if messages else None
-    return int(last.metadata.num_pending) if last is not None else 0
