@@ -71,3 +71,32 @@ def _path_to_float(value: Any, path: str = "") -> str | None:
         if found is not None:
             return found
     return None
+
+
+def nul_pointers(value: Any, pointer: str = "") -> list[str]:
+    """JSON pointers to every string, and every key, holding U+0000 (NUL).
+
+    JSON may spell it (`\\u0000`) but PostgreSQL's text and jsonb cannot store it, so such
+    content is refused at the door, naming where it is, rather than by the database."""
+    found: list[str] = []
+    pending = [(pointer, value)]
+    while pending:
+        at, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.append(at)
+            continue
+        if isinstance(item, dict):
+            for key, child in item.items():
+                child_at = f"{at}/{_escaped(str(key))}"
+                if "\x00" in str(key):
+                    found.append(child_at)
+                pending.append((child_at, child))
+        elif isinstance(item, list | tuple):
+            pending.extend((f"{at}/{index}", child) for index, child in enumerate(item))
+    return sorted(found)
+
+
+def _escaped(key: str) -> str:
+    """A key as a JSON pointer token (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")

@@ -26,10 +26,23 @@ transaction rollback (serialization failure, deadlock)."""
 
 def is_transient(error: BaseException) -> bool:
     """Worth retrying later: the database or network, not the request or the event."""
+    if is_content_error(error):
+        return False
     if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
         return True
     sqlstate = getattr(error, "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+
+
+def is_content_error(error: BaseException) -> bool:
+    """The values sent cannot be stored (SQLSTATE class 22, "data exception": a NUL in text or
+    jsonb, a number or a date out of range), or asyncpg could not encode them (its DataError,
+    which subclasses InterfaceError), or orjson could not (a lone surrogate). Sending the same
+    values again fails again."""
+    if isinstance(error, asyncpg.DataError | UnicodeError | orjson.JSONEncodeError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
 def _encode_json(value: Any) -> str:

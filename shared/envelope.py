@@ -13,13 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.store.base import StoredEvent
+from shared.text import NotBlank
 
 # The CloudEvents spec leaves `id` free-form; the log keys on a UUID. A UUID is kept as sent;
 # anything else is mapped (with its source, since CloudEvents ids are unique per source) to a
 # name-based UUID, so a retry with the same id lands on the same event.
 _ID_NAMESPACE = uuid.UUID("2f1c3c4e-8a55-4f0e-9d7b-6c1f0f7a9e21")
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), NotBlank]
 StreamName = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]

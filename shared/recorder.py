@@ -27,6 +27,7 @@ from shared.store.base import (
     EventIdReused,
     EventStore,
     NewEvent,
+    StoredEvent,
     WrongExpectedVersion,
     same_content,
 )
@@ -76,17 +77,23 @@ class Recorder(Generic[S]):
         self._locks = [asyncio.Lock() for _ in range(_STRIPES)]
         self._inflight: dict[UUID, asyncio.Future[list[AppendResult]]] = {}
 
-    async def record(self, groups: Sequence[StreamProposals]) -> list[AppendResult]:
+    async def record(
+        self, groups: Sequence[StreamProposals], *, changed_repeats: bool = False
+    ) -> list[AppendResult]:
         """Record all groups atomically, or raise Rejected / WrongExpectedVersion / EventIdReused.
 
         Without an explicit expected version a conflict means another writer got there first:
         decide again against the new state.
+
+        `changed_repeats`: a proposal the domain finds already true, under an id recorded with
+        other content, answers as a repeat instead of EventIdReused. Only for senders that own
+        the id and may restate a fact (a Formbricks response touched after it was finished).
         """
         explicit = any(group.expected_version is not None for group in groups)
         looked_again = False
         for attempt in range(_RETRIES):
             try:
-                return await self._attempt(groups)
+                return await self._attempt(groups, changed_repeats)
             except Rejected:
                 recorded = await self._recorded_before(groups)
                 if recorded is not None:
@@ -107,7 +114,9 @@ class Recorder(Generic[S]):
         entry = await self._refresh(stream_id, self._cache.get(stream_id))
         return entry.state, entry.version
 
-    async def _attempt(self, groups: Sequence[StreamProposals]) -> list[AppendResult]:
+    async def _attempt(
+        self, groups: Sequence[StreamProposals], changed_repeats: bool
+    ) -> list[AppendResult]:
         streams = [group.stream_id for group in groups]
         # The streams' locks, always in one order (no deadlock). Taken and released by hand:
         # every request for a busy project queues here, and an exit stack cost more than the
@@ -130,11 +139,18 @@ class Recorder(Generic[S]):
                 lock.release()
         if not to_append:
             # Every proposal was already true of its stream. If this is the retry of one that
-            # was recorded, answer with the original receipt; else nothing happened. The domain
-            # has judged the proposal harmless, so a changed detail under the same id (a
-            # webhook redelivered with a newer timestamp) is not an error here.
-            recorded = await self._recorded_before(groups, strict=False)
-            return recorded or [AppendResult((), duplicate=True) for _ in requests]
+            # was recorded, answer with the original receipt; else nothing happened. An id
+            # recorded with other content is still refused: the id check comes before the
+            # domain's "nothing new", as it does for every other event.
+            stored, changed = await self._stored(groups)
+            if changed and not changed_repeats:
+                raise EventIdReused(changed)
+            if stored and not changed and len(stored) == sum(len(g.proposals) for g in groups):
+                return [
+                    AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
+                    for g in groups
+                ]
+            return [AppendResult((), duplicate=True) for _ in requests]
         try:
             appended = iter(await future)
         except Exception:
@@ -186,34 +202,40 @@ class Recorder(Generic[S]):
         )
 
     async def _recorded_before(
-        self, groups: Sequence[StreamProposals], *, strict: bool = True
+        self, groups: Sequence[StreamProposals]
     ) -> list[AppendResult] | None:
         """A rejected proposal may be the retry of one already in the log: answer as before.
+        None when none of the ids is recorded; EventIdReused when some are, but not all of
+        them with this content."""
+        stored, changed = await self._stored(groups)
+        if not stored:
+            return None
+        missing = [p.event_id for g in groups for p in g.proposals if p.event_id not in stored]
+        if changed or missing:
+            raise EventIdReused(changed + missing)
+        return [
+            AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
+            for g in groups
+        ]
 
-        `strict`: an id recorded with other content is an error (EventIdReused); otherwise the
-        answer is None, as when nothing was recorded."""
+    async def _stored(
+        self, groups: Sequence[StreamProposals]
+    ) -> tuple[dict[UUID, StoredEvent], list[UUID]]:
+        """The proposals' ids already in the log (once in-flight appends of them are done),
+        and those among them recorded with other content."""
         proposals = [(g.stream_id, p) for g in groups for p in g.proposals]
         ids = [p.event_id for _, p in proposals]
         pending = [self._inflight[i] for i in ids if i in self._inflight]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         stored = await self.store.get_events(ids)
-        if not stored:
-            return None
-        differs = [
+        changed = [
             p.event_id
             for stream_id, p in proposals
-            if p.event_id not in stored
-            or not same_content(stored[p.event_id], stream_id, self._new_event(p, p.event, 0))
+            if p.event_id in stored
+            and not same_content(stored[p.event_id], stream_id, self._new_event(p, p.event, 0))
         ]
-        if differs:
-            if not strict:
-                return None
-            raise EventIdReused(differs)
-        return [
-            AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
-            for g in groups
-        ]
+        return stored, changed
 
     # -- the cache ---------------------------------------------------------------------------
 

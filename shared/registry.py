@@ -17,9 +17,10 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class EventModel(BaseModel):
-    """Base for event payloads: immutable, and strict about unknown fields."""
+    """Base for event payloads: immutable, and strict about unknown fields. Text is kept
+    exactly as sent (see `shared.text`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     def business_date(self) -> date | datetime | None:
         """The day the fact happened in the business; the default for the event's time."""

@@ -349,9 +349,16 @@ def _decode_cursor(cursor: str | None) -> tuple[date, int] | None:
         return None
     try:
         day, position = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return date.fromisoformat(day), int(position)
+        after = date.fromisoformat(day), int(position)
+        if not 0 < after[1] < 2**63:  # a log position, which PostgreSQL keeps as a bigint
+            raise ValueError(position)
+        return after
     except ValueError:
         raise invalid(
             "the cursor is not one this API gave out",
-            [FieldError("/cursor", "valid_cursor", "pass next_cursor from the previous page")],
+            [
+                FieldError(
+                    "/query/cursor", "valid_cursor", "pass next_cursor from the previous page"
+                )
+            ],
         ) from None

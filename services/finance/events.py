@@ -10,12 +10,11 @@ from pydantic import Field, StringConstraints
 from shared.money import Amount
 from shared.quantity import Quantity
 from shared.registry import EventModel, EventType, EventTypes
+from shared.text import LongText, Text
 
 Slug = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class BudgetLine(EventModel):

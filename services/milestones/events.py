@@ -10,13 +10,12 @@ from pydantic import Field, StringConstraints
 from shared.money import Amount
 from shared.quantity import Quantity
 from shared.registry import EventModel, EventType, EventTypes
+from shared.text import LongText, Text
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 ]
 Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=2000)]
 IN_KIND = "in-kind"
 """The key under an activity's `planned` costs for documented in-kind work."""
 

@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.registry import EventModel, EventType, EventTypes
+from shared.text import Text
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
+"""Registry notes run longer than other services' texts."""
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
 Kind = Literal["internal", "external"]
 """internal: between the municipalities only; external: with outside members too."""

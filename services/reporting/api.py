@@ -68,7 +68,13 @@ async def _as_of(
         ),
     ] = None,
 ) -> AsOf:
-    recorded = None if as_of_recorded is None else as_utc(as_of_recorded)
+    try:
+        recorded = None if as_of_recorded is None else as_utc(as_of_recorded)
+    except OverflowError:  # 0001-01-01T00:00+00:01 is a valid time whose UTC day is year 0
+        raise invalid(
+            "as_of_recorded is out of range",
+            [FieldError("/query/as_of_recorded", "in_range", "must fall in years 1 to 9999 UTC")],
+        ) from None
     return AsOf(status_date or (recorded or datetime.now(UTC)).date(), recorded)
 
 

@@ -12,6 +12,7 @@ from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from shared.registry import EventModel, EventType, EventTypes
+from shared.text import NotBlank, Text
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -20,8 +21,7 @@ ProjectId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-QuestionText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+QuestionText = Annotated[str, StringConstraints(min_length=1, max_length=500), NotBlank]
 
 Factor = Literal["understanding", "anchoring", "commitment", "small_visible_successes"]
 FACTORS: tuple[Factor, ...] = (

@@ -69,7 +69,9 @@ async def formbricks_webhook(request: Request, runtime: RuntimeDep, key: Writer)
     except Problem as problem:
         raise formbricks.in_body(problem) from None
     try:
-        results = await runtime.recorder.record(groups)
+        # Formbricks owns the response id and restates the response when it is touched
+        # (a newer updatedAt, the same answers): that is a repeat, not a reused id.
+        results = await runtime.recorder.record(groups, changed_repeats=True)
     except Rejected as error:
         raise rejection_problem(formbricks.rejected_in_body(error)) from error
     except Exception as error:

@@ -3,15 +3,30 @@ since they share the auth schema."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from shared.auth import ApiKey, Role, create_key, list_keys, revoke_key
 from shared.http.deps import Admin, RuntimeDep
-from shared.http.problems import Problem
+from shared.http.problems import FieldError, Problem, invalid
+from shared.text import NotBlank, Storable
+
+
+def _written_out(value: Any) -> Any:
+    # pydantic would read a JSON number as seconds since 1970: `0` made a key that expired
+    # before it was made. A moment is written out, with its zone.
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError(
+            "datetime_string", "must be an ISO 8601 date and time with a zone, as a string"
+        )
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_out)]
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
 
@@ -19,13 +34,14 @@ router = APIRouter(prefix="/admin/keys", tags=["admin"])
 class NewKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), NotBlank, Storable]
     role: Role
     services: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]] | None = Field(
         default=None, min_length=1, max_length=20
     )
     """For an integration key: the services it may post to (all when left out)."""
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
+    """When the key stops working; in the future."""
 
 
 class KeyView(BaseModel):
@@ -60,8 +76,11 @@ async def keys(runtime: RuntimeDep, _: Admin) -> list[KeyView]:
 
 @router.post("", summary="Make a key; its token is in this answer only", status_code=201)
 async def create(body: NewKey, runtime: RuntimeDep, _: Admin) -> CreatedKey:
-    if body.expires_at is not None and body.expires_at.tzinfo is None:
-        raise Problem(422, "invalid-input", "expires_at needs a time zone", title="Invalid input")
+    if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
+        raise invalid(
+            "the key would expire before it is made",
+            [FieldError("/expires_at", "in_the_future", "must be later than now")],
+        )
     token, key = await create_key(
         runtime.pool,
         runtime.auth_schema,

@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth import Action, ApiKey, authorize
-from shared.http.problems import Problem
+from shared.http.problems import FieldError, Problem, invalid
 from shared.ratelimit import retry_after
 from shared.runtime import Runtime
 
@@ -69,6 +69,23 @@ Auditor = Annotated[ApiKey, Depends(require("audit"))]
 Admin = Annotated[ApiKey, Depends(require("admin"))]
 
 
+async def storable_parameters(request: Request) -> None:
+    """Every route's path and query parameters, refused when they hold U+0000 (NUL): no
+    lookup can match it and PostgreSQL cannot take it as a query argument."""
+    errors = [
+        FieldError(f"/path/{name}", "no_nul_character", "must not contain U+0000 (NUL)")
+        for name, value in request.path_params.items()
+        if "\x00" in str(value)
+    ]
+    errors.extend(
+        FieldError(f"/query/{name}", "no_nul_character", "must not contain U+0000 (NUL)")
+        for name, value in request.query_params.multi_items()
+        if "\x00" in name or "\x00" in value
+    )
+    if errors:
+        raise invalid("the request's parameters cannot be read", errors)
+
+
 async def _fresh(
     runtime: RuntimeDep,
     response: Response,
@@ -81,7 +98,16 @@ async def _fresh(
         ),
     ] = None,
 ) -> int:
-    if min_position is not None:
+    if min_position is not None and min_position > runtime.read_position:
+        head = (await runtime.store.head()).position
+        if min_position > head:
+            # Not a position a receipt gave out: waiting would not bring it, so say so now
+            # rather than hold the connection and invite retries.
+            detail = f"the log's head is at position {head}; pass a position a receipt gave"
+            raise invalid(
+                f"position {min_position} is not in the log",
+                [FieldError("/query/min_position", "within_log", detail)],
+            )
         wait = runtime.settings.read_wait_seconds
         if not await runtime.read_models_reach(min_position, wait):
             raise Problem(

@@ -12,13 +12,19 @@ import orjson
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from shared.canonical import NotCanonical, canonical_json
+from shared.canonical import NotCanonical, canonical_json, nul_pointers
 from shared.decider import Conflict, Rejected
 from shared.envelope import CloudEventIn
 from shared.http.problems import FieldError, Problem, field_errors, invalid
 from shared.recorder import Proposal, StreamProposals
 from shared.registry import EventTypes, UnknownEventType, UnsupportedSchemaVersion, as_datetime
-from shared.store.base import AppendResult, EventIdReused, StoreUnavailable, WrongExpectedVersion
+from shared.store.base import (
+    AppendResult,
+    EventIdReused,
+    EventRefused,
+    StoreUnavailable,
+    WrongExpectedVersion,
+)
 
 CLOUDEVENT_JSON = "application/cloudevents+json"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
@@ -105,6 +111,14 @@ def _parse_one(
     if not isinstance(item, dict):
         errors.append(FieldError(pointer, "object", "each event is a JSON object"))
         return None
+    if holding_nul := nul_pointers(item, pointer):
+        errors.extend(
+            FieldError(
+                at, "no_nul_character", "must not contain U+0000 (NUL): the log cannot hold it"
+            )
+            for at in holding_nul
+        )
+        return None
     try:
         envelope = CloudEventIn.model_validate(item)
     except ValidationError as error:
@@ -137,6 +151,11 @@ def _parse_one(
     else:
         errors.append(FieldError(f"{pointer}/time", "required", f"is required for {envelope.type}"))
         return None
+    try:
+        occurred_at = occurred_at.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+00:01 is a valid time whose UTC day is year 0
+        errors.append(FieldError(f"{pointer}/time", "in_range", "must fall in years 1 to 9999 UTC"))
+        return None
     meta = {**metadata, "source": envelope.source}
     event_id = envelope.event_id()
     if envelope.id != str(event_id):
@@ -144,7 +163,7 @@ def _parse_one(
     proposal = Proposal(
         event=model,
         event_id=event_id,
-        occurred_at=occurred_at.astimezone(UTC),
+        occurred_at=occurred_at,
         metadata=meta,
         pointer=pointer,
     )
@@ -181,6 +200,11 @@ def rejection_problem(error: Exception) -> Problem:
             "event-id-reused",
             f"{error}; a retry must repeat the original event exactly",
             event_ids=[str(event_id) for event_id in error.event_ids],
+        )
+    if isinstance(error, EventRefused):
+        return invalid(
+            f"the event log refused the content: {error}; nothing was recorded",
+            [FieldError("", "storable", str(error))],
         )
     if isinstance(error, StoreUnavailable):
         return Problem(

@@ -8,7 +8,7 @@ the dotted `field`, the `rule` that was broken and a human `detail`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from shared.db import is_transient
 from shared.logs import request_id
@@ -138,6 +139,26 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     )
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on the request's path."""
+    methods: set[str] = set()
+    for route in every_route(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def every_route(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, also inside included routers (FastAPI wraps the routers it includes)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is None:
+            yield route
+        else:
+            yield from every_route(included.routes)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
@@ -164,7 +185,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        problem = Problem(exc.status_code, kind, detail, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; GET and POST
+            # on /admin/keys are two routes.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        problem = Problem(exc.status_code, kind, detail, headers=headers)
         return problem_response(problem, request.url.path)
 
     async def on_error(request: Request, exc: Exception) -> Response:

@@ -7,6 +7,8 @@ The contract (tested against every adapter in tests/integration/test_store_contr
 - an event id is recorded once: appending the same ids with the same content returns the
   original events (`duplicate=True`); the same id with other content raises `EventIdReused`;
 - `append_all` is atomic: every request is recorded, or none;
+- a unit whose content the log cannot store raises `EventRefused` and fails alone: the other
+  units that shared its group commit are recorded;
 - every event carries `hash = sha256(prev_hash || canonical event)`, a chain over the whole log.
 """
 
@@ -100,6 +102,12 @@ class EventIdReused(Exception):
 
 class StoreUnavailable(Exception):
     """The log could not be reached; the append may be retried with the same event ids."""
+
+
+class EventRefused(Exception):
+    """The log refused a unit for its content (a value the database cannot store, such as a
+    NUL character). A retry fails the same way, so it is the sender's error, and it fails only
+    the unit that carries it: the others of its group commit are recorded."""
 
 
 class EventStore(Protocol):

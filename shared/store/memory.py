@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
+from shared.canonical import nul_pointers
 from shared.store.base import (
     GENESIS_HASH,
     AppendRequest,
     AppendResult,
+    EventRefused,
     LogHead,
     NewEvent,
     StoredEvent,
@@ -39,6 +41,11 @@ class InMemoryEventStore:
     async def append_all(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         if not requests or any(not request.events for request in requests):
             raise ValueError("nothing to append")
+        # What PostgreSQL's jsonb refuses, refused here too, so both keep one contract.
+        for request in requests:
+            for event in request.events:
+                if refused := nul_pointers({"data": event.data, "metadata": event.metadata}):
+                    raise EventRefused(f"the log cannot store a NUL character (at {refused[0]})")
         async with self._lock:
             ids = [event.event_id for request in requests for event in request.events]
             builder = BatchBuilder(

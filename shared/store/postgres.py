@@ -31,11 +31,13 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from shared.db import is_content_error
 from shared.store.base import (
     GENESIS_HASH,
     AppendRequest,
     AppendResult,
     EventIdReused,
+    EventRefused,
     LogHead,
     NewEvent,
     StoredEvent,
@@ -224,7 +226,9 @@ def _row_to_event(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(*row)
 
 
-_Outcome = list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable
+_Outcome = (
+    list[AppendResult] | WrongExpectedVersion | EventIdReused | StoreUnavailable | EventRefused
+)
 
 
 @dataclass
@@ -347,17 +351,15 @@ class PostgresEventStore:
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
             outcomes = await self._commit_batch(batch)
-        except asyncpg.IntegrityConstraintViolationError:
-            # Cannot happen while every writer takes the lock; if it does, isolate the culprit.
-            log.exception("integrity violation in a group commit; retrying units one by one")
-            if len(batch) > 1:
+        except Exception as error:
+            if len(batch) > 1 and _one_unit_may_cause(error):
+                # One unit's content must not fail the units that shared its transaction:
+                # commit each alone, so only the one that carries it fails.
+                log.warning("group commit refused (%r); committing its units one by one", error)
                 for pending in batch:
                     await self._commit([pending])
                 return
-            outcomes = [StoreUnavailable("the log refused the append")]
-        except Exception as error:  # connection lost, server down, timeout: all may retry
-            log.warning("group commit failed: %r", error)
-            outcomes = [StoreUnavailable(str(error) or type(error).__name__)] * len(batch)
+            outcomes = [_failure(error)] * len(batch)
         for pending, outcome in zip(batch, outcomes, strict=True):
             if pending.future.done():  # the caller went away (cancelled request)
                 continue
@@ -561,6 +563,24 @@ class PostgresEventStore:
             if row is None
             else LogHead(row["position"], bytes(row["hash"]))
         )
+
+
+def _one_unit_may_cause(error: Exception) -> bool:
+    """A failure that may come from one unit alone: its content, or an integrity violation
+    (which cannot happen while every writer takes the lock; if it does, it is isolated too)."""
+    return is_content_error(error) or isinstance(error, asyncpg.IntegrityConstraintViolationError)
+
+
+def _failure(error: Exception) -> EventRefused | StoreUnavailable:
+    """What the units of a failed group commit are told."""
+    if is_content_error(error):
+        return EventRefused(f"the log cannot store this content: {error}")
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        log.error("integrity violation appending one unit: %r", error)
+        return StoreUnavailable("the log refused the append")
+    # Connection lost, server down, timeout: all may retry.
+    log.warning("group commit failed: %r", error)
+    return StoreUnavailable(str(error) or type(error).__name__)
 
 
 def _split(batch: list[_Pending], stored: list[StoredEvent]) -> list[_Outcome]:

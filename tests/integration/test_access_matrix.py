@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from ptrack.catalog import SERVICES
 from shared.auth import _ALLOWED, ROLES, create_key, revoke_key
+from shared.http.problems import every_route
 from shared.settings import Settings
 from shared.testing.apps import RunningService, running
 
@@ -37,13 +38,9 @@ def action_of(route: APIRoute) -> str | None:
 
 
 def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    """Every API route, also inside included routers (which wrap the routers they include;
-    none of ours is included under an extra prefix)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif (router := getattr(route, "original_router", None)) is not None:
-            yield from api_routes(router.routes)
+    """Every API route, also inside included routers (none of ours is included under an
+    extra prefix)."""
+    return (route for route in every_route(routes) if isinstance(route, APIRoute))
 
 
 def calls(app: Any) -> Iterator[tuple[str, str, str | None]]:

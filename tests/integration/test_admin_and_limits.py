@@ -49,13 +49,18 @@ async def test_a_bad_key_request_names_the_field_and_makes_nothing(
         for body, field in [
             ({"name": "x", "role": "owner"}, "role"),
             ({"name": "", "role": "manager"}, "name"),
-            ({"name": "x", "role": "integration", "services": ["Finance!"]}, "services"),
+            ({"name": "x", "role": "integration", "services": ["Finance!"]}, "services/0"),
             ({"name": "x", "role": "manager", "expires_at": "2027-01-01T00:00:00"}, "expires_at"),
+            # a JSON number would be seconds since 1970: an already expired key
+            ({"name": "x", "role": "manager", "expires_at": 0}, "expires_at"),
+            ({"name": "x", "role": "manager", "expires_at": "2010-01-01T00:00:00Z"}, "expires_at"),
+            ({"name": "Kari\x00", "role": "manager"}, "name"),
+            ({"name": "   ", "role": "manager"}, "name"),
         ]:
             response = await service.client.post("/admin/keys", json=body, headers=admin)
             assert response.status_code == 422, body
             assert response.headers["content-type"] == "application/problem+json"
-            assert field in response.text, response.text
+            assert [e["pointer"] for e in response.json()["errors"]] == [f"/{field}"], body
         assert (await service.client.get("/admin/keys", headers=admin)).json() == before
 
 
@@ -72,3 +77,19 @@ async def test_a_key_over_its_rate_waits_and_others_do_not(
         assert int(refused.headers["Retry-After"]) >= 1
         assert (await service.get("/metrics", role="auditor")).status_code == 200
         assert (await service.client.get("/healthz")).status_code == 200
+
+
+async def test_a_method_not_served_names_every_method_that_is(
+    settings: Settings, pool: Any, drop_stream: None
+) -> None:
+    """GET and POST on one path are two routes; the 405's Allow names both."""
+    async with running(SERVICES["finance"].build(settings)) as service:
+        for path, allowed in [
+            ("/admin/keys", "GET, POST"),
+            ("/audit/checkpoints", "GET, POST"),
+            ("/events", "POST"),
+        ]:
+            response = await service.client.request("OPTIONS", path, headers=service.auth("admin"))
+            assert response.status_code == 405, (path, response.text)
+            assert response.headers["Allow"] == allowed, path
+            assert response.headers["content-type"] == "application/problem+json"

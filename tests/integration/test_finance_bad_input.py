@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -133,6 +135,41 @@ CASES: list[tuple[str, Any, str, int, str | None, str | None]] = [
         "/1/data/amount",
         "decimal_string",
     ),
+    ("NUL in text", with_data(text="Workshop\x00"), CE, 422, "/data/text", "no_nul_character"),
+    (
+        "NUL in a key",
+        {**booking("GL-2"), "data": {**booking("GL-2")["data"], "te\x00xt": "x"}},
+        CE,
+        422,
+        "/data/te\x00xt",
+        "no_nul_character",
+    ),
+    (
+        "NUL in source",
+        {**booking("GL-2"), "source": "urn:\x00"},
+        CE,
+        422,
+        "/source",
+        "no_nul_character",
+    ),
+    (
+        "NUL in one event of a batch",
+        [booking("GL-2"), with_data(supplier="A\x00S")],
+        BATCH,
+        422,
+        "/1/data/supplier",
+        "no_nul_character",
+    ),
+    ("lone surrogate", b'{"text": "\\ud800"}', CE, 400, None, None),
+    ("blank voucher", with_data(voucher="   "), CE, 422, "/data/voucher", "not_blank"),
+    (
+        "time whose UTC day is year 0",
+        {**booking("GL-2"), "time": "0001-01-01T00:00:00+00:01"},
+        CE,
+        422,
+        "/time",
+        "in_range",
+    ),
     ("malformed JSON", b'{"specversion": "1.0", ', CE, 400, None, None),
     ("wrong content type", booking("GL-2"), "text/plain", 415, None, None),
     ("oversized body", b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}', CE, 413, None, None),
@@ -188,3 +225,70 @@ async def test_a_chunked_body_over_the_limit_is_refused(finance: RunningService)
     )
     assert response.status_code == 413
     assert response.json()["type"] == "/problems/body-too-large"
+
+
+async def problem_at(response: Any, pointer: str, rule: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = [(e["pointer"], e["rule"]) for e in response.json()["errors"]]
+    assert (pointer, rule) in errors, errors
+
+
+async def test_a_nul_in_a_query_or_path_parameter_is_named(finance: RunningService) -> None:
+    costs = f"/projects/{PROJECT}/costs"
+    await problem_at(await finance.get(costs, line="a\x00b"), "/query/line", "no_nul_character")
+    raw = await finance.client.get(f"{costs}?line=a%00b", headers=finance.auth("manager"))
+    await problem_at(raw, "/query/line", "no_nul_character")
+    path = await finance.client.get("/projects/a%00b/budget", headers=finance.auth("manager"))
+    assert path.status_code == 422, path.text
+
+
+async def test_a_cursor_not_given_out_is_named_as_a_query_parameter(
+    finance: RunningService,
+) -> None:
+    costs, head = f"/projects/{PROJECT}/costs", await finance.log_head()
+    nonsense = await finance.get(costs, cursor="nonsense", min_position=head)
+    await problem_at(nonsense, "/query/cursor", "valid_cursor")
+    huge = base64.urlsafe_b64encode(b"2010-03-01|99999999999999999999").decode()
+    await problem_at(
+        await finance.get(costs, cursor=huge, min_position=head), "/query/cursor", "valid_cursor"
+    )
+
+
+async def test_a_position_beyond_the_log_is_refused_at_once(finance: RunningService) -> None:
+    head = await finance.log_head()
+    budget = f"/projects/{PROJECT}/budget"
+    assert (await finance.get(budget, min_position=head)).status_code == 200
+    beyond = await finance.get(budget, min_position=head + 1)
+    await problem_at(beyond, "/query/min_position", "within_log")
+    assert f"at position {head}" in beyond.json()["errors"][0]["detail"]
+    assert "Retry-After" not in beyond.headers
+
+
+async def test_one_poisoned_post_among_many_costs_no_one_else_a_write(
+    finance: RunningService,
+) -> None:
+    before = await finance.log_head()
+    valid = [booking(f"GL-C{n}", "10.00") for n in range(24)]
+    poisoned = with_data(text="\x00")
+    posts = [finance.post(event) for event in valid]
+    posts.insert(11, finance.post(poisoned))
+    answers = await asyncio.gather(*posts)
+    poisoned_answer = answers.pop(11)
+    assert poisoned_answer.status_code == 422, poisoned_answer.text
+    assert [answer.status_code for answer in answers] == [201] * 24
+    assert await finance.log_head() == before + 24
+
+
+async def test_text_is_recorded_exactly_as_sent(finance: RunningService) -> None:
+    sent = "  Workshop\ton network logic \u2014 \U0001f4ca\x01 "
+    event = booking("GL-WS")
+    event["data"]["text"] = sent
+    event["data"]["supplier"] = " Nettverkskompetanse AS"
+    answer = await finance.post(event)
+    assert answer.status_code == 201, answer.text
+    [stored] = await finance.runtime.store.read_stream(
+        PROJECT, from_version=await finance.log_head()
+    )
+    assert stored.data["text"] == sent
+    assert stored.data["supplier"] == " Nettverkskompetanse AS"

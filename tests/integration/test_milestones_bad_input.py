@@ -44,6 +44,11 @@ CASES = [
     ("missing field", event("MilestoneForecastChanged", milestone="M2", expected_on="2010-04-10",
      changed_on="2010-03-01"), 422, "/data/reason", "required"),
     ("second baseline", HISTORY[0], 409, "/data/baseline", "once"),
+    ("NUL in a comment", event("GoalProgressReported", goal="HM1", share_complete="0.5",
+     status="on_track", reported_on="2010-03-01", comment="ok\x00"), 422, "/data/comment",
+     "no_nul_character"),
+    ("blank reason", event("MilestoneReopened", milestone="M1", reason=" \t ",
+     reopened_on="2010-03-01"), 422, "/data/reason", "not_blank"),
 ]  # fmt: skip
 
 

@@ -50,6 +50,10 @@ CASES = [
      focus_area="f", registered_on="2010-02-15"), 422, "/data/kind", "one_of"),
     ("registered twice", event("NetworkRegistered", network="ikt", name="IKT", kind="internal",
      focus_area="f", registered_on="2010-02-15"), 409, "/data/network", "unique"),
+    ("NUL in coordinator", event("NetworkUpdated", network="ikt", coordinator="Kari\x00",
+     updated_on="2010-03-01"), 422, "/data/coordinator", "no_nul_character"),
+    ("NUL in a list item", event("NetworkUpdated", network="ikt", tools=["Teams", "\x00"],
+     updated_on="2010-03-01"), 422, "/data/tools/1", "no_nul_character"),
 ]  # fmt: skip
 
 

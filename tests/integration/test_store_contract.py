@@ -15,6 +15,7 @@ from shared.audit.chain import verify_chain
 from shared.store import (
     AppendRequest,
     EventIdReused,
+    EventRefused,
     EventStore,
     NewEvent,
     WrongExpectedVersion,
@@ -170,3 +171,36 @@ async def test_concurrent_duplicates_land_once(store: EventStore) -> None:
     results = await asyncio.gather(*(store.append("a", [booked]) for _ in range(10)))
     assert sum(not r.duplicate for r in results) == 1
     assert {r.events[0].position for r in results} == {1}
+
+
+@pytest.mark.parametrize("with_a_retry", [False, True], ids=["sealed", "checked"])
+async def test_content_the_log_cannot_store_fails_only_its_own_unit(
+    store: EventStore, with_a_retry: bool
+) -> None:
+    """One poisoned unit among many in one group commit: it alone is refused, as a content
+    error (never "unavailable"), and every other unit is recorded. A retry in the batch sends
+    PostgreSQL's commit down the unit-by-unit path, so both paths are covered."""
+    retried = event()
+    await store.append("r", [retried])
+    units = [[AppendRequest(f"s{n}", [event(n=n)])] for n in range(24)]
+    poisoned = [
+        [AppendRequest("bad-data", [event(text="a\x00b")])],
+        [AppendRequest("bad-meta", [NewEvent(uuid.uuid4(), "Thing", {}, WHEN, 1, {"by": "\x00"})])],
+    ]
+    units[5:5] = [poisoned[0]]
+    units[17:17] = [poisoned[1]]
+    if with_a_retry:
+        units.append([AppendRequest("r", [retried])])
+    futures = [store.submit(unit) for unit in units]  # queued together: one group commit
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    refused = [
+        unit
+        for unit, outcome in zip(units, outcomes, strict=True)
+        if isinstance(outcome, Exception)
+    ]
+    assert refused == poisoned, outcomes
+    assert all(isinstance(outcomes[units.index(unit)], EventRefused) for unit in poisoned)
+    recorded = [e async for e in store.read_all()]
+    assert [e.position for e in recorded] == list(range(1, 26))
+    assert sorted(e.stream_id for e in recorded[1:]) == sorted(f"s{n}" for n in range(24))
+    assert (await verify_chain(store.read_all())).ok

@@ -380,6 +380,8 @@ BAD_ANSWERS = [
      "single"),
     ("text too long", {"q1": 4, "q2": 3, "q3": 8, "q6": "x" * 2001}, "/data/answers/q6",
      "text_length"),
+    ("NUL in free text", {"q1": 4, "q2": 3, "q3": 8, "q6": "more\x00"}, "/data/answers/q6",
+     "no_nul_character"),
 ]  # fmt: skip
 
 
@@ -424,6 +426,26 @@ async def test_a_response_posted_twice_counts_once(surveys: RunningService) -> N
     assert await surveys.log_head() == head
     listed = by_id(await read(surveys, f"/projects/{PROJECT}/surveys"))
     assert listed["helse-after"]["responses"] == 6
+
+
+async def test_a_response_id_reused_with_other_content_is_a_conflict(
+    surveys: RunningService,
+) -> None:
+    """The id check comes before the domain's "same answers change nothing": the same event
+    id with another respondent is refused, though its answers are those recorded."""
+    answers = {"q1": 5, "q2": 4, "q3": 10}
+    first = response("helse-after", "h7", answers, "2010-11-26", respondent="p-h7")
+    assert (await surveys.post(first)).status_code == 201
+    head = await surveys.log_head()
+    other = {**first, "data": {**first["data"], "respondent": "p-someone-else"}}
+    reused = await surveys.post(other)
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["type"] == "/problems/event-id-reused"
+    assert reused.json()["event_ids"] == [first["id"]]
+    retried = await surveys.post(first)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["position"] == head
+    assert await surveys.log_head() == head
 
 
 def formbricks(response_id: str, answers: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -246,6 +246,13 @@ async def test_a_correction_recorded_late_shows_as_of_its_date_not_as_of_before_
         )
         assert future.status_code == 422
         assert future.json()["errors"][0]["pointer"] == "/query/as_of_recorded"
+        # A valid ISO time whose UTC day falls before year 1
+        before_year_one = await reporting.get(
+            f"/projects/{PROJECT}/status", as_of_recorded="0001-01-01T00:00:00+00:01"
+        )
+        assert before_year_one.status_code == 422, before_year_one.text
+        assert before_year_one.json()["errors"][0]["pointer"] == "/query/as_of_recorded"
+        assert before_year_one.json()["errors"][0]["rule"] == "in_range"
 
         # The board fetches the same view.
         status, board_series = await fetch_status(
