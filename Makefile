@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLAN   ?= plans/kongsbergregionen-2010.yaml
 
-.PHONY: install run test lint format bench bench-audit clean
+.PHONY: install run test lint format fuzz bench bench-audit clean
 
 # `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
 install: $(VENV)/.installed-dev
@@ -33,6 +33,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The fuzz tests with many more examples than `make test` draws (about 25 minutes).
+fuzz: install
+	PTRACK_FUZZ_EXAMPLES=$${PTRACK_FUZZ_EXAMPLES:-500} PTRACK_UNICODE_EXAMPLES=$${PTRACK_UNICODE_EXAMPLES:-100} \
+		$(BIN)/pytest -p no:cacheprovider -s tests/fuzz
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.auth import ApiKey
 from shared.http.admin import router as admin_router
 from shared.http.audit import router as audit_router
-from shared.http.deps import Reader, Writer, authorized, storable_parameters
+from shared.http.deps import Reader, Writer, authorized, checked_parameters
 from shared.http.events import (
     CLOUDEVENT_BATCH,
     CLOUDEVENT_JSON,
@@ -66,7 +66,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         description=spec.description,
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(storable_parameters)],
+        dependencies=[Depends(checked_parameters)],
         # Metrics are Prometheus's; FastAPI's OpenTelemetry checks its providers per request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )

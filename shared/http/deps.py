@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -69,21 +70,46 @@ Auditor = Annotated[ApiKey, Depends(require("audit"))]
 Admin = Annotated[ApiKey, Depends(require("admin"))]
 
 
-async def storable_parameters(request: Request) -> None:
-    """Every route's path and query parameters, refused when they hold U+0000 (NUL): no
-    lookup can match it and PostgreSQL cannot take it as a query argument."""
+async def checked_parameters(request: Request) -> None:
+    """Every route's parameters, before its own validation: a query parameter the route does
+    not take is refused (a typo such as `status_dat=` would otherwise answer about today,
+    silently), and so is U+0000 (NUL) anywhere, which no lookup can match and PostgreSQL
+    cannot take as a query argument."""
+    known = _query_names(request.scope.get("route"))
     errors = [
         FieldError(f"/path/{name}", "no_nul_character", "must not contain U+0000 (NUL)")
         for name, value in request.path_params.items()
         if "\x00" in str(value)
     ]
-    errors.extend(
-        FieldError(f"/query/{name}", "no_nul_character", "must not contain U+0000 (NUL)")
-        for name, value in request.query_params.multi_items()
-        if "\x00" in name or "\x00" in value
-    )
+    for name, value in request.query_params.multi_items():
+        if name not in known:
+            detail = f"is not a parameter of this route; it takes: {', '.join(sorted(known))}"
+            errors.append(FieldError(f"/query/{name}", "unknown_parameter", detail))
+        elif "\x00" in value:
+            errors.append(
+                FieldError(f"/query/{name}", "no_nul_character", "must not contain U+0000 (NUL)")
+            )
     if errors:
         raise invalid("the request's parameters cannot be read", errors)
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included (worked out once)."""
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = _QUERY_NAMES[id(route)] = frozenset(_taken(getattr(route, "dependant", None)))
+    return names
+
+
+def _taken(dependant: Any) -> Iterator[str]:
+    if dependant is None:
+        return
+    yield from (param.alias for param in dependant.query_params)
+    for dependency in dependant.dependencies:
+        yield from _taken(dependency)
 
 
 async def _fresh(

@@ -1,53 +1,55 @@
-"""Every operation of every service fuzzed from its own OpenAPI schema with schemathesis:
-valid and invalid requests, each sent with a key whose role may call the route. No answer may
-be a server error, and every answer must be as documented: status, content type and body.
+"""Every operation of every service tested from its own OpenAPI schema with schemathesis, each
+request sent with a key whose role may call the route: its coverage phase (boundary values,
+missing and malformed parameters, methods the path does not serve, OPTIONS) and its fuzzing
+phase (valid and invalid requests drawn by hypothesis). No answer may be a server error, and
+every answer must be as documented: status, content type, headers and body; invalid data must
+be refused; a 405 and an OPTIONS answer name exactly the methods served.
+
+Checks that do not apply here: `positive_data_acceptance` (a schema-valid request may break a
+rule the schema cannot state: an unknown budget line, a milestone reached twice, a key that
+expires in the past), `ignored_auth` (it sends probes of its own; every route's key check is
+proved by tests/integration/test_access_matrix.py), the stateful checks (the API declares no
+links) and `max_response_time` (tests never assert on wall-clock time).
 
 The services hold the demo's history, and part of the valid requests name its project, survey,
-network and baseline, so the fuzzer reaches answers with data as well as 404s. The apps run
-in-process in an event loop of their own (a blocking portal), since hypothesis drives the
-examples synchronously; their pools and NATS connections live in that loop."""
+network and baseline, so the fuzzer reaches answers with data as well as 404s."""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, CheckContext, GenerationMode, Response, openapi
 from schemathesis.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 from schemathesis.core.result import Err
 from schemathesis.errors import FailureGroup
 
-from ptrack.catalog import SERVICES
-from ptrack.demo import DEFAULT_PLAN, _steps, _tell
-from ptrack.plan import read_plan
 from shared.auth import _ALLOWED, ROLES, Role
 from shared.settings import Settings
-from shared.testing.apps import RunningService, running
+from shared.testing.apps import RunningService
+from tests.fuzz.stack import KNOWN, demo_stack
 from tests.integration.test_access_matrix import action_of, api_routes
 
-KNOWN = {
-    "project_id": "kongsbergregionen-2010",
-    "survey_id": "oppvekst-before-2010",
-    "network": "oppvekst",
-    "baseline": "1",
-}
-"""Path parameters the demo's history has data for."""
 EXAMPLES = fuzz_settings(
     # Cases per operation; raise it for a deeper run than CI's.
-    max_examples=int(os.environ.get("PTRACK_FUZZ_EXAMPLES", "20")),
+    max_examples=int(os.environ.get("PTRACK_FUZZ_EXAMPLES", "30")),
     deadline=None,
     derandomize=True,  # the same cases on every run, so CI is reproducible
     database=None,
@@ -67,24 +69,20 @@ CHECKS = [
     no_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    negative_data_rejection,
+    allow_header_conformance,
+    unsupported_method,
+    missing_required_header,
 ]
 
 
 def test_every_operation_answers_as_documented(
     settings: Settings, pool: Any, drop_stream: None
 ) -> None:
-    # No rate limit (thousands of requests a run) and no waiting for read models.
-    fuzzing = settings.model_copy(update={"rate_limit_per_second": 0, "read_wait_seconds": 0})
-    with start_blocking_portal() as portal, ExitStack() as stack:
-        services = {
-            name: stack.enter_context(
-                portal.wrap_async_context_manager(running(entry.build(fuzzing)))
-            )
-            for name, entry in SERVICES.items()
-        }
-        portal.call(_seed, services)
-        answers: Counter[int] = Counter()
+    with demo_stack(settings) as (portal, services):
+        answers: Counter[int | str] = Counter()  # by status, and by method
         failures = [
             f"{name} {label}: {failure}"
             for name, service in services.items()
@@ -97,43 +95,16 @@ def test_every_operation_answers_as_documented(
         )
     print(f"\nfuzzed {operations} operations with {sum(answers.values())} requests: {answers}")
     assert not failures, "\n\n".join(failures)
-    # The fuzzer reached real answers, not only refusals of what it made up.
-    assert sum(n for status, n in answers.items() if status < 300) > 100, answers
-    assert sum(n for status, n in answers.items() if 400 <= status < 500) > 100, answers
-
-
-async def _seed(services: Mapping[str, RunningService]) -> None:
-    """The default plan and the demo's history, posted as `ptrack plan load` and `ptrack
-    demo` do; then every read model and feed caught up."""
-    plan = read_plan(DEFAULT_PLAN)
-    schedule = {**plan.schedule(), "baseline": 1, "baselined_on": "2010-02-01"}
-    budget = [plan.event("BudgetApproved", plan.budget())]
-    budget.append(plan.event("FinancingPlanned", plan.financing()))
-    await _posted(services["milestones"].post(plan.event("PlanBaselined", schedule)))
-    await _posted(services["finance"].post(*budget))
-    for step in _steps(_tell(plan, seed=2010).posts):
-        service = services[step.service]
-        if not step.webhook:
-            await _posted(service.post(*(post.body for post in step.posts)))
-            continue
-        for post in step.posts:  # Formbricks deliveries, one at a time
-            headers = service.auth("integration")
-            await _posted(
-                service.client.post("/webhooks/formbricks", json=post.body, headers=headers)
-            )
-    for service in services.values():
-        head = await service.log_head()
-        assert await service.runtime.read_models_reach(head, 30)
-    assert await services["reporting"].runtime.feeds_reach_sources(30)
-
-
-async def _posted(sending: Any) -> None:
-    response: httpx.Response = await sending
-    assert response.status_code in (200, 201, 202), response.text
+    statuses = {status: n for status, n in answers.items() if isinstance(status, int)}
+    # The fuzzer reached real answers, not only refusals of what it made up, and asked every
+    # path which methods it serves.
+    assert sum(n for status, n in statuses.items() if status < 300) > 100, answers
+    assert sum(n for status, n in statuses.items() if 400 <= status < 500) > 100, answers
+    assert answers["OPTIONS"] >= operations / 2, answers
 
 
 def _fuzz_service(
-    portal: BlockingPortal, service: RunningService, answers: Counter[int]
+    portal: BlockingPortal, service: RunningService, answers: Counter[int | str]
 ) -> Iterator[tuple[str, str]]:
     """(operation, what failed) for each operation whose answers are not as documented."""
     roles = {
@@ -151,6 +122,7 @@ def _fuzz_service(
         def send(case: Case, auth: dict[str, str] = auth) -> httpx.Response:
             response = _send(portal, service, case, auth)
             answers[response.status_code] += 1
+            answers[case.method] += 1
             return response
 
         try:
@@ -160,6 +132,29 @@ def _fuzz_service(
 
 
 def _fuzz(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> None:
+    _coverage_phase(operation, send)
+    _fuzzing_phase(operation, send)
+
+
+def _coverage_phase(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> None:
+    """Schemathesis' deterministic cases: each parameter at its bounds and past them, left
+    out, of the wrong type; every method the path does not serve, OPTIONS among them."""
+    schema = operation.schema
+    failures = []
+    for case in schema.iter_coverage_cases(
+        operation,
+        generation_modes=list(GenerationMode),
+        generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+    ):
+        try:
+            case.validate_response(send(case), checks=CHECKS)
+        except (Exception, FailureGroup) as failure:
+            failures.append(f"{case.method} {case.formatted_path} {case.query}: {failure}")
+    if failures:
+        raise AssertionError("\n".join(failures[:10]))
+
+
+def _fuzzing_phase(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> None:
     known = {name: value for name, value in KNOWN.items() if name in operation.path_parameters}
     cases = [operation.as_strategy(mode) for mode in GenerationMode]
     if known:
