@@ -30,8 +30,8 @@ from services.reporting.timetravel import as_utc
 from shared.bus import Bus, StreamSettings
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
+from shared.event_types import EventTypes
 from shared.projection import FAILURES_SQL, Projection, ProjectionRunner
-from shared.registry import EventTypes
 from shared.settings import Settings
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore, checked_identifier

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from shared.registry import EventModel
+from shared.event_types import EventModel
 
 S = TypeVar("S")
 E = TypeVar("E", bound=EventModel)

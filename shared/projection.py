@@ -33,7 +33,7 @@ from shared.bus import Bus
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
 from shared.envelope import from_cloudevent
-from shared.registry import EventModel, EventTypes
+from shared.event_types import EventModel, EventTypes
 from shared.retry import keep_running
 from shared.store.base import EventStore, StoredEvent
 from shared.store.postgres import lock_key

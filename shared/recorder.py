@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
 from shared.decider import Decider, Rejected
-from shared.registry import EventModel, EventTypes
+from shared.event_types import EventModel, EventTypes
 from shared.store.base import (
     AppendRequest,
     AppendResult,

@@ -34,7 +34,7 @@ from nats.js.errors import NotFoundError
 from shared.bus import Bus, ensure_stream, stored_messages
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.envelope import to_cloudevent
-from shared.registry import EventTypes
+from shared.event_types import EventTypes
 from shared.retry import keep_running
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore, lock_key

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 
 from shared.decider import Decider
+from shared.event_types import EventTypes
 from shared.metrics import Gatherer
 from shared.projection import Projection
-from shared.registry import EventTypes
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime

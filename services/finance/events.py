@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from shared.event_types import EventModel, EventType, EventTypes
 from shared.money import Amount
 from shared.quantity import Quantity
-from shared.registry import EventModel, EventType, EventTypes
 from shared.text import LongText, Text
 
 Slug = Annotated[

@@ -20,8 +20,8 @@ from services.finance.events import (
     InKindHoursRecorded,
 )
 from shared.db import Conn
+from shared.event_types import EventModel
 from shared.projection import Statement
-from shared.registry import EventModel
 from shared.store.base import StoredEvent
 
 _TABLES_SQL = """

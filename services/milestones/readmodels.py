@@ -19,7 +19,7 @@ from services.milestones.events import (
 )
 from shared.canonical import canonical_json
 from shared.db import Conn
-from shared.registry import EventModel
+from shared.event_types import EventModel
 from shared.store.base import StoredEvent
 
 _TABLES_SQL = """

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.registry import EventModel, EventType, EventTypes
+from shared.event_types import EventModel, EventType, EventTypes
 from shared.text import Text
 
 Id = Annotated[

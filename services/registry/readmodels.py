@@ -16,7 +16,7 @@ from services.registry.events import (
     NetworkUpdated,
 )
 from shared.db import Conn
-from shared.registry import EventModel
+from shared.event_types import EventModel
 from shared.store.base import StoredEvent
 
 _SCORES = ", ".join(f"{d} smallint NOT NULL" for d in DIMENSIONS)

@@ -17,8 +17,8 @@ from services.reporting.metrics import reporting_metrics
 from services.surveys.events import EVENT_TYPES as SURVEYS
 from services.surveys.readmodels import SurveysProjection
 from shared.decider import Decider
+from shared.event_types import EventTypes
 from shared.http.app import create_app
-from shared.registry import EventTypes
 from shared.service import Feed, ServiceSpec
 from shared.settings import Settings
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from shared.registry import EventModel, EventType, EventTypes
+from shared.event_types import EventModel, EventType, EventTypes
 from shared.text import NotBlank, Text
 
 Id = Annotated[

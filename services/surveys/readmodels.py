@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from services.surveys.events import ResponseSubmitted, SurveyClosed, SurveyPublished
 from shared.db import Conn
-from shared.registry import EventModel
+from shared.event_types import EventModel
 from shared.store.base import StoredEvent
 
 _TABLES_SQL = """

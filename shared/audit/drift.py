@@ -10,8 +10,8 @@ import asyncpg
 
 from shared.bus import Bus, StreamSettings
 from shared.checkpoints import read_checkpoint
+from shared.event_types import EventTypes
 from shared.projection import Projection, ProjectionRunner
-from shared.registry import EventTypes
 from shared.service import ServiceSpec
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore

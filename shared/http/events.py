@@ -15,9 +15,9 @@ from starlette.responses import Response
 from shared.canonical import NotCanonical, canonical_json, nul_pointers
 from shared.decider import Conflict, Rejected
 from shared.envelope import CloudEventIn
+from shared.event_types import EventTypes, UnknownEventType, UnsupportedSchemaVersion, as_datetime
 from shared.http.problems import FieldError, Problem, field_errors, invalid
 from shared.recorder import Proposal, StreamProposals
-from shared.registry import EventTypes, UnknownEventType, UnsupportedSchemaVersion, as_datetime
 from shared.store.base import (
     AppendResult,
     EventIdReused,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from shared.decider import Decider, Rejected
-from shared.registry import EventModel
+from shared.event_types import EventModel
 
 S = TypeVar("S")
 

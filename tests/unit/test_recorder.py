@@ -12,8 +12,8 @@ import pytest
 from services.finance.domain import DECIDER, ProjectFinance
 from services.finance.events import EVENT_TYPES, CostBooked, CostReversed
 from shared.decider import Rejected
+from shared.event_types import EventModel
 from shared.recorder import Proposal, Recorder, StreamProposals
-from shared.registry import EventModel
 from shared.store import EventIdReused, WrongExpectedVersion
 from shared.store.memory import InMemoryEventStore
 from tests.unit.test_finance_domain import APPROVED

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.registry import (
+from shared.event_types import (
     EventModel,
     EventType,
     EventTypes,
