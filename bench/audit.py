@@ -9,7 +9,7 @@ of its own (`bench.audit_child`) so that its peak memory is its own:
 - verify: `verify_chain` over `PostgresEventStore.read_all` (the auditor's check), in one
   process, and as `ptrack audit verify` runs it on a large log: `verify_log`, ranges verified
   side by side, one process per CPU (the raw read is one connection: compare with care);
-- replay: `ProjectionRunner(FinanceProjection()).rebuild()` (typed decoding and read-model
+- replay: `ReadModelWriter(FinanceProjection()).rebuild()` (typed decoding and read-model
   writes).
 
 It writes bench/results/audit.json and audit.md and prints the table. The run fails (exit 1,
@@ -46,7 +46,7 @@ LABELS = {
     "raw": "raw: asyncpg keyset pages of 5000, rows to tuples",
     "verify": "verify: verify_chain(PostgresEventStore.read_all(page_size=5000))",
     "verify_parallel": "verify, one process per CPU: verify_log(jobs=os.cpu_count())",
-    "replay": "replay: ProjectionRunner(FinanceProjection()).rebuild()",
+    "replay": "replay: ReadModelWriter(FinanceProjection()).rebuild()",
 }
 _PACKAGES = ("pydantic", "pydantic-core", "orjson")
 """Beyond those every run records: the typed decoding and the hashing depend on these."""

@@ -29,9 +29,8 @@ from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
 from shared.audit.chain import verify_chain
 from shared.audit.parallel import verify_log
-from shared.bus import Bus, StreamSettings
 from shared.db import init_connection
-from shared.projection import ProjectionRunner
+from shared.projection import ReadModelWriter
 from shared.store.base import StoredEvent
 from shared.store.postgres import EVENT_COLUMNS, PostgresEventStore
 
@@ -185,29 +184,21 @@ async def replay(url: str, schema: str, total: int) -> Result:
     pool = await _pool(url)
     try:
         tick = Ticker("replay", total)
-        # The runner wants a bus for consuming; a rebuild never touches it, so it is never
-        # started and no NATS server is needed.
-        bus = Bus(
-            "nats://127.0.0.1:4222",
-            "ptrack-bench-audit",
-            StreamSettings("PTRACK_BENCH_AUDIT", "ptrack-bench-audit", 120.0),
-        )
-        runner = ProjectionRunner(
+        writer = ReadModelWriter(
             FinanceProjection(),
             pool=pool,
             schema=schema,
             log_store=_CountingStore(pool, schema, tick),
             event_types=EVENT_TYPES,
-            bus=bus,
         )
-        await runner.migrate()  # the read model's tables: DDL, not part of the replay
+        await writer.migrate()  # the read model's tables: DDL, not part of the replay
 
         async def rebuild() -> Result:
-            position = await runner.rebuild()
+            position = await writer.rebuild()
             return {"events": position, "details": {"position": position}}
 
         result = await _timed(rebuild, tick, await _backend_pids(pool))
-        result["details"].update(await _read_model_facts(pool, schema, runner))
+        result["details"].update(await _read_model_facts(pool, schema, writer))
         return result
     finally:
         await pool.close()
@@ -232,7 +223,7 @@ async def _backend_pids(pool: asyncpg.Pool[asyncpg.Record]) -> list[int]:
 
 
 async def _read_model_facts(
-    pool: asyncpg.Pool[asyncpg.Record], schema: str, runner: ProjectionRunner
+    pool: asyncpg.Pool[asyncpg.Record], schema: str, writer: ReadModelWriter
 ) -> dict[str, Any]:
     """What the rebuild left behind, so the parent can check it applied every event."""
     counts = {}
@@ -243,7 +234,7 @@ async def _read_model_facts(
         "page_size": 1000,  # rebuild()'s default, as the service calls it
         "rows": counts,
         "failures_recorded": failures,
-        "failures_total": runner.failures_total,
+        "failures_total": writer.failures_total,
     }
 
 

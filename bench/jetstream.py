@@ -1,13 +1,14 @@
 """JetStream throughput: a pre-filled finance log published through our relay and consumed by
-our projection runner, beside raw nats-py doing the same transport work.
+our projection consumer, beside raw nats-py doing the same transport work.
 
 Ours, constructed in this process as shared/runtime.py builds them:
 - `Relay` (shared/relay.py) from position 0 to the head: it reads the log a page of 500 at a
   time, makes each event a CloudEvent, publishes it with `Nats-Msg-Id`, awaits the page's acks,
   then moves its checkpoint;
-- then `ProjectionRunner(FinanceProjection())` on the filled stream: fetches of 256, each batch
-  decoded, applied with its checkpoint in one transaction, then acked. Its fallback of reading
-  the PostgreSQL log is switched off, so every event comes through JetStream.
+- then `JetStreamConsumer` feeding the finance read model's writer from the filled stream:
+  fetches of 256, each batch decoded, applied with its checkpoint in one transaction, then
+  acked. Its fallback of reading the PostgreSQL log is switched off, so every event comes
+  through JetStream.
 
 Peers, on a stream of their own with the same messages (bytes, subjects and headers made from
 the same log before the clock starts): `js.publish_async` of all of them, pipelined (nats-py
@@ -40,20 +41,21 @@ from services.finance.readmodels import FinanceProjection
 from shared.bus import Bus, StreamSettings, ensure_stream
 from shared.db import create_pool
 from shared.envelope import to_cloudevent
-from shared.projection import ProjectionRunner
+from shared.projection import ReadModelWriter
+from shared.projection.consumer import JetStreamConsumer
 from shared.relay import POSITION_HEADER, Relay
 from shared.store.postgres import PostgresEventStore
 
 EVENTS = 50_000
 LIMIT_SECONDS = 180.0
 FETCH = 256
-"""The runner's batch size (ProjectionRunner's default), for the raw consumer too."""
+"""The consumer's batch size (JetStreamConsumer's default), for the raw consumer too."""
 
 Message = tuple[str, bytes, dict[str, str]]
 
 
 def _consumer_config() -> ConsumerConfig:
-    """The runner's consumer settings (shared/projection.py), for the raw consumer too."""
+    """The runner's consumer settings (shared/projection/consumer.py), for the raw consumer too."""
     return ConsumerConfig(
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
@@ -195,31 +197,35 @@ async def _relay(
 async def _runner(
     store: PostgresEventStore, bus: Bus, events: int, bookings: int
 ) -> tuple[Measurement, dict[str, Any]]:
-    runner = ProjectionRunner(
+    writer = ReadModelWriter(
         FinanceProjection(),
         pool=store.pool,
         schema=store.schema,
         log_store=store,
         event_types=EVENT_TYPES,
+    )
+    runner = JetStreamConsumer(
+        writer,
         bus=bus,
+        consumer=EVENT_TYPES.service,
         catch_up_after_seconds=3600,  # every event through JetStream, none from the log
     )
-    await runner.migrate()
-    reached, elapsed, cpu_percent = await _run_until(runner, lambda: runner.position >= events)
+    await writer.migrate()
+    reached, elapsed, cpu_percent = await _run_until(runner, lambda: writer.position >= events)
     rows = await store.pool.fetchval(f"SELECT count(*) FROM {store.schema}.bookings")
     set_aside = await store.pool.fetchval(
         f"SELECT count(*) FROM {store.schema}.projection_failures"
     )
     checks = {
-        "read_model_position": runner.position,
+        "read_model_position": writer.position,
         "booking_rows": rows,
         "cost_booked_events": bookings,
         "set_aside": set_aside,
-        "ok": reached and runner.position == events and rows == bookings and set_aside == 0,
+        "ok": reached and writer.position == events and rows == bookings and set_aside == 0,
     }
     row = Measurement(
-        "ptrack ProjectionRunner (finance read model)",
-        runner.position,
+        "ptrack JetStreamConsumer (finance read model)",
+        writer.position,
         elapsed,
         int(set_aside),
         {"fetch": runner.batch_size, "cpu_percent_of_one_core": cpu_percent},

@@ -3,7 +3,7 @@ the live models keep serving; optionally swap the rebuilt ones in, or look back 
 
 For each service, every read model it keeps (its own projections and, for reporting, its feeds
 of the other services' logs) is rebuilt into `<service schema>_<into>` by the same
-`ProjectionRunner.rebuild` the services use, so a replay and a live model can only differ if the
+`ReadModelWriter.rebuild` the services use, so a replay and a live model can only differ if the
 live one drifted (changed behind the projection's back, or built by an older projection).
 
 - `as_of_business=D` keeps the events whose business time (`occurred_at`) falls on or before D:
@@ -18,7 +18,7 @@ live one drifted (changed behind the projection's back, or built by an older pro
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
@@ -27,11 +27,9 @@ import asyncpg
 
 from ptrack.catalog import SERVICES, ServiceEntry
 from services.reporting.timetravel import as_utc
-from shared.bus import Bus, StreamSettings
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
-from shared.event_types import EventTypes
-from shared.projection import FAILURES_SQL, Projection, ProjectionRunner
+from shared.projection import FAILURES_SQL, ReadModel, rebuild_into
 from shared.settings import Settings
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore, checked_identifier
@@ -44,110 +42,12 @@ class ReplayError(Exception):
     """The replay cannot be done as asked; nothing live was changed."""
 
 
-# --- comparing ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableDiff:
-    only_left: int
-    only_right: int
-    columns_differ: tuple[str, ...] = ()
-    """Columns one side has and the other lacks (rows are then compared on the shared ones)."""
-    missing: str | None = None
-    """`left` or `right` when the table does not exist on that side (counted as empty)."""
-
-    @property
-    def equal(self) -> bool:
-        return (
-            self.only_left == 0
-            and self.only_right == 0
-            and not self.columns_differ
-            and self.missing is None
-        )
-
-
-async def compare_schemas(
-    pool: Pool, left: str, right: str, tables: Iterable[str]
-) -> dict[str, TableDiff]:
-    """Each table of `left` against the same-named table of `right`, row by row: how many rows
-    (with their multiplicity) only one side has. Columns are matched by name, not by position,
-    so a table whose columns were added in another order still compares."""
-    checked_identifier(left)
-    checked_identifier(right)
-    found: dict[str, TableDiff] = {}
-    async with pool.acquire() as conn:
-        for table in tables:
-            checked_identifier(table)
-            found[table] = await _compare_table(conn, left, right, table)
-    return found
-
-
-async def _columns(conn: Conn, schema: str, table: str) -> list[str] | None:
-    if await conn.fetchval("SELECT to_regclass($1::text)", f"{schema}.{table}") is None:
-        return None
-    rows = await conn.fetch(
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1::text) "
-        "AND attnum > 0 AND NOT attisdropped ORDER BY attname",
-        f"{schema}.{table}",
-    )
-    return [row["attname"] for row in rows]
-
-
-async def _compare_table(conn: Conn, left: str, right: str, table: str) -> TableDiff:
-    left_columns = await _columns(conn, left, table)
-    right_columns = await _columns(conn, right, table)
-    if left_columns is None or right_columns is None:
-        present = left if left_columns is not None else right if right_columns is not None else None
-        rows = (
-            0 if present is None else await conn.fetchval(f"SELECT count(*) FROM {present}.{table}")
-        )
-        return TableDiff(
-            only_left=int(rows) if present == left else 0,
-            only_right=int(rows) if present == right else 0,
-            missing="left" if left_columns is None else "right",
-        )
-    shared = [column for column in left_columns if column in right_columns]
-    differ = tuple(sorted(set(left_columns) ^ set(right_columns)))
-    columns = ", ".join(f'"{column}"' for column in shared)
-
-    async def only_in(first: str, second: str) -> int:
-        count = await conn.fetchval(
-            f"SELECT count(*) FROM (SELECT {columns} FROM {first}.{table} "
-            f"EXCEPT ALL SELECT {columns} FROM {second}.{table}) AS d"
-        )
-        return int(count)
-
-    return TableDiff(await only_in(left, right), await only_in(right, left), differ)
-
-
 # --- what a service keeps -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadModel:
-    """One read model of a service and the log it is built from."""
-
-    projection: Projection
-    source: EventTypes
-    source_schema: str
-
-    @property
-    def checkpoint(self) -> str:
-        # The name ProjectionRunner keeps its position under, in whichever schema it writes.
-        return f"projection:{self.projection.name}"
 
 
 def read_models(settings: Settings, service: str) -> list[ReadModel]:
     """The service's own projections (over its log) and its feeds (over their sources' logs)."""
-    spec = _entry(service).spec()
-    own = settings.schema_for(spec.name)
-    return [
-        *(ReadModel(projection, spec.event_types, own) for projection in spec.projections),
-        *(
-            ReadModel(feed.projection, feed.source, settings.schema_for(feed.source.service))
-            for feed in spec.feeds
-        ),
-    ]
+    return _entry(service).spec().read_models(settings)
 
 
 def read_model_tables(service: str) -> list[str]:
@@ -366,11 +266,6 @@ async def drop_replay(
         await pool.execute(f"DROP SCHEMA IF EXISTS {scratch_schema(settings, name, into)} CASCADE")
 
 
-def _unused_bus(settings: Settings) -> Bus:
-    # A runner names its consumer after the bus's stream; a rebuild never connects.
-    return Bus(settings.nats_url, "ptrack-replay", StreamSettings("unused", "unused", 60.0))
-
-
 async def _replay_service(
     pool: Pool,
     settings: Settings,
@@ -393,20 +288,10 @@ async def _replay_service(
             raise ReplayError(f"no event log in schema {model.source_schema}: has it ever run?")
     found = ServiceReplay(service, scratch)
     await pool.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
-    bus = _unused_bus(settings)
     for model in models:
         progress(f"{service}: rebuilding {model.projection.name} from {model.source_schema}")
-        runner = ProjectionRunner(
-            model.projection,
-            pool=pool,
-            schema=scratch,
-            log_store=PostgresEventStore(pool, model.source_schema),
-            event_types=model.source,
-            bus=bus,
-        )
-        await runner.migrate()
         kept: set[int] = set()
-        position = await runner.rebuild(keep=_counting(keep, kept))
+        position = await rebuild_into(pool, scratch, model, keep=_counting(keep, kept))
         found.models.append(
             ModelReplay(model.projection.name, model.source_schema, position, len(kept), position)
         )

@@ -7,15 +7,12 @@ Each app has its own registry, so several apps can live in one test process.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
-
-Gatherer = Callable[[], Awaitable[Iterable[Metric]]]
-"""Reads current figures (usually from read models) and returns metric families."""
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -58,11 +55,8 @@ class _Families(Collector):
         return self.families
 
 
-async def exposition(registry: CollectorRegistry, gatherers: Sequence[Gatherer]) -> bytes:
-    """The text a scrape returns: the in-process registry plus every gatherer's families."""
-    families: list[Metric] = []
-    for gather in gatherers:
-        families.extend(await gather())
+def exposition(registry: CollectorRegistry, families: Sequence[Metric]) -> bytes:
+    """The text a scrape returns: the in-process registry plus the families read now."""
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(_Families(families))
     return generate_latest(registry) + generate_latest(scraped)

@@ -1,5 +1,5 @@
-"""A running service: pool, log, recorder, NATS, relay and projection runners, started and
-stopped together from the app's lifespan."""
+"""A running service: pool, log, recorder, NATS, relay, read-model writers and the JetStream
+consumers that feed them, started and stopped together from the app's lifespan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
-from prometheus_client.core import Metric
 
 from shared.audit.signing import (
     SignedCheckpoint,
@@ -20,17 +19,16 @@ from shared.audit.signing import (
 )
 from shared.auth import KeyChecker, auth_sql
 from shared.bus import Bus, StreamSettings
-from shared.checkpoints import read_checkpoint
 from shared.db import create_pool
-from shared.metrics import Gatherer, counter, gauge
-from shared.projection import ProjectionRunner
+from shared.projection import ReadModelWriter
+from shared.projection.consumer import JetStreamConsumer
 from shared.ratelimit import RateLimiter
+from shared.readside import ReadSide
 from shared.recorder import Recorder
-from shared.relay import CHECKPOINT as RELAY_CHECKPOINT
 from shared.relay import Relay
 from shared.service import ServiceSpec
 from shared.settings import Settings
-from shared.store.postgres import COMMIT_PATHS, PostgresEventStore, migrate
+from shared.store.postgres import PostgresEventStore, migrate
 
 log = logging.getLogger(__name__)
 
@@ -79,44 +77,46 @@ class Runtime:
         self.relay = Relay(
             self.store, self.bus, self.spec.event_types, dsn=self.settings.database_url
         )
-        self.runners = {
-            projection.name: ProjectionRunner(
-                projection,
-                pool=self.pool,
-                schema=self.schema,
-                log_store=self.store,
-                event_types=self.spec.event_types,
+        own = {projection.name for projection in self.spec.projections}
+        self.writers: dict[str, ReadModelWriter] = {}
+        """The service's own read models, over its log."""
+        self.feeds: dict[str, ReadModelWriter] = {}
+        """Read models over other services' logs (the reporting service's)."""
+        for model in self.spec.read_models(self.settings):
+            if model.projection.name in own:
+                writer = ReadModelWriter(
+                    model.projection,
+                    pool=self.pool,
+                    schema=self.schema,
+                    log_store=self.store,
+                    event_types=model.source,
+                )
+                self.writers[model.projection.name] = writer
+            else:
+                # The source's schema is created if the source has not started yet, so a
+                # feed can start first and wait for events.
+                await migrate(self.pool, model.source_schema)
+                writer = ReadModelWriter.of(model, self.pool, self.schema)
+                self.feeds[model.projection.name] = writer
+            await writer.migrate()
+        self.consumers = [
+            JetStreamConsumer(
+                writer,
                 bus=self.bus,
-                catch_up_after_seconds=self.settings.projection_catch_up_seconds,
-            )
-            for projection in self.spec.projections
-        }
-        self.feeds = {}
-        for feed in self.spec.feeds:
-            # The source's schema is created if the source has not started yet, so a feed can
-            # start first and wait for events.
-            source_schema = self.settings.schema_for(feed.source.service)
-            await migrate(self.pool, source_schema)
-            self.feeds[feed.projection.name] = ProjectionRunner(
-                feed.projection,
-                pool=self.pool,
-                schema=self.schema,
-                log_store=PostgresEventStore(self.pool, source_schema),
-                event_types=feed.source,
-                bus=self.bus,
-                catch_up_after_seconds=self.settings.projection_catch_up_seconds,
                 consumer=self.spec.name,
+                catch_up_after_seconds=self.settings.projection_catch_up_seconds,
             )
-        for runner in [*self.runners.values(), *self.feeds.values()]:
-            await runner.migrate()
+            for writer in [*self.writers.values(), *self.feeds.values()]
+        ]
+        self.read_side = ReadSide(self.pool, self.schema, self.settings)
         self.bus.start()
         if self.settings.run_relay:
             self._spawn(self.relay.run(), "relay")
             if self.settings.checkpoint_interval_seconds > 0:
                 self._spawn(self._sign_periodically(), "checkpoints")
         if self.settings.run_projections:
-            for name, runner in [*self.runners.items(), *self.feeds.items()]:
-                self._spawn(runner.run(), f"projection-{name}")
+            for consumer in self.consumers:
+                self._spawn(consumer.run(), f"projection-{consumer.writer.projection.name}")
         self._started = True
         log.info("service %s started (schema %s)", self.spec.name, self.schema)
 
@@ -126,8 +126,8 @@ class Runtime:
     async def stop(self) -> None:
         if self._started:
             self.relay.stopping = True
-            for runner in [*self.runners.values(), *self.feeds.values()]:
-                runner.stopping = True
+            for consumer in self.consumers:
+                consumer.stopping = True
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -164,106 +164,18 @@ class Runtime:
     async def read_models_reach(self, position: int, timeout: float) -> bool:
         """True once every projection includes `position` (read-your-writes for clients)."""
         results = await asyncio.gather(
-            *(runner.wait_for(position, timeout) for runner in self.runners.values())
+            *(writer.wait_for(position, timeout) for writer in self.writers.values())
         )
         return all(results)
 
     async def feeds_reach_sources(self, timeout: float) -> bool:
         """True once every feed has applied its source log as it stands now."""
         heads = [
-            (runner, (await runner.log_store.head()).position) for runner in self.feeds.values()
+            (writer, (await writer.log_store.head()).position) for writer in self.feeds.values()
         ]
-        results = await asyncio.gather(*(runner.wait_for(head, timeout) for runner, head in heads))
+        results = await asyncio.gather(*(writer.wait_for(head, timeout) for writer, head in heads))
         return all(results)
 
     @property
     def read_position(self) -> int:
-        return min((runner.position for runner in self.runners.values()), default=0)
-
-    def log_metrics(self) -> Gatherer:
-        service = self.spec.name
-
-        async def gather() -> list[Metric]:
-            head = (await self.store.head()).position
-            relay = await read_checkpoint(self.pool, self.schema, RELAY_CHECKPOINT)
-            failures: dict[str, int] = {
-                row["projection"]: row["count"]
-                for row in await self.pool.fetch(
-                    f"SELECT projection, count(*) FROM {self.schema}.projection_failures "
-                    "GROUP BY projection"
-                )
-            }
-            # (name, position, head of the log it follows): a feed's lag is against its source.
-            projections = [
-                (
-                    name,
-                    await read_checkpoint(self.pool, self.schema, runner.checkpoint_name),
-                    head if name in self.runners else (await runner.log_store.head()).position,
-                )
-                for name, runner in [*self.runners.items(), *self.feeds.items()]
-            ]
-            return [
-                counter(
-                    "ptrack_events_appended",
-                    "Events in the service's log (its head position)",
-                    ["service"],
-                    [((service,), head)],
-                ),
-                gauge(
-                    "ptrack_relay_position",
-                    "Last log position the relay published to JetStream",
-                    ["service"],
-                    [((service,), relay)],
-                ),
-                gauge(
-                    "ptrack_relay_lag_events",
-                    "Events in the log not yet published to JetStream",
-                    ["service"],
-                    [((service,), head - relay)],
-                ),
-                gauge(
-                    "ptrack_projection_position",
-                    "Last log position applied to a read model",
-                    ["service", "projection"],
-                    [((service, name), position) for name, position, _ in projections],
-                ),
-                gauge(
-                    "ptrack_projection_lag_events",
-                    "Events in the log not yet applied to a read model",
-                    ["service", "projection"],
-                    [((service, name), end - position) for name, position, end in projections],
-                ),
-                counter(
-                    "ptrack_projection_poison_messages",
-                    "Events or messages a projection could not apply and set aside",
-                    ["service", "projection"],
-                    [((service, name), failures.get(name, 0)) for name, _, _ in projections],
-                ),
-                gauge(
-                    "ptrack_nats_connected",
-                    "1 when this process is connected to NATS",
-                    ["service"],
-                    [((service,), 1.0 if self.bus.connected else 0.0)],
-                ),
-                gauge(
-                    "ptrack_relay_leader",
-                    "1 when this process's relay is the active one for its log",
-                    ["service"],
-                    [((service,), 1.0 if self.relay.is_leader else 0.0)],
-                ),
-                counter(
-                    "ptrack_store_group_commits",
-                    "Log transactions by path: sealed in the database in one round trip, or "
-                    "checked unit by unit because the batch held a retry or a refusal",
-                    ["service", "path"],
-                    [((service, path), self.store.group_commits[path]) for path in COMMIT_PATHS],
-                ),
-                counter(
-                    "ptrack_relay_republished",
-                    "Events this process's relay published again because the stream lost them",
-                    ["service"],
-                    [((service,), self.relay.republished_total)],
-                ),
-            ]
-
-        return gather
+        return min((writer.position for writer in self.writers.values()), default=0)

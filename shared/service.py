@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
+from prometheus_client.core import Metric
 
 from shared.decider import Decider
 from shared.event_types import EventTypes
-from shared.metrics import Gatherer
-from shared.projection import Projection
+from shared.projection import Projection, ReadModel
+from shared.readside import ReadSide
+from shared.settings import Settings
 
-if TYPE_CHECKING:
-    from shared.runtime import Runtime
+BusinessMetrics = Callable[[ReadSide], Awaitable[Iterable[Metric]]]
+"""Reads a service's business figures from its read models when Prometheus scrapes."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,19 @@ class ServiceSpec:
     feeds: Sequence[Feed] = ()
     """Projections of other services' logs (the reporting service's cross-service models)."""
     routers: Sequence[APIRouter] = ()
-    metrics: Callable[[Runtime], Gatherer] | None = None
+    metrics: BusinessMetrics | None = None
     """Business gauges read from the service's read models at scrape time."""
     examples: dict[str, Any] = field(default_factory=dict)
     """Example CloudEvents shown in the OpenAPI document."""
+
+    def read_models(self, settings: Settings) -> list[ReadModel]:
+        """Every read model the service keeps: its own projections over its log, then its
+        feeds over their sources' logs."""
+        own = settings.schema_for(self.name)
+        return [
+            *(ReadModel(projection, self.event_types, own) for projection in self.projections),
+            *(
+                ReadModel(feed.projection, feed.source, settings.schema_for(feed.source.service))
+                for feed in self.feeds
+            ),
+        ]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.finance import queries
-from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, not_found
+from shared.http.deps import Fresh, ProjectId, Reader, ReadSideDep, not_found
 from shared.http.problems import FieldError, Problem, invalid
 from shared.money import format_ore
 
@@ -161,8 +161,8 @@ def _info(project: queries.Project) -> ProjectInfo:
     )
 
 
-async def _project(runtime: RuntimeDep, project_id: str) -> queries.Project:
-    found = await queries.project(runtime.pool, runtime.schema, project_id)
+async def _project(read: ReadSideDep, project_id: str) -> queries.Project:
+    found = await queries.project(read.pool, read.schema, project_id)
     if found is None:
         raise Problem(404, "unknown-project", f"no approved budget for project {project_id!r}")
     return found
@@ -172,11 +172,11 @@ _NOT_FOUND = not_found("No such project")
 
 
 @router.get("/budget", summary="Budget lines against booked cost", responses=_NOT_FOUND)
-async def budget(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh) -> BudgetView:
-    project = await _project(runtime, project_id)
-    lines = await queries.budget_lines(runtime.pool, runtime.schema, project_id)
-    in_kind = await queries.in_kind_totals(runtime.pool, runtime.schema, project_id, "municipality")
-    outside = await queries.outside_period(runtime.pool, runtime.schema, project)
+async def budget(project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh) -> BudgetView:
+    project = await _project(read, project_id)
+    lines = await queries.budget_lines(read.pool, read.schema, project_id)
+    in_kind = await queries.in_kind_totals(read.pool, read.schema, project_id, "municipality")
+    outside = await queries.outside_period(read.pool, read.schema, project)
     money_budget = sum(line["budget_ore"] for line in lines)
     spent = sum(line["booked_ore"] - line["reversed_ore"] for line in lines)
     in_kind_value = sum(group["value_ore"] for group in in_kind)
@@ -204,13 +204,13 @@ async def budget(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fres
 @router.get(
     "/in-kind", summary="Documented in-kind work by municipality and activity", responses=_NOT_FOUND
 )
-async def in_kind(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh) -> InKindView:
-    project = await _project(runtime, project_id)
+async def in_kind(project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh) -> InKindView:
+    project = await _project(read, project_id)
     groups = {
-        by: await queries.in_kind_totals(runtime.pool, runtime.schema, project_id, by)
+        by: await queries.in_kind_totals(read.pool, read.schema, project_id, by)
         for by in ("municipality", "activity")
     }
-    outside = await queries.outside_period(runtime.pool, runtime.schema, project)
+    outside = await queries.outside_period(read.pool, read.schema, project)
 
     def view(rows: list[dict[str, Any]]) -> list[InKindGroup]:
         return [
@@ -237,9 +237,9 @@ async def in_kind(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fre
 
 
 @router.get("/funding", summary="Funding planned against received", responses=_NOT_FOUND)
-async def funding(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh) -> FundingView:
-    project = await _project(runtime, project_id)
-    sources = await queries.funding_sources(runtime.pool, runtime.schema, project_id)
+async def funding(project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh) -> FundingView:
+    project = await _project(read, project_id)
+    sources = await queries.funding_sources(read.pool, read.schema, project_id)
     planned = sum(source["planned_ore"] for source in sources)
     return FundingView(
         project=_info(project),
@@ -268,7 +268,7 @@ async def funding(project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fre
 )
 async def costs(
     project_id: ProjectId,
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     _: Reader,
     __: Fresh,
     line: Annotated[str | None, Query(max_length=64, description="Only this budget line")] = None,
@@ -277,10 +277,10 @@ async def costs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=100, description="From `next_cursor`")] = None,
 ) -> CostsPage:
-    project = await _project(runtime, project_id)
+    project = await _project(read, project_id)
     rows = await queries.bookings_page(
-        runtime.pool,
-        runtime.schema,
+        read.pool,
+        read.schema,
         project,
         line=line,
         from_date=from_,
@@ -316,11 +316,11 @@ async def costs(
     "/costs/by-month", summary="Cost per month, with the running total", responses=_NOT_FOUND
 )
 async def cost_by_month(
-    project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
 ) -> CostByMonthView:
-    project = await _project(runtime, project_id)
+    project = await _project(read, project_id)
     months, cumulative = [], 0
-    for row in await queries.cost_by_month(runtime.pool, runtime.schema, project_id):
+    for row in await queries.cost_by_month(read.pool, read.schema, project_id):
         net = row["booked_ore"] - row["reversed_ore"]
         cumulative += net
         months.append(

@@ -20,7 +20,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.finance import audit_queries, queries
-from shared.http.deps import Auditor, Fresh, ProjectId, RuntimeDep, not_found
+from shared.http.deps import Auditor, Fresh, ProjectId, ReadSideDep, not_found
 from shared.http.problems import Problem
 from shared.money import format_ore
 
@@ -64,9 +64,9 @@ IN_KIND_COLUMNS = (
 SUMMARY_COLUMNS = ("row", "municipality", "persons", "entries", "hours", "value")
 
 
-async def _project(runtime: RuntimeDep, project_id: str) -> queries.Project:
+async def _project(read: ReadSideDep, project_id: str) -> queries.Project:
     # The same answer as the finance read routes give for a project without a budget.
-    found = await queries.project(runtime.pool, runtime.schema, project_id)
+    found = await queries.project(read.pool, read.schema, project_id)
     if found is None:
         raise Problem(404, "unknown-project", f"no approved budget for project {project_id!r}")
     return found
@@ -84,10 +84,10 @@ async def _project(runtime: RuntimeDep, project_id: str) -> queries.Project:
     responses=_RESPONSES,
 )
 async def bookings_csv(
-    project_id: ProjectId, runtime: RuntimeDep, _: Auditor, position: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
 ) -> Response:
-    await _project(runtime, project_id)
-    entries = await audit_queries.ledger(runtime.pool, runtime.schema, project_id)
+    await _project(read, project_id)
+    entries = await audit_queries.ledger(read.pool, read.schema, project_id)
     rows = [_ledger_row(entry) for entry in entries]
     return _csv(BOOKING_COLUMNS, rows, f"{project_id}-bookings.csv", position)
 
@@ -121,10 +121,10 @@ def _ledger_row(entry: dict[str, Any]) -> tuple[object, ...]:
     responses=_RESPONSES,
 )
 async def in_kind_csv(
-    project_id: ProjectId, runtime: RuntimeDep, _: Auditor, position: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
 ) -> Response:
-    await _project(runtime, project_id)
-    entries = await audit_queries.in_kind_entries(runtime.pool, runtime.schema, project_id)
+    await _project(read, project_id)
+    entries = await audit_queries.in_kind_entries(read.pool, read.schema, project_id)
     rows = [
         (
             _text(entry["municipality"]),
@@ -156,10 +156,10 @@ async def in_kind_csv(
     responses=_RESPONSES,
 )
 async def in_kind_summary_csv(
-    project_id: ProjectId, runtime: RuntimeDep, _: Auditor, position: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
 ) -> Response:
-    await _project(runtime, project_id)
-    groups = await audit_queries.in_kind_by_municipality(runtime.pool, runtime.schema, project_id)
+    await _project(read, project_id)
+    groups = await audit_queries.in_kind_by_municipality(read.pool, read.schema, project_id)
     rows: list[Sequence[object]] = [
         (
             "municipality",

@@ -12,7 +12,14 @@ from pydantic import BaseModel
 
 from services.milestones import views
 from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
-from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, StatusDate, not_found
+from shared.http.deps import (
+    Fresh,
+    ProjectId,
+    Reader,
+    ReadSideDep,
+    StatusDate,
+    not_found,
+)
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["milestones"])
@@ -73,8 +80,8 @@ class Comparison(BaseModel):
     changes: list[Change]
 
 
-async def _baseline(runtime: RuntimeDep, project_id: str, day: date) -> views.Baseline:
-    found = await views.baseline_on(runtime.pool, runtime.schema, project_id, day)
+async def _baseline(read: ReadSideDep, project_id: str, day: date) -> views.Baseline:
+    found = await views.baseline_on(read.pool, read.schema, project_id, day)
     if found is None:
         raise Problem(404, "unknown-project", f"no plan baseline for project {project_id!r}")
     return found
@@ -86,10 +93,10 @@ async def _baseline(runtime: RuntimeDep, project_id: str, day: date) -> views.Ba
     responses=_NOT_FOUND,
 )
 async def milestones(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> MilestonesView:
-    baseline = await _baseline(runtime, project_id, day)
-    found = await views.milestones(runtime.pool, runtime.schema, project_id, baseline.plan, day)
+    baseline = await _baseline(read, project_id, day)
+    found = await views.milestones(read.pool, read.schema, project_id, baseline.plan, day)
     counts = Counter(view.state for view in found)
     slips = [view.slip_days for view in found if view.slip_days > 0]
     return MilestonesView(
@@ -104,21 +111,19 @@ async def milestones(
 
 @router.get("/goals", summary="Action goals with progress and state", responses=_NOT_FOUND)
 async def goals(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> GoalsView:
-    baseline = await _baseline(runtime, project_id, day)
-    found = await views.goals(runtime.pool, runtime.schema, project_id, baseline.plan, day)
+    baseline = await _baseline(read, project_id, day)
+    found = await views.goals(read.pool, read.schema, project_id, baseline.plan, day)
     return GoalsView(project=project_id, status_date=day, baseline=baseline.baseline, goals=found)
 
 
 @router.get("/decisions", summary="Decision points and the decision log", responses=_NOT_FOUND)
 async def decisions(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> DecisionsView:
-    baseline = await _baseline(runtime, project_id, day)
-    found = await views.decision_points(
-        runtime.pool, runtime.schema, project_id, baseline.plan, day
-    )
+    baseline = await _baseline(read, project_id, day)
+    found = await views.decision_points(read.pool, read.schema, project_id, baseline.plan, day)
     counts = Counter(view.state for view in found)
     return DecisionsView(
         project=project_id,
@@ -133,10 +138,10 @@ async def decisions(
     "/activities", summary="Activities: planned against reported progress", responses=_NOT_FOUND
 )
 async def activities(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> ActivitiesView:
-    baseline = await _baseline(runtime, project_id, day)
-    found = await views.activities(runtime.pool, runtime.schema, project_id, baseline.plan, day)
+    baseline = await _baseline(read, project_id, day)
+    found = await views.activities(read.pool, read.schema, project_id, baseline.plan, day)
     return ActivitiesView(
         project=project_id, status_date=day, baseline=baseline.baseline, activities=found
     )
@@ -144,9 +149,9 @@ async def activities(
 
 @router.get("/baselines", summary="Every baseline of the plan", responses=_NOT_FOUND)
 async def baselines(
-    project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
 ) -> list[BaselineSummary]:
-    found = await views.baselines(runtime.pool, runtime.schema, project_id)
+    found = await views.baselines(read.pool, read.schema, project_id)
     if not found:
         raise Problem(404, "unknown-project", f"no plan baseline for project {project_id!r}")
     return [BaselineSummary(**b.model_dump(exclude={"plan"})) for b in found]
@@ -159,13 +164,13 @@ async def baselines(
 )
 async def compare(
     project_id: ProjectId,
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     _: Reader,
     __: Fresh,
     from_: Annotated[int, Query(alias="from", ge=1, description="Earlier baseline")] = 1,
     to: Annotated[int | None, Query(ge=1, description="Later baseline (default: latest)")] = None,
 ) -> Comparison:
-    found = {b.baseline: b for b in await views.baselines(runtime.pool, runtime.schema, project_id)}
+    found = {b.baseline: b for b in await views.baselines(read.pool, read.schema, project_id)}
     target = to if to is not None else max(found, default=0)
     for number in (from_, target):
         if number not in found:
@@ -184,11 +189,11 @@ async def compare(
 async def baseline(
     project_id: ProjectId,
     baseline: Annotated[int, Path(ge=1)],
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     _: Reader,
     __: Fresh,
 ) -> views.Baseline:
-    for found in await views.baselines(runtime.pool, runtime.schema, project_id):
+    for found in await views.baselines(read.pool, read.schema, project_id):
         if found.baseline == baseline:
             return found
     raise Problem(404, "unknown-baseline", f"project {project_id!r} has no baseline {baseline}")

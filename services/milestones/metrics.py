@@ -10,8 +10,8 @@ from prometheus_client.core import Metric
 
 from services.milestones import views
 from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
-from shared.metrics import Gatherer, Samples, gauge
-from shared.runtime import Runtime
+from shared.metrics import Samples, gauge
+from shared.readside import ReadSide
 
 _MILESTONE = ["project", "milestone"]
 GAUGES: dict[str, tuple[str, list[str]]] = {
@@ -47,57 +47,46 @@ def _timestamp(day: date) -> float:
     return datetime.combine(day, time(0), tzinfo=UTC).timestamp()
 
 
-def milestones_metrics(runtime: Runtime) -> Gatherer:
-    async def gather() -> list[Metric]:
-        db, s = runtime.pool, runtime.schema
-        day = runtime.settings.status_date or datetime.now(UTC).date()
-        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-        projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
-        for project in (row["project_id"] for row in projects):
-            baseline = await views.baseline_on(db, s, project, day)
-            assert baseline is not None
-            plan = baseline.plan
-            samples["ptrack_plan_baseline"].append(((project,), float(baseline.baseline)))
-            milestones = await views.milestones(db, s, project, plan, day)
-            for m in milestones:
-                key = (project, m.id)
-                samples["ptrack_milestone_due_timestamp_seconds"].append((key, _timestamp(m.due)))
-                expected = _timestamp(m.forecast or m.due)
-                samples["ptrack_milestone_forecast_timestamp_seconds"].append((key, expected))
-                if m.actual is not None:
-                    reached = _timestamp(m.actual)
-                    samples["ptrack_milestone_reached_timestamp_seconds"].append((key, reached))
-                slip = float(m.slip_days * 86400)
-                samples["ptrack_milestone_slip_seconds"].append((key, slip))
-                for state in MILESTONE_STATES:
-                    is_state = 1.0 if m.state == state else 0.0
-                    samples["ptrack_milestone_state"].append(((project, m.id, state), is_state))
-            by_state = Counter(m.state for m in milestones)
+async def milestones_metrics(read: ReadSide) -> list[Metric]:
+    db, s = read.pool, read.schema
+    day = read.status_date()
+    samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
+    for project in (row["project_id"] for row in projects):
+        baseline = await views.baseline_on(db, s, project, day)
+        assert baseline is not None
+        plan = baseline.plan
+        samples["ptrack_plan_baseline"].append(((project,), float(baseline.baseline)))
+        milestones = await views.milestones(db, s, project, plan, day)
+        for m in milestones:
+            key = (project, m.id)
+            samples["ptrack_milestone_due_timestamp_seconds"].append((key, _timestamp(m.due)))
+            expected = _timestamp(m.forecast or m.due)
+            samples["ptrack_milestone_forecast_timestamp_seconds"].append((key, expected))
+            if m.actual is not None:
+                reached = _timestamp(m.actual)
+                samples["ptrack_milestone_reached_timestamp_seconds"].append((key, reached))
+            slip = float(m.slip_days * 86400)
+            samples["ptrack_milestone_slip_seconds"].append((key, slip))
             for state in MILESTONE_STATES:
-                samples["ptrack_milestones"].append(((project, state), by_state[state]))
-            for g in await views.goals(db, s, project, plan, day):
-                samples["ptrack_goal_progress_ratio"].append(
-                    ((project, g.id), float(g.share_complete))
-                )
-                deadline = _timestamp(g.deadline)
-                samples["ptrack_goal_deadline_timestamp_seconds"].append(
-                    ((project, g.id), deadline)
-                )
-            for a in await views.activities(db, s, project, plan, day):
-                key = (project, a.id)
-                samples["ptrack_activity_progress_ratio"].append((key, float(a.reported_share)))
-                samples["ptrack_activity_planned_progress_ratio"].append(
-                    (key, float(a.planned_share))
-                )
-            points = Counter(
-                p.state for p in await views.decision_points(db, s, project, plan, day)
-            )
-            for point_state in DECISION_STATES:
-                count = points[point_state]
-                samples["ptrack_decision_points"].append(((project, point_state), count))
-        return [_gauge(name, samples[name]) for name in GAUGES]
-
-    return gather
+                is_state = 1.0 if m.state == state else 0.0
+                samples["ptrack_milestone_state"].append(((project, m.id, state), is_state))
+        by_state = Counter(m.state for m in milestones)
+        for state in MILESTONE_STATES:
+            samples["ptrack_milestones"].append(((project, state), by_state[state]))
+        for g in await views.goals(db, s, project, plan, day):
+            samples["ptrack_goal_progress_ratio"].append(((project, g.id), float(g.share_complete)))
+            deadline = _timestamp(g.deadline)
+            samples["ptrack_goal_deadline_timestamp_seconds"].append(((project, g.id), deadline))
+        for a in await views.activities(db, s, project, plan, day):
+            key = (project, a.id)
+            samples["ptrack_activity_progress_ratio"].append((key, float(a.reported_share)))
+            samples["ptrack_activity_planned_progress_ratio"].append((key, float(a.planned_share)))
+        points = Counter(p.state for p in await views.decision_points(db, s, project, plan, day))
+        for point_state in DECISION_STATES:
+            count = points[point_state]
+            samples["ptrack_decision_points"].append(((project, point_state), count))
+    return [_gauge(name, samples[name]) for name in GAUGES]
 
 
 def _gauge(name: str, samples: Samples) -> Metric:

@@ -12,7 +12,14 @@ from pydantic import BaseModel
 
 from services.registry import views
 from services.registry.overlap import Overlap, draw_svg, overlap
-from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, StatusDate, not_found
+from shared.http.deps import (
+    Fresh,
+    ProjectId,
+    Reader,
+    ReadSideDep,
+    StatusDate,
+    not_found,
+)
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/projects/{project_id}/networks", tags=["registry"])
@@ -66,8 +73,8 @@ class OverlapView(BaseModel):
     """People (and organisations) in two or more networks, most networks first."""
 
 
-async def _register(runtime: RuntimeDep, project_id: str, day: date) -> list[views.NetworkView]:
-    found = await views.networks(runtime.pool, runtime.schema, project_id, day)
+async def _register(read: ReadSideDep, project_id: str, day: date) -> list[views.NetworkView]:
+    found = await views.networks(read.pool, read.schema, project_id, day)
     if not found:
         raise Problem(404, "unknown-project", f"no networks registered for {project_id!r} by {day}")
     return found
@@ -75,9 +82,9 @@ async def _register(runtime: RuntimeDep, project_id: str, day: date) -> list[vie
 
 @router.get("", summary="The register, with each network's latest assessment", responses=_NOT_FOUND)
 async def register(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> Register:
-    found = await _register(runtime, project_id, day)
+    found = await _register(read, project_id, day)
     return Register(
         project=project_id, status_date=day, networks=found, coverage=views.coverage(found)
     )
@@ -87,18 +94,18 @@ async def register(
     "/coverage", summary="Mapped and assessed: the progress of goal HM1", responses=_NOT_FOUND
 )
 async def coverage(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> views.Coverage:
-    return views.coverage(await _register(runtime, project_id, day))
+    return views.coverage(await _register(read, project_id, day))
 
 
 @router.get(
     "/scores", summary="Assessment scores per dimension across networks", responses=_NOT_FOUND
 )
 async def scores(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> Scores:
-    found = await _register(runtime, project_id, day)
+    found = await _register(read, project_id, day)
     return Scores(project=project_id, status_date=day, dimensions=views.dimension_scores(found))
 
 
@@ -106,28 +113,28 @@ async def scores(
     "/pilot", summary="Networks chosen for the pilot (the plan's 3-5)", responses=_NOT_FOUND
 )
 async def pilot(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> PilotView:
-    found = await _register(runtime, project_id, day)
+    found = await _register(read, project_id, day)
     return PilotView(project=project_id, status_date=day, **views.pilot(found).model_dump())
 
 
 async def _overlap(
-    runtime: RuntimeDep, project_id: str, day: date
+    read: ReadSideDep, project_id: str, day: date
 ) -> tuple[list[views.NetworkView], Overlap]:
-    found = await _register(runtime, project_id, day)
+    found = await _register(read, project_id, day)
     working = {network.id for network in found if network.state != "retired"}
-    members = await views.memberships(runtime.pool, runtime.schema, project_id, day)
+    members = await views.memberships(read.pool, read.schema, project_id, day)
     return found, overlap({network: members.get(network, set()) for network in working})
 
 
 @router.get("/overlap", summary="Shared members between networks, as a graph", responses=_NOT_FOUND)
 async def overlap_graph(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> OverlapView:
-    _found, result = await _overlap(runtime, project_id, day)
-    rows = await runtime.pool.fetch(
-        f"SELECT member, name FROM {runtime.schema}.members WHERE project_id = $1", project_id
+    _found, result = await _overlap(read, project_id, day)
+    rows = await read.pool.fetch(
+        f"SELECT member, name FROM {read.schema}.members WHERE project_id = $1", project_id
     )
     names = {row["member"]: row["name"] for row in rows}
     return OverlapView(
@@ -149,9 +156,9 @@ async def overlap_graph(
     responses={200: {"content": {"image/svg+xml": {}}}, **_NOT_FOUND},
 )
 async def overlap_picture(
-    project_id: ProjectId, runtime: RuntimeDep, day: StatusDate, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> Response:
-    found, result = await _overlap(runtime, project_id, day)
+    found, result = await _overlap(read, project_id, day)
     svg = draw_svg(
         result,
         labels={network.id: network.name for network in found},
@@ -165,12 +172,12 @@ async def overlap_picture(
 async def network_detail(
     project_id: ProjectId,
     network: Annotated[str, Path(max_length=64)],
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     day: StatusDate,
     _: Reader,
     __: Fresh,
 ) -> views.NetworkView:
-    for found in await _register(runtime, project_id, day):
+    for found in await _register(read, project_id, day):
         if found.id == network:
             return found
     raise Problem(404, "unknown-network", f"no network {network!r} in {project_id!r} by {day}")

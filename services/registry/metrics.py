@@ -4,14 +4,13 @@ today)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 
 from prometheus_client.core import Metric
 
 from services.registry import views
 from services.registry.events import DIMENSIONS
-from shared.metrics import Gatherer, gauge
-from shared.runtime import Runtime
+from shared.metrics import gauge
+from shared.readside import ReadSide
 
 STATES = ("active", "passive", "dormant", "retired")
 GAUGES: dict[str, tuple[str, list[str]]] = {
@@ -27,34 +26,31 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def registry_metrics(runtime: Runtime) -> Gatherer:
-    async def gather() -> list[Metric]:
-        db, s = runtime.pool, runtime.schema
-        day = runtime.settings.status_date or datetime.now(UTC).date()
-        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-        projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.networks ORDER BY 1")
-        for project in (row["project_id"] for row in projects):
-            found = await views.networks(db, s, project, day)
-            states = Counter(network.state for network in found)
-            for state in STATES:
-                samples["ptrack_networks"].append(((project, state), states[state]))
-            coverage = views.coverage(found)
-            samples["ptrack_networks_mapped"].append(((project,), coverage.mapped))
-            if coverage.share_assessed is not None:
-                share = coverage.share_assessed
-                samples["ptrack_networks_assessed_ratio"].append(((project,), share))
-            for network in found:
-                samples["ptrack_network_members"].append(((project, network.id), network.members))
-                if network.latest_assessment is None:
-                    continue
-                for dimension in DIMENSIONS:
-                    score = network.latest_assessment.scores[dimension]
-                    key = (project, network.id, dimension)
-                    samples["ptrack_network_assessment_score"].append((key, score))
-            samples["ptrack_pilot_networks"].append(((project,), views.pilot(found).count))
-        return [
-            gauge(name, documentation, labels, samples[name])
-            for name, (documentation, labels) in GAUGES.items()
-        ]
-
-    return gather
+async def registry_metrics(read: ReadSide) -> list[Metric]:
+    db, s = read.pool, read.schema
+    day = read.status_date()
+    samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.networks ORDER BY 1")
+    for project in (row["project_id"] for row in projects):
+        found = await views.networks(db, s, project, day)
+        states = Counter(network.state for network in found)
+        for state in STATES:
+            samples["ptrack_networks"].append(((project, state), states[state]))
+        coverage = views.coverage(found)
+        samples["ptrack_networks_mapped"].append(((project,), coverage.mapped))
+        if coverage.share_assessed is not None:
+            share = coverage.share_assessed
+            samples["ptrack_networks_assessed_ratio"].append(((project,), share))
+        for network in found:
+            samples["ptrack_network_members"].append(((project, network.id), network.members))
+            if network.latest_assessment is None:
+                continue
+            for dimension in DIMENSIONS:
+                score = network.latest_assessment.scores[dimension]
+                key = (project, network.id, dimension)
+                samples["ptrack_network_assessment_score"].append((key, score))
+        samples["ptrack_pilot_networks"].append(((project,), views.pilot(found).count))
+    return [
+        gauge(name, documentation, labels, samples[name])
+        for name, (documentation, labels) in GAUGES.items()
+    ]

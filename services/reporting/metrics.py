@@ -5,16 +5,15 @@ than reported as 0 or infinity."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from prometheus_client.core import Metric
 
 from services.reporting.evm import earned_value
 from services.reporting.inputs import evm_inputs
-from shared.metrics import Gatherer, gauge
+from shared.metrics import gauge
 from shared.money import ORE_PER_KRONE
-from shared.runtime import Runtime
+from shared.readside import ReadSide
 
 _LABELS = ["project", "scope"]
 MONEY = {
@@ -35,37 +34,34 @@ DAYS = {"ptrack_evm_sv_t_seconds": ("sv_t_days", "Earned-schedule variance, ES -
 """In seconds (Prometheus's base unit for time), from the figures' days."""
 
 
-def reporting_metrics(runtime: Runtime) -> Gatherer:
-    async def gather() -> list[Metric]:
-        db, s = runtime.pool, runtime.schema
-        day = runtime.settings.status_date or datetime.now(UTC).date()
-        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-        projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
-        for project in (row["project_id"] for row in projects):
-            inputs = await evm_inputs(db, s, project, day)
-            if inputs is None:
-                continue
-            for scope in ("money", "total"):
-                figures = earned_value(
-                    inputs.planned, inputs.progress, inputs.actual,
-                    start=inputs.start, status_date=day, scope=scope,
-                )  # fmt: skip
-                key = (project, scope)
-                for name, (field, _) in MONEY.items():
-                    value = getattr(figures, field)
-                    if value is not None:
-                        samples[name].append((key, value / ORE_PER_KRONE))
-                for name, (field, _) in RATIOS.items():
-                    value = getattr(figures, field)
-                    if isinstance(value, Decimal):
-                        samples[name].append((key, float(value)))
-                for name, (field, _) in DAYS.items():
-                    value = getattr(figures, field)
-                    if isinstance(value, Decimal):
-                        samples[name].append((key, float(value) * 86400))
-        return [
-            gauge(name, documentation, _LABELS, samples[name])
-            for name, (_, documentation) in {**MONEY, **RATIOS, **DAYS}.items()
-        ]
-
-    return gather
+async def reporting_metrics(read: ReadSide) -> list[Metric]:
+    db, s = read.pool, read.schema
+    day = read.status_date()
+    samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
+    for project in (row["project_id"] for row in projects):
+        inputs = await evm_inputs(db, s, project, day)
+        if inputs is None:
+            continue
+        for scope in ("money", "total"):
+            figures = earned_value(
+                inputs.planned, inputs.progress, inputs.actual,
+                start=inputs.start, status_date=day, scope=scope,
+            )  # fmt: skip
+            key = (project, scope)
+            for name, (field, _) in MONEY.items():
+                value = getattr(figures, field)
+                if value is not None:
+                    samples[name].append((key, value / ORE_PER_KRONE))
+            for name, (field, _) in RATIOS.items():
+                value = getattr(figures, field)
+                if isinstance(value, Decimal):
+                    samples[name].append((key, float(value)))
+            for name, (field, _) in DAYS.items():
+                value = getattr(figures, field)
+                if isinstance(value, Decimal):
+                    samples[name].append((key, float(value) * 86400))
+    return [
+        gauge(name, documentation, _LABELS, samples[name])
+        for name, (_, documentation) in {**MONEY, **RATIOS, **DAYS}.items()
+    ]

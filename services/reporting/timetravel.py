@@ -25,11 +25,11 @@ from typing import TypeVar
 import asyncpg
 
 from shared.db import Conn
-from shared.projection import ProjectionRunner
+from shared.projection import rebuild_into
 from shared.runtime import Runtime
 from shared.service import ServiceSpec
 from shared.store.base import StoredEvent
-from shared.store.postgres import PostgresEventStore, checked_identifier, lock_key
+from shared.store.postgres import checked_identifier, lock_key
 
 VIEWS_KEPT = 4
 """Views kept at most; each is a full copy of the feeds' tables, cheap to rebuild."""
@@ -147,20 +147,10 @@ class TimeTravel:
         await conn.execute(f"DELETE FROM {self.registry} WHERE schema_name = $1", schema)
         await self._drop_unregistered(conn)
         positions: dict[str, int] = {}
-        for feed in self.runtime.spec.feeds:
-            source = self.runtime.settings.schema_for(feed.source.service)
-            runner = ProjectionRunner(
-                feed.projection,
-                pool=self.runtime.pool,
-                schema=schema,
-                log_store=PostgresEventStore(self.runtime.pool, source),
-                event_types=feed.source,
-                bus=self.runtime.bus,  # only named, never used: a rebuild reads the log
-            )
-            await runner.migrate()
+        for model in self.runtime.spec.read_models(self.runtime.settings):
             last: list[int] = [0]
-            await runner.rebuild(keep=_recorded_by(recorded, last))
-            positions[feed.projection.name] = last[0]
+            await rebuild_into(self.runtime.pool, schema, model, keep=_recorded_by(recorded, last))
+            positions[model.projection.name] = last[0]
         # Registered only once complete: readers never see a view half built.
         await conn.execute(
             f"INSERT INTO {self.registry} (schema_name, recorded_at, positions, models) "

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from services.surveys import queries, views
-from shared.http.deps import Fresh, ProjectId, Reader, RuntimeDep, not_found
+from shared.http.deps import Fresh, ProjectId, Reader, ReadSideDep, not_found
 from shared.http.problems import Problem
 
 projects = APIRouter(prefix="/projects/{project_id}", tags=["surveys"])
@@ -21,15 +21,15 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 _NOT_FOUND = not_found("No such project, survey or question")
 
 
-async def _survey(runtime: RuntimeDep, survey_id: str) -> queries.SurveyRow:
-    found = await queries.survey(runtime.pool, runtime.schema, survey_id)
+async def _survey(read: ReadSideDep, survey_id: str) -> queries.SurveyRow:
+    found = await queries.survey(read.pool, read.schema, survey_id)
     if found is None:
         raise Problem(404, "unknown-survey", f"no published survey {survey_id!r}")
     return found
 
 
-async def _known_project(runtime: RuntimeDep, project_id: str) -> list[queries.SurveyRow]:
-    found = await queries.surveys(runtime.pool, runtime.schema, project_id)
+async def _known_project(read: ReadSideDep, project_id: str) -> list[queries.SurveyRow]:
+    found = await queries.surveys(read.pool, read.schema, project_id)
     if not found:
         raise Problem(404, "unknown-project", f"no survey for project {project_id!r}")
     return found
@@ -41,9 +41,9 @@ async def _known_project(runtime: RuntimeDep, project_id: str) -> list[queries.S
     responses=_NOT_FOUND,
 )
 async def project_surveys(
-    project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
 ) -> list[views.SurveySummary]:
-    return [views.summary(row) for row in await _known_project(runtime, project_id)]
+    return [views.summary(row) for row in await _known_project(read, project_id)]
 
 
 @projects.get(
@@ -52,11 +52,11 @@ async def project_surveys(
     responses=_NOT_FOUND,
 )
 async def success_factors(
-    project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
 ) -> views.SuccessFactors:
-    await _known_project(runtime, project_id)
+    await _known_project(read, project_id)
     return await views.success_factors(
-        runtime.pool, runtime.schema, project_id, runtime.settings.anonymity_threshold
+        read.pool, read.schema, project_id, read.settings.anonymity_threshold
     )
 
 
@@ -66,11 +66,11 @@ async def success_factors(
     responses=_NOT_FOUND,
 )
 async def pilot_comparison(
-    project_id: ProjectId, runtime: RuntimeDep, _: Reader, __: Fresh
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
 ) -> views.PilotComparison:
-    await _known_project(runtime, project_id)
+    await _known_project(read, project_id)
     return await views.pilot_comparison(
-        runtime.pool, runtime.schema, project_id, runtime.settings.anonymity_threshold
+        read.pool, read.schema, project_id, read.settings.anonymity_threshold
     )
 
 
@@ -81,7 +81,7 @@ async def pilot_comparison(
 )
 async def results(
     survey_id: SurveyId,
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     _: Reader,
     __: Fresh,
     network: Annotated[
@@ -89,9 +89,9 @@ async def results(
         Query(pattern=_ID, max_length=64, description="Only respondents of this network"),
     ] = None,
 ) -> views.SurveyResults:
-    survey = await _survey(runtime, survey_id)
+    survey = await _survey(read, survey_id)
     return await views.results(
-        runtime.pool, runtime.schema, survey, network, runtime.settings.anonymity_threshold
+        read.pool, read.schema, survey, network, read.settings.anonymity_threshold
     )
 
 
@@ -102,7 +102,7 @@ async def results(
 )
 async def free_text(
     survey_id: SurveyId,
-    runtime: RuntimeDep,
+    read: ReadSideDep,
     _: Reader,
     __: Fresh,
     question: Annotated[
@@ -110,9 +110,9 @@ async def free_text(
         Query(pattern=_ID, max_length=64, description="One free-text question (default: all)"),
     ] = None,
 ) -> views.FreeTextView:
-    await _survey(runtime, survey_id)
+    await _survey(read, survey_id)
     found = await views.free_text(
-        runtime.pool, runtime.schema, survey_id, question, runtime.settings.anonymity_threshold
+        read.pool, read.schema, survey_id, question, read.settings.anonymity_threshold
     )
     if question is not None and not found.questions:
         raise Problem(

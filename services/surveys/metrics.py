@@ -8,59 +8,56 @@ from collections import Counter
 from prometheus_client.core import Metric
 
 from services.surveys import queries, views
-from shared.metrics import Gatherer, gauge
-from shared.runtime import Runtime
+from shared.metrics import gauge
+from shared.readside import ReadSide
 
 _SURVEY = ["project", "survey"]
 
 
-def surveys_metrics(runtime: Runtime) -> Gatherer:
-    async def gather() -> list[Metric]:
-        db, s = runtime.pool, runtime.schema
-        threshold = runtime.settings.anonymity_threshold
-        surveys = await queries.surveys(db, s)
-        scores: list[tuple[tuple[str, str], float]] = []
-        for project in await queries.projects(db, s):
-            found = await views.success_factors(db, s, project, threshold)
-            scores += [((project, f.factor), f.score) for f in found.factors if f.score is not None]
-        states = Counter((row.project_id, "closed" if row.closed_on else "open") for row in surveys)
-        projects = sorted({row.project_id for row in surveys})
-        return [
-            gauge(
-                "ptrack_survey_responses",
-                "Responses recorded for a survey",
-                _SURVEY,
-                [((r.project_id, r.survey_id), r.responses) for r in surveys],
-            ),
-            gauge(
-                "ptrack_survey_invited",
-                "People invited to answer a survey",
-                _SURVEY,
-                [((r.project_id, r.survey_id), r.invited) for r in surveys],
-            ),
-            gauge(
-                "ptrack_survey_response_rate_ratio",
-                "Responses per person invited",
-                _SURVEY,
-                [((r.project_id, r.survey_id), views.response_rate(r)) for r in surveys],
-            ),
-            gauge(
-                "ptrack_success_factor_score",
-                "A critical success factor's score, 0..1, from the questions tagged with it "
-                "(absent while it has fewer respondents than the anonymity threshold)",
-                ["project", "factor"],
-                scores,
-            ),
-            gauge(
-                "ptrack_surveys",
-                "Surveys by state",
-                ["project", "state"],
-                [
-                    ((project, state), states[(project, state)])
-                    for project in projects
-                    for state in ("open", "closed")
-                ],
-            ),
-        ]
-
-    return gather
+async def surveys_metrics(read: ReadSide) -> list[Metric]:
+    db, s = read.pool, read.schema
+    threshold = read.settings.anonymity_threshold
+    surveys = await queries.surveys(db, s)
+    scores: list[tuple[tuple[str, str], float]] = []
+    for project in await queries.projects(db, s):
+        found = await views.success_factors(db, s, project, threshold)
+        scores += [((project, f.factor), f.score) for f in found.factors if f.score is not None]
+    states = Counter((row.project_id, "closed" if row.closed_on else "open") for row in surveys)
+    projects = sorted({row.project_id for row in surveys})
+    return [
+        gauge(
+            "ptrack_survey_responses",
+            "Responses recorded for a survey",
+            _SURVEY,
+            [((r.project_id, r.survey_id), r.responses) for r in surveys],
+        ),
+        gauge(
+            "ptrack_survey_invited",
+            "People invited to answer a survey",
+            _SURVEY,
+            [((r.project_id, r.survey_id), r.invited) for r in surveys],
+        ),
+        gauge(
+            "ptrack_survey_response_rate_ratio",
+            "Responses per person invited",
+            _SURVEY,
+            [((r.project_id, r.survey_id), views.response_rate(r)) for r in surveys],
+        ),
+        gauge(
+            "ptrack_success_factor_score",
+            "A critical success factor's score, 0..1, from the questions tagged with it "
+            "(absent while it has fewer respondents than the anonymity threshold)",
+            ["project", "factor"],
+            scores,
+        ),
+        gauge(
+            "ptrack_surveys",
+            "Surveys by state",
+            ["project", "state"],
+            [
+                ((project, state), states[(project, state)])
+                for project in projects
+                for state in ("open", "closed")
+            ],
+        ),
+    ]

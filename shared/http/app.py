@@ -30,6 +30,7 @@ from shared.http.problems import (
     Problem,
     install_problem_handlers,
 )
+from shared.log_metrics import log_metrics
 from shared.logs import request_id
 from shared.metrics import HttpMetrics, exposition, new_registry
 from shared.runtime import Runtime
@@ -160,10 +161,10 @@ def _operations_router(runtime: Runtime, registry: Any) -> APIRouter:
         responses={401: _PROBLEM, 403: _PROBLEM},
     )
     async def metrics(_: Reader) -> Response:
-        gatherers = [runtime.log_metrics()]
+        families = list(await log_metrics(runtime))
         if runtime.spec.metrics is not None:
-            gatherers.append(runtime.spec.metrics(runtime))
-        body = await exposition(registry, gatherers)
+            families.extend(await runtime.spec.metrics(runtime.read_side))
+        body = exposition(registry, families)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return router

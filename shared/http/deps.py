@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.auth import Action, ApiKey, authorize
 from shared.http.problems import FieldError, Problem, invalid
 from shared.ratelimit import retry_after
+from shared.readside import ReadSide
 from shared.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `ptk_<id>_<secret>`")
@@ -26,6 +27,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_read_side(request: Request) -> ReadSide:
+    read: ReadSide = request.app.state.runtime.read_side
+    return read
+
+
+ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
+"""What a read route needs: the service's read models (see `shared.readside`)."""
 
 
 async def authorized(request: Request, action: Action) -> ApiKey:

@@ -299,5 +299,5 @@ async def test_interleaved_kinds_in_one_batch_apply_in_a_safe_order(
         return budget["money"]["used"], budget["in_kind"]["used"]
 
     assert await used() == ("8500.00", "2000.00")
-    assert await finance.runtime.runners["finance"].rebuild() == position
+    assert await finance.runtime.writers["finance"].rebuild() == position
     assert await used() == ("8500.00", "2000.00")

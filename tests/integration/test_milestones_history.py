@@ -154,8 +154,8 @@ async def test_states_and_slips_as_of_three_days_and_after_a_rebuild(
     assert activities["mapping"]["planned_share"] == "0.9032"
     assert activities["mapping"]["reported_share"] == "0"
 
-    runner = milestones.runtime.runners["milestones"]
-    assert await runner.rebuild() == head
+    writer = milestones.runtime.writers["milestones"]
+    assert await writer.rebuild() == head
     assert await snapshot(milestones) == before
 
 

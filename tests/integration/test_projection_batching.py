@@ -8,7 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.projection import Statement, _Batch
+from shared.projection import Statement
+from shared.projection.batch import StatementBatch
 from shared.settings import Settings
 
 
@@ -26,7 +27,10 @@ async def _run(
             CREATE TABLE {schema}.r (seq bigint DEFAULT nextval('{schema}.done'), v text);
             """
         )
-        async with conn.transaction(), _Batch(conn, commutes_across_tables=commutes) as batch:
+        async with (
+            conn.transaction(),
+            StatementBatch(conn, commutes_across_tables=commutes) as batch,
+        ):
             for statement in statements:
                 await batch.add([statement])
         rows = await conn.fetch(

@@ -200,5 +200,5 @@ async def test_the_overlap_picture_and_the_metrics(registry: RunningService) -> 
 async def test_a_rebuild_gives_the_same_answers(registry: RunningService) -> None:
     paths = ["", "/coverage", "/scores", "/pilot", "/overlap"]
     before = [await get(registry, path, "2010-05-01") for path in paths]
-    await registry.runtime.runners["registry"].rebuild()
+    await registry.runtime.writers["registry"].rebuild()
     assert [await get(registry, path, "2010-05-01") for path in paths] == before

@@ -16,9 +16,8 @@ from services.finance.app import build
 from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
 from shared.auth import auth_sql, create_key
-from shared.bus import Bus, StreamSettings
 from shared.http.events import CLOUDEVENT_BATCH
-from shared.projection import ProjectionRunner
+from shared.projection import ReadModelWriter
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, migrate
 from shared.testing.apps import running
@@ -39,7 +38,7 @@ async def test_nats_down_while_200_bookings_are_posted(
         async with running(build(settings)) as finance:
             runtime = finance.runtime
             assert (await finance.post(*plan_events(), role="admin")).status_code == 201
-            assert await runtime.runners["finance"].wait_for(2, timeout=30)
+            assert await runtime.writers["finance"].wait_for(2, timeout=30)
 
             server.stop()
 
@@ -60,10 +59,10 @@ async def test_nats_down_while_200_bookings_are_posted(
             statuses = await asyncio.gather(*(post(n) for n in range(200)))
             assert statuses == [201] * 200, "NATS being down must not block or fail a write"
             assert await finance.log_head() == 202
-            assert runtime.runners["finance"].position == 2
+            assert runtime.writers["finance"].position == 2
 
             server.start()
-            assert await runtime.runners["finance"].wait_for(202, timeout=60)
+            assert await runtime.writers["finance"].wait_for(202, timeout=60)
 
             rows = await pool.fetch(
                 f"SELECT booking_id FROM {runtime.schema}.bookings WHERE project_id = $1",
@@ -146,16 +145,15 @@ async def test_a_projection_killed_mid_batch_equals_a_rebuild(
         service.stop()
 
     scratch = f"{settings.schema_prefix}scratch"
-    runner = ProjectionRunner(
+    writer = ReadModelWriter(
         FinanceProjection(),
         pool=pool,
         schema=scratch,
         log_store=PostgresEventStore(pool, schema),
         event_types=EVENT_TYPES,
-        bus=Bus(settings.nats_url, "unused", StreamSettings("unused", "unused", 60)),
     )
-    await runner.migrate()
-    assert await runner.rebuild() == head
+    await writer.migrate()
+    assert await writer.rebuild() == head
     rebuilt = await _read_model(pool, scratch)
     assert live == rebuilt
     assert len(live["bookings"]) == 3000

@@ -580,5 +580,5 @@ async def snapshot(service: RunningService) -> dict[str, Any]:
 async def test_a_rebuild_gives_the_same_answers(surveys: RunningService) -> None:
     before = await snapshot(surveys)
     head = await surveys.log_head()
-    assert await surveys.runtime.runners["surveys"].rebuild() == head
+    assert await surveys.runtime.writers["surveys"].rebuild() == head
     assert await snapshot(surveys) == before

@@ -15,7 +15,6 @@ import pytest
 from ptrack.board import fetch_status
 from ptrack.replay import (
     ReplayError,
-    compare_schemas,
     read_model_tables,
     replay,
     scratch_schema,
@@ -28,6 +27,7 @@ from services.registry.app import build as registry_app
 from services.reporting.app import build as reporting_app
 from services.reporting.status import project_status
 from services.surveys.app import build as surveys_app
+from shared.projection import compare_schemas
 from shared.settings import Settings
 from shared.testing.apps import RunningService, cloudevent, running
 from tests.integration.finance_fixtures import PROJECT, booking

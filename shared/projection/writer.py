@@ -1,155 +1,36 @@
-"""Projections: read models built from a service log, fed by a durable JetStream consumer.
+"""Writing a read model: batches of events and the checkpoint in one transaction, in log order;
+rebuilding it from the log. Nothing here knows NATS: the JetStream consumer, a catch-up from
+the log, a replay and a time-travel view all hand events to the same writer.
 
-The runner's guarantees:
+Its guarantees:
 - a batch of events and the projection's checkpoint are written in one PostgreSQL transaction,
-  and messages are acked only after it commits, so a crash at any point replays harmlessly;
+  so a crash at any point replays harmlessly;
 - events are applied strictly in log order: a position already applied is skipped (a
   redelivery), a position ahead of the checkpoint first pulls the missing ones from the
-  PostgreSQL log (JetStream may redeliver out of order, or have lost a message);
-- transient failures (database down) `nak` with a delay; an event the projection cannot apply
-  is recorded in `projection_failures`, counted, and skipped, so one bad event does not stop
-  the board; a message that is not an event at all is terminated and counted the same way;
-- `rebuild()` reads the PostgreSQL log, not NATS, and swaps the new model in atomically.
+  PostgreSQL log (a stream may redeliver out of order, or have lost a message);
+- an event the projection cannot apply is recorded in `projection_failures`, counted, and
+  skipped, so one bad event does not stop the board;
+- `rebuild()` reads the PostgreSQL log and swaps the new model in atomically.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
-import re
-import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
 
 import asyncpg
-import orjson
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from shared.bus import Bus
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
-from shared.envelope import from_cloudevent
-from shared.event_types import EventModel, EventTypes
-from shared.retry import keep_running
+from shared.event_types import EventTypes
+from shared.projection.batch import StatementBatch
+from shared.projection.protocol import Projection, StatementProjection
 from shared.store.base import EventStore, StoredEvent
-from shared.store.postgres import lock_key
+from shared.store.postgres import PostgresEventStore, lock_key
 
 log = logging.getLogger(__name__)
-
-
-class Projection(Protocol):
-    name: str
-    tables: Sequence[str]
-    """Tables the projection owns (emptied on rebuild), without schema."""
-
-    def schema_sql(self, schema: str) -> str:
-        """Idempotent DDL for the read model tables."""
-        ...
-
-    async def apply(
-        self, conn: Conn, schema: str, event: StoredEvent, model: EventModel
-    ) -> None: ...
-
-
-Statement = tuple[str, tuple[Any, ...]]
-"""SQL text and its arguments."""
-
-
-@runtime_checkable
-class StatementProjection(Projection, Protocol):
-    """A projection that says what to write instead of writing it: the runner then sends the
-    statements of many events together (consecutive identical statements as one `executemany`),
-    which is what makes replaying a long log fast.
-
-    A projection may also set `commutes_across_tables = True` when no statement depends on
-    what another table holds (no reads of other tables, no foreign keys between them): the
-    runner then keeps the order per table only, and batches far more."""
-
-    def statements(self, schema: str, event: StoredEvent, model: EventModel) -> list[Statement]: ...
-
-
-_WRITTEN_TABLE = re.compile(
-    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w.\"]+)", re.IGNORECASE
-)
-_READS = re.compile(r"\b(?:SELECT|FROM|JOIN)\b", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=1024)  # a projection has a few statements, sent many times
-def _commuting_table(sql: str) -> str | None:
-    """The one table a statement writes without reading any: such statements on different
-    tables may swap places. None for anything else (it then keeps its place in log order)."""
-    match = _WRITTEN_TABLE.match(sql)
-    if match is None or _READS.search(sql, match.end()):
-        return None
-    return match.group(1)
-
-
-class _Batch:
-    """Statements in log order, sent in as few round trips as that order allows. A run of
-    statements is written while the caller goes on decoding the next events, so PostgreSQL
-    and Python work at the same time; the connection still runs one statement at a time.
-
-    For a projection whose writes to different tables commute (`commutes_across_tables`),
-    the order is kept per table only: interleaved events of two kinds (bookings and hours)
-    then go as one `executemany` per kind instead of a round trip per short run."""
-
-    def __init__(self, conn: Conn, *, commutes_across_tables: bool = False) -> None:
-        self.conn = conn
-        self.commutes = commutes_across_tables
-        self.runs: dict[str, list[tuple[Any, ...]]] = {}
-        """Pending statements by SQL, in the order each SQL first came."""
-        self.current: dict[str, str] = {}
-        """The table each pending run writes, and its SQL."""
-        self._sending: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> _Batch:
-        return self
-
-    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
-        if error is None:
-            await self.flush()
-        elif self._sending is not None:
-            # Failing anyway: let the write in flight end before the transaction rolls back.
-            with contextlib.suppress(Exception):
-                await self._sending
-
-    async def add(self, statements: list[Statement]) -> None:
-        for sql, args in statements:
-            if self.commutes and (table := _commuting_table(sql)) is not None:
-                # A different statement on a table with one pending must come after it.
-                if self.current.get(table, sql) != sql:
-                    await self._send()
-                self.current[table] = sql
-            elif sql not in self.runs or len(self.runs) > 1:
-                await self._send()  # in log order: after everything pending
-            self.runs.setdefault(sql, []).append(args)
-
-    async def flush(self) -> None:
-        """Write everything added so far, and wait until it is written."""
-        await self._send()
-        await self._written()
-
-    async def _send(self) -> None:
-        if not self.runs:
-            return
-        await self._written()
-        runs = list(self.runs.items())
-        self.runs, self.current = {}, {}
-        self._sending = asyncio.create_task(self._write(runs))
-
-    async def _write(self, runs: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
-        for sql, args in runs:
-            await self.conn.executemany(sql, args)
-
-    async def _written(self) -> None:
-        sending, self._sending = self._sending, None
-        if sending is not None:
-            await sending
-
 
 FAILURES_SQL = """
 CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
@@ -168,16 +49,30 @@ CREATE TABLE IF NOT EXISTS {schema}.projection_failures (
 """
 
 
-_FILL_SECONDS = 0.01
-"""How long a batch fetch may wait for messages to fill it: the most a busy stream adds to an
-event's way into the read model."""
-
-
 class LogBehind(Exception):
     """A message names a position the log does not (yet) have: retry later."""
 
 
-class ProjectionRunner:
+@dataclass(frozen=True)
+class ReadModel:
+    """One read model of a service and the log it is built from: the service's own log, or
+    another service's for a feed (the reporting service's cross-service models)."""
+
+    projection: Projection
+    source: EventTypes
+    source_schema: str
+
+    @property
+    def checkpoint(self) -> str:
+        """The name the model's position is kept under, in whichever schema it is written."""
+        return f"projection:{self.projection.name}"
+
+
+Keep = Callable[[StoredEvent], bool]
+"""Which events a rebuild applies (time travel: those recorded, or dated, by some moment)."""
+
+
+class ReadModelWriter:
     def __init__(
         self,
         projection: Projection,
@@ -186,10 +81,6 @@ class ProjectionRunner:
         schema: str,
         log_store: EventStore,
         event_types: EventTypes,
-        bus: Bus,
-        batch_size: int = 256,
-        catch_up_after_seconds: float = 3.0,
-        consumer: str | None = None,
     ) -> None:
         self.projection = projection
         # Asked once: isinstance against a runtime-checkable protocol is slow, per event.
@@ -200,22 +91,24 @@ class ProjectionRunner:
         self.log_store = log_store
         """The log followed: the service's own, or another service's for a feed."""
         self.event_types = event_types
-        self.bus = bus
-        self.batch_size = batch_size
-        self.catch_up_after_seconds = catch_up_after_seconds
         self.checkpoint_name = f"projection:{projection.name}"
-        # The consuming service names the durable consumer; the source's subjects feed it.
-        owner = consumer or event_types.service
-        self.durable = f"{bus.stream.subject_prefix}-{owner}-{projection.name}"
-        self.filter_subject = f"{bus.stream.subject_prefix}.{event_types.service}.>"
         self.position = 0
         self.failures_total = 0
         self._apply_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
-        self._behind_since: float | None = None
-        self.stopping = False
-        """Set before cancelling: some client libraries turn a cancellation into an error, and
-        the loop must not mistake that for a reason to retry."""
+
+    @classmethod
+    def of(
+        cls, model: ReadModel, pool: asyncpg.Pool[asyncpg.Record], schema: str
+    ) -> ReadModelWriter:
+        """A writer of `model` into `schema` (the live one, or a scratch schema)."""
+        return cls(
+            model.projection,
+            pool=pool,
+            schema=schema,
+            log_store=PostgresEventStore(pool, model.source_schema),
+            event_types=model.source,
+        )
 
     async def migrate(self) -> None:
         """Create the read model's tables; safe to run from several replicas at once (`CREATE
@@ -226,85 +119,6 @@ class ProjectionRunner:
             await conn.execute(self.projection.schema_sql(self.schema))
             await conn.execute(FAILURES_SQL.format(schema=self.schema))
         self.position = await read_checkpoint(self.pool, self.schema, self.checkpoint_name)
-
-    # -- consuming -----------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Consume forever; returns when cancelled or stopping."""
-        await keep_running(
-            self._consume,
-            what=f"projection {self.projection.name}",
-            stopping=lambda: self.stopping,
-            first_delay=0.2,
-        )
-
-    async def _consume(self) -> None:
-        js = await self.bus.jetstream()
-        subscription = await js.pull_subscribe(
-            self.filter_subject,
-            durable=self.durable,
-            stream=self.bus.stream.name,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=30,
-                max_ack_pending=10_000,
-            ),
-        )
-        while not self.stopping:
-            try:
-                # What the stream holds now, or brings within a moment. Not longer: once a
-                # message has come, a batch fetch goes on waiting until the batch is full or
-                # its time is up, and that wait is every event's delay to the read model.
-                messages = await subscription.fetch(self.batch_size, timeout=_FILL_SECONDS)
-            except (NatsTimeout, TimeoutError):
-                try:
-                    # Quiet: wait for the next message alone, which returns as it arrives.
-                    messages = await subscription.fetch(1, timeout=1.0)
-                except (NatsTimeout, TimeoutError):
-                    await self._catch_up_if_stalled()
-                    continue
-            await self.handle(messages)
-
-    async def handle(self, messages: Sequence[Msg]) -> None:
-        events: list[StoredEvent] = []
-        for message in messages:
-            try:
-                events.append(from_cloudevent(orjson.loads(message.data)))
-            except Exception as error:
-                await self._record_failure(None, None, message.subject, f"undecodable: {error!r}")
-                await message.term()
-        if not events:
-            return
-        try:
-            await self.apply(events)
-        except Exception as error:
-            if not (is_transient(error) or isinstance(error, LogBehind)):
-                raise
-            log.warning(
-                "projection %s: transient failure, will retry: %r", self.projection.name, error
-            )
-            for message in messages:
-                with contextlib.suppress(Exception):
-                    await message.nak(delay=1.0)
-            return
-        for message in messages:
-            with contextlib.suppress(Exception):
-                await message.ack()
-
-    async def _catch_up_if_stalled(self) -> None:
-        """No messages came, yet the log may be ahead (NATS lost some, or the relay is down):
-        after a grace period, read the rest from the log itself."""
-        head = (await self.log_store.head()).position
-        if head <= self.position:
-            self._behind_since = None
-            return
-        now = time.monotonic()
-        if self._behind_since is None:
-            self._behind_since = now
-        elif now - self._behind_since >= self.catch_up_after_seconds:
-            await self.catch_up()
-            self._behind_since = None
 
     async def catch_up(self) -> None:
         """Apply everything the log holds beyond the checkpoint, a page at a time."""
@@ -336,7 +150,7 @@ class ProjectionRunner:
         async with (
             self.pool.acquire() as conn,
             conn.transaction(),
-            _Batch(conn, commutes_across_tables=self._commutes) as batch,
+            StatementBatch(conn, commutes_across_tables=self._commutes) as batch,
         ):
             position = await self._locked_checkpoint(conn)
             for event in sorted(events, key=lambda e: e.position):
@@ -366,7 +180,7 @@ class ProjectionRunner:
         return int(value)
 
     async def _fill_gap(
-        self, conn: Conn, batch: _Batch, position: int, until: int, careful: bool
+        self, conn: Conn, batch: StatementBatch, position: int, until: int, careful: bool
     ) -> int:
         async for missing in self.log_store.read_all(position + 1, until):
             await self._apply_one(conn, batch, missing, careful)
@@ -376,7 +190,7 @@ class ProjectionRunner:
         return position
 
     async def _apply_one(
-        self, conn: Conn, batch: _Batch, event: StoredEvent, careful: bool
+        self, conn: Conn, batch: StatementBatch, event: StoredEvent, careful: bool
     ) -> None:
         if not careful:
             model = self.event_types.to_model(event.type, event.schema_version, event.data)
@@ -402,9 +216,10 @@ class ProjectionRunner:
             )
             await self._insert_failure(conn, event.position, event.event_id, None, repr(error))
 
-    async def _record_failure(
+    async def record_failure(
         self, position: int | None, event_id: object, subject: str | None, error: str
     ) -> None:
+        """Set aside what could not be applied (an event, or a message that is none)."""
         async with self.pool.acquire() as conn:
             await self._insert_failure(conn, position, event_id, subject, error)
 
@@ -454,7 +269,7 @@ class ProjectionRunner:
         page_size: int = 1000,
         *,
         to_position: int | None = None,
-        keep: Callable[[StoredEvent], bool] | None = None,
+        keep: Keep | None = None,
     ) -> int:
         """Rebuild the read model from the PostgreSQL log in one transaction; readers see the
         old model until it commits. Returns the position reached.
@@ -479,14 +294,14 @@ class ProjectionRunner:
         self,
         page_size: int,
         to_position: int | None,
-        keep: Callable[[StoredEvent], bool] | None,
+        keep: Keep | None,
         *,
         careful: bool,
     ) -> int:
         async with (
             self.pool.acquire() as conn,
             conn.transaction(),
-            _Batch(conn, commutes_across_tables=self._commutes) as batch,
+            StatementBatch(conn, commutes_across_tables=self._commutes) as batch,
         ):
             await self._locked_checkpoint(conn)
             tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
@@ -499,3 +314,18 @@ class ProjectionRunner:
             await batch.flush()
             await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
         return position
+
+
+async def rebuild_into(
+    pool: asyncpg.Pool[asyncpg.Record],
+    schema: str,
+    model: ReadModel,
+    *,
+    to_position: int | None = None,
+    keep: Keep | None = None,
+) -> int:
+    """Build `model` from its log into `schema` (a scratch schema, a view in time): the one
+    rebuild behind replays, drift checks and time travel. Returns the position reached."""
+    writer = ReadModelWriter.of(model, pool, schema)
+    await writer.migrate()
+    return await writer.rebuild(to_position=to_position, keep=keep)
