@@ -21,6 +21,9 @@ import asyncpg
 
 from shared.db import Queryable
 from shared.http.problems import Problem
+from shared.ratelimit import RateLimiter
+from shared.settings import Settings
+from shared.store.postgres import migrate
 
 Role = Literal["integration", "manager", "auditor", "admin"]
 Action = Literal["write", "read", "audit", "admin"]
@@ -163,6 +166,25 @@ class KeyChecker:
         key, digest = _key_from_row(row), bytes(row["secret_hash"])
         self._cache[key_id] = (time.monotonic(), key, digest)
         return key, digest
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a service: its API keys (in the shared auth schema, looked up through a
+    short cache) and each key's request rate. An HTTP concern, kept apart from the runtime,
+    which records and projects events whoever asks."""
+
+    pool: asyncpg.Pool[asyncpg.Record]
+    schema: str
+    keys: KeyChecker
+    limiter: RateLimiter
+
+    @classmethod
+    async def open(cls, pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> Access:
+        schema = settings.schema_for("auth")
+        await migrate(pool, schema, auth_sql(schema))
+        limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        return cls(pool, schema, KeyChecker(pool, schema), limiter)
 
 
 def authorize(key: ApiKey, action: Action, service: str) -> None:

@@ -17,12 +17,10 @@ from shared.audit.signing import (
     list_checkpoints,
     store_checkpoint,
 )
-from shared.auth import KeyChecker, auth_sql
 from shared.bus import Bus, StreamSettings
 from shared.db import create_pool
 from shared.projection import ReadModelWriter
 from shared.projection.consumer import JetStreamConsumer
-from shared.ratelimit import RateLimiter
 from shared.readside import ReadSide
 from shared.recorder import Recorder
 from shared.relay import Relay
@@ -38,7 +36,6 @@ class Runtime:
         self.spec = spec
         self.settings = settings
         self.schema = settings.schema_for(spec.name)
-        self.auth_schema = settings.schema_for("auth")
         self.bus = Bus(
             settings.nats_url,
             f"ptrack-{spec.name}",
@@ -64,13 +61,8 @@ class Runtime:
             self.pool, self.schema, max_batch_events=max(2000, self.settings.max_batch_events)
         )
         await self.store.migrate()
-        await migrate(self.pool, self.auth_schema, auth_sql(self.auth_schema))
         await migrate(self.pool, self.schema, checkpoints_sql(self.schema))
         self.signer = Signer.load_or_create(self.settings.signing_key_dir / f"{self.spec.name}.key")
-        self.keys = KeyChecker(self.pool, self.auth_schema)
-        self.limiter = RateLimiter(
-            self.settings.rate_limit_per_second, self.settings.rate_limit_burst
-        )
         self.recorder: Recorder[Any] = Recorder(
             self.store, self.spec.event_types, self.spec.decider
         )

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import PydanticCustomError
 
 from shared.auth import ApiKey, Role, create_key, list_keys, revoke_key
-from shared.http.deps import Admin, RuntimeDep
+from shared.http.deps import AccessDep, Admin
 from shared.http.problems import FieldError, Problem, invalid
 from shared.text import NotBlank, Storable
 
@@ -70,20 +70,20 @@ def _view(key: ApiKey) -> dict[str, Any]:
 
 
 @router.get("", summary="Every API key (never its secret)")
-async def keys(runtime: RuntimeDep, _: Admin) -> list[KeyView]:
-    return [KeyView(**_view(key)) for key in await list_keys(runtime.pool, runtime.auth_schema)]
+async def keys(access: AccessDep, _: Admin) -> list[KeyView]:
+    return [KeyView(**_view(key)) for key in await list_keys(access.pool, access.schema)]
 
 
 @router.post("", summary="Make a key; its token is in this answer only", status_code=201)
-async def create(body: NewKey, runtime: RuntimeDep, _: Admin) -> CreatedKey:
+async def create(body: NewKey, access: AccessDep, _: Admin) -> CreatedKey:
     if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
         raise invalid(
             "the key would expire before it is made",
             [FieldError("/expires_at", "in_the_future", "must be later than now")],
         )
     token, key = await create_key(
-        runtime.pool,
-        runtime.auth_schema,
+        access.pool,
+        access.schema,
         name=body.name,
         role=body.role,
         services=tuple(body.services) if body.services is not None else None,
@@ -99,8 +99,8 @@ async def create(body: NewKey, runtime: RuntimeDep, _: Admin) -> CreatedKey:
     responses={404: {"description": "No such active key"}},
 )
 async def revoke(
-    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], runtime: RuntimeDep, _: Admin
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], access: AccessDep, _: Admin
 ) -> None:
-    if not await revoke_key(runtime.pool, runtime.auth_schema, key_id):
+    if not await revoke_key(access.pool, access.schema, key_id):
         raise Problem(404, "unknown-key", f"no active key {key_id}")
-    runtime.keys.forget(key_id)  # at once here; other replicas within their cache time
+    access.keys.forget(key_id)  # at once here; other replicas within their cache time

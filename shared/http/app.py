@@ -6,23 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import Response
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.auth import ApiKey
+from shared.auth import Access
 from shared.http.admin import router as admin_router
 from shared.http.audit import router as audit_router
-from shared.http.deps import Reader, Writer, authorized, checked_parameters
-from shared.http.events import (
-    CLOUDEVENT_BATCH,
-    CLOUDEVENT_JSON,
-    read_body,
-    receipt_response,
-    rejection_problem,
-    to_proposals,
-)
+from shared.http.deps import Reader, checked_parameters
+from shared.http.events import EventsEndpoint, events_operation
 from shared.http.middleware import RequestContext
 from shared.http.problems import (
     PROBLEM_JSON,
@@ -31,7 +23,6 @@ from shared.http.problems import (
     install_problem_handlers,
 )
 from shared.log_metrics import log_metrics
-from shared.logs import request_id
 from shared.metrics import HttpMetrics, exposition, new_registry
 from shared.runtime import Runtime
 from shared.service import ServiceSpec
@@ -56,6 +47,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        app.state.access = await Access.open(runtime.pool, settings)
         try:
             yield
         finally:
@@ -75,33 +67,31 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     metrics = HttpMetrics(registry, spec.name)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, metrics=metrics)
-    events = _events_router(spec)
-    app.include_router(events)
-    [documented] = events.routes  # POST /events, the router's one route
+    app.events = EventsEndpoint(spec)
     app.events_lane = RequestContext(
-        EventsEndpoint(spec, route=documented),
-        max_body_bytes=settings.max_body_bytes,
-        metrics=metrics,
+        app.events, max_body_bytes=settings.max_body_bytes, metrics=metrics
     )
     app.include_router(_operations_router(runtime, registry))
     app.include_router(audit_router)
     app.include_router(admin_router)
     for router in spec.routers:
         app.include_router(router)
-    _document_problems(app)
+    _document(app, spec)
     return app
 
 
-def _document_problems(app: FastAPI) -> None:
-    """Every error answer in the OpenAPI schema as the app gives it: problem details, also for
-    invalid input (not FastAPI's own 422 body), and on every operation that can give it (a
-    refused key, the body limit, a read model behind), whatever its route declares."""
+def _document(app: FastAPI, spec: ServiceSpec) -> None:
+    """The OpenAPI document as the app answers: `POST /events` (not a FastAPI route), and every
+    error answer as problem details, also for invalid input (not FastAPI's own 422 body), on
+    every operation that can give it (a refused key, the body limit, a read model behind),
+    whatever its route declares."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
+        schema["paths"] = {"/events": {"post": events_operation(spec)}, **schema["paths"]}
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
@@ -178,113 +168,18 @@ async def _database_ok(runtime: Runtime) -> bool:
     return True
 
 
-def _events_router(spec: ServiceSpec) -> APIRouter:
-    router = APIRouter(tags=["events"])
-    types = ", ".join(f"`{name}`" for name in spec.event_types.names)
-
-    @router.post(
-        "/events",
-        summary="Record events posted as CloudEvents",
-        description=(
-            f"One CloudEvent (`{CLOUDEVENT_JSON}`) or a JSON array of them "
-            f"(`{CLOUDEVENT_BATCH}`). Types accepted here: {types}. Every event is checked "
-            "before any is recorded; a batch is recorded whole or not at all. Posting the same "
-            "event id again with the same content answers 200 with the original positions."
-        ),
-        status_code=201,
-        responses={
-            200: {"description": "Already recorded: the original receipt"},
-            201: {"description": "Recorded"},
-            400: _PROBLEM,
-            401: _PROBLEM,
-            403: _PROBLEM,
-            409: _PROBLEM,
-            413: _PROBLEM,
-            415: _PROBLEM,
-            422: _PROBLEM,
-            503: _PROBLEM,
-        },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    CLOUDEVENT_JSON: {"schema": {"type": "object"}, "examples": spec.examples},
-                    CLOUDEVENT_BATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
-                },
-            }
-        },
-    )
-    async def post_events(request: Request, key: Writer) -> Response:
-        return await _record(spec, request, key)
-
-    return router
-
-
 class _App(FastAPI):
-    """FastAPI, with POST /events answered before its middleware stack is entered.
-
-    It is the busiest route by far, and the layers between uvicorn and the handler (Starlette's
-    error and exception middleware with their send wrappers, FastAPI's exit stack, router
-    matching, the route's own wrapper) cost more CPU than recording an event. The lane is
-    `RequestContext` (request id, body limit, timing, as for every request) around
-    `EventsEndpoint`: the same key check and handler as the documented FastAPI route, answering
-    errors with the app's own exception handlers. The FastAPI route stays for the OpenAPI
-    document; the access-control test reaches the lane over HTTP."""
+    """FastAPI, with `/events` answered before its middleware stack is entered (see
+    `shared.http.events`): `RequestContext` (request id, body limit, timing, as for every
+    request) around `EventsEndpoint`."""
 
     events_lane: ASGIApp | None = None
+    events: EventsEndpoint | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.events_lane
-        if (
-            lane is not None
-            and scope["type"] == "http"
-            and scope["path"] == "/events"
-            and scope["method"] == "POST"
-        ):
+        if lane is not None and scope["type"] == "http" and scope["path"] == "/events":
             scope["app"] = self
             await lane(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
-
-
-class EventsEndpoint:
-    def __init__(self, spec: ServiceSpec, *, route: BaseRoute) -> None:
-        self.spec = spec
-        self.route = route
-        """The documented POST /events route, whose template the timing labels requests with."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self.route
-        request = Request(scope, receive, send)
-        try:
-            response = await _record(self.spec, request, await authorized(request, "write"))
-        except Exception as error:
-            handler = _handler_for(request.app.exception_handlers, error)
-            if handler is None:
-                raise
-            response = await handler(request, error)
-        await response(scope, receive, send)
-
-
-def _handler_for(handlers: dict[Any, Any], error: Exception) -> Any:
-    """The app's handler for this exception, as Starlette's exception middleware finds it."""
-    for kind in type(error).__mro__:
-        if kind in handlers:
-            return handlers[kind]
-    return None
-
-
-async def _record(spec: ServiceSpec, request: Request, key: ApiKey) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    items = read_body(
-        request.headers.get("content-type", ""),
-        await request.body(),
-        runtime.settings.max_batch_events,
-    )
-    metadata = {"actor": key.actor, "correlation_id": request_id.get()}
-    groups = to_proposals(items, spec.event_types, metadata)
-    try:
-        results = await runtime.recorder.record(groups)
-    except Exception as error:
-        raise rejection_problem(error) from error
-    return receipt_response(results)

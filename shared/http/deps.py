@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import Action, ApiKey, authorize
+from shared.auth import Access, Action, ApiKey, authorize
 from shared.http.problems import FieldError, Problem, invalid
 from shared.ratelimit import retry_after
 from shared.readside import ReadSide
@@ -35,6 +35,15 @@ async def get_read_side(request: Request) -> ReadSide:
 
 
 ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
+
+
+async def get_access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
+
+
+AccessDep = Annotated[Access, Depends(get_access)]
+"""The service's API keys and rate limits (for the key management routes)."""
 """What a read route needs: the service's read models (see `shared.readside`)."""
 
 
@@ -46,9 +55,10 @@ async def authorized(request: Request, action: Action) -> ApiKey:
     runtime: Runtime = request.app.state.runtime
     if not runtime.settings.require_auth:
         return _ANONYMOUS
-    key = await runtime.keys.authenticate(request.headers.get("authorization"))
+    access: Access = request.app.state.access
+    key = await access.keys.authenticate(request.headers.get("authorization"))
     authorize(key, action, runtime.spec.name)
-    wait = runtime.limiter.take(key.key_id)
+    wait = access.limiter.take(key.key_id)
     if wait:
         raise Problem(
             429,

@@ -1,22 +1,42 @@
 """`POST /events`: one CloudEvent (`application/cloudevents+json`) or a batch
 (`application/cloudevents-batch+json`). Every event is validated before any is appended; a batch
-is recorded atomically (all or nothing)."""
+is recorded atomically (all or nothing).
+
+It is the busiest route by far, and the layers between uvicorn and a FastAPI handler (Starlette's
+error and exception middleware with their send wrappers, FastAPI's exit stack, router matching,
+the route's own wrapper) cost more CPU than recording an event. So it is not a FastAPI route:
+`EventsEndpoint` is a plain ASGI endpoint the app calls before its middleware stack, with the
+same key check and problem answers as every route, and `events_operation` documents it in the
+app's OpenAPI document. One code path: what the document describes is what runs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import ValidationError
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
+from shared.auth import Action, ApiKey
 from shared.canonical import NotCanonical, canonical_json, nul_pointers
 from shared.decider import Conflict, Rejected
 from shared.envelope import CloudEventIn
 from shared.event_types import EventTypes, UnknownEventType, UnsupportedSchemaVersion, as_datetime
-from shared.http.problems import FieldError, Problem, field_errors, invalid
+from shared.http.deps import authorized
+from shared.http.problems import (
+    PROBLEM_JSON,
+    FieldError,
+    Problem,
+    field_errors,
+    invalid,
+    problem_response,
+    unexpected,
+)
+from shared.logs import request_id
 from shared.recorder import Proposal, StreamProposals
 from shared.store.base import (
     AppendResult,
@@ -25,6 +45,10 @@ from shared.store.base import (
     StoreUnavailable,
     WrongExpectedVersion,
 )
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
+    from shared.service import ServiceSpec
 
 CLOUDEVENT_JSON = "application/cloudevents+json"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
@@ -255,3 +279,80 @@ def receipt_response(results: Sequence[AppendResult]) -> Response:
         media_type="application/json",
         headers=headers,
     )
+
+
+class EventsEndpoint:
+    """`POST /events` as an ASGI endpoint: the key check, recording, and every error answered
+    as problem details, as a FastAPI route would."""
+
+    path = "/events"
+    methods = ("POST",)
+    action: Action = "write"
+    """What the caller's key must allow (the access-control test reads it, as on routes)."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self  # the request timing labels requests with `self.path`
+        request = Request(scope, receive, send)
+        try:
+            if request.method not in self.methods:
+                raise Problem(
+                    405, "method-not-allowed", "Method Not Allowed", headers={"Allow": "POST"}
+                )
+            response = await self._record(request, await authorized(request, self.action))
+        except Problem as problem:
+            response = problem_response(problem, self.path)
+        except Exception as error:
+            response = problem_response(unexpected(error, request.method, self.path), self.path)
+        await response(scope, receive, send)
+
+    async def _record(self, request: Request, key: ApiKey) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        items = read_body(
+            request.headers.get("content-type", ""),
+            await request.body(),
+            runtime.settings.max_batch_events,
+        )
+        metadata = {"actor": key.actor, "correlation_id": request_id.get()}
+        groups = to_proposals(items, self.spec.event_types, metadata)
+        try:
+            results = await runtime.recorder.record(groups)
+        except Exception as error:
+            raise rejection_problem(error) from error
+        return receipt_response(results)
+
+
+def events_operation(spec: ServiceSpec) -> dict[str, Any]:
+    """The OpenAPI operation of `POST /events` (the app adds the answers every keyed operation
+    can give)."""
+    types = ", ".join(f"`{name}`" for name in spec.event_types.names)
+    problem = {"description": "Problem details (RFC 9457)", "content": {PROBLEM_JSON: {}}}
+    return {
+        "tags": ["events"],
+        "summary": "Record events posted as CloudEvents",
+        "description": (
+            f"One CloudEvent (`{CLOUDEVENT_JSON}`) or a JSON array of them "
+            f"(`{CLOUDEVENT_BATCH}`). Types accepted here: {types}. Every event is checked "
+            "before any is recorded; a batch is recorded whole or not at all. Posting the same "
+            "event id again with the same content answers 200 with the original positions."
+        ),
+        "operationId": "post_events_events_post",
+        "security": [{"HTTPBearer": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                CLOUDEVENT_JSON: {"schema": {"type": "object"}, "examples": spec.examples},
+                CLOUDEVENT_BATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "Recorded",
+                "content": {"application/json": {"schema": {}}},
+            },
+            "200": {"description": "Already recorded: the original receipt"},
+            **{status: {**problem} for status in ("400", "409", "413", "415", "422", "503")},
+        },
+    }

@@ -159,6 +159,21 @@ def every_route(routes: Iterable[Any]) -> Iterator[Any]:
             yield from every_route(included.routes)
 
 
+def unexpected(error: Exception, method: str, path: str) -> Problem:
+    """The answer to an error no handler expected: a database gone away under the request is a
+    503 to retry (nothing was recorded that a retry would double); anything else a logged 500."""
+    if is_transient(error):
+        log.warning("%s %s: database unavailable: %r", method, path, error)
+        return Problem(
+            503,
+            "store-unavailable",
+            "the database cannot be reached; retry the same request",
+            headers={"Retry-After": "1"},
+        )
+    log.exception("unhandled error on %s %s", method, path, exc_info=error)
+    return Problem(500, "internal-error", "an unexpected error; it has been logged")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
@@ -194,20 +209,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, request.url.path)
 
     async def on_error(request: Request, exc: Exception) -> Response:
-        if is_transient(exc):
-            # The database went away under a request (a restart, a failover): nothing was
-            # recorded that a retry would double, so tell the client to come back.
-            log.warning("%s %s: database unavailable: %r", request.method, request.url.path, exc)
-            problem = Problem(
-                503,
-                "store-unavailable",
-                "the database cannot be reached; retry the same request",
-                headers={"Retry-After": "1"},
-            )
-            return problem_response(problem, request.url.path)
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem(500, "internal-error", "an unexpected error; it has been logged")
-        return problem_response(problem, request.url.path)
+        return problem_response(unexpected(exc, request.method, request.url.path), request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

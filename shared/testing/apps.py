@@ -63,7 +63,7 @@ async def running(app: FastAPI) -> AsyncIterator[RunningService]:
         keys: dict[Role, str] = {}
         for role in ("integration", "manager", "auditor", "admin"):
             token, _ = await create_key(
-                runtime.pool, runtime.auth_schema, name=f"test {role}", role=role
+                runtime.pool, app.state.access.schema, name=f"test {role}", role=role
             )
             keys[role] = token
         transport = httpx.ASGITransport(app=app)

@@ -45,7 +45,7 @@ from shared.auth import _ALLOWED, ROLES, Role
 from shared.settings import Settings
 from shared.testing.apps import RunningService
 from tests.fuzz.stack import KNOWN, demo_stack
-from tests.integration.test_access_matrix import action_of, api_routes
+from tests.integration.test_access_matrix import operations
 
 EXAMPLES = fuzz_settings(
     # Cases per operation; raise it for a deeper run than CI's.
@@ -108,9 +108,7 @@ def _fuzz_service(
 ) -> Iterator[tuple[str, str]]:
     """(operation, what failed) for each operation whose answers are not as documented."""
     roles = {
-        (method, route.path): _least_role(action_of(route))
-        for route in api_routes(service.app.routes)
-        for method in route.methods or ()
+        (method, path): _least_role(action) for method, path, action in operations(service.app)
     }
     for result in openapi.from_dict(service.app.openapi()).get_all_operations():
         if isinstance(result, Err):

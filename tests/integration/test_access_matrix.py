@@ -43,16 +43,25 @@ def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
     return (route for route in every_route(routes) if isinstance(route, APIRoute))
 
 
-def calls(app: Any) -> Iterator[tuple[str, str, str | None]]:
+def operations(app: Any) -> Iterator[tuple[str, str, str | None]]:
+    """(method, path template, action) of every operation: the API routes, and the endpoint the
+    app answers before its router (POST /events)."""
     for route in api_routes(app.routes):
-        path = re.sub(r"\{(\w+)\}", lambda m: SAMPLES.get(m.group(1), "x1"), route.path)
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            yield method, path, None if route.path in OPEN else action_of(route)
+            yield method, route.path, None if route.path in OPEN else action_of(route)
+    for method in app.events.methods:
+        yield method, app.events.path, app.events.action
+
+
+def calls(app: Any) -> Iterator[tuple[str, str, str | None]]:
+    for method, template, action in operations(app):
+        path = re.sub(r"\{(\w+)\}", lambda m: SAMPLES.get(m.group(1), "x1"), template)
+        yield method, path, action
 
 
 async def callers(service: RunningService, name: str) -> dict[str, str | None]:
     runtime = service.runtime
-    pool, schema = runtime.pool, runtime.auth_schema
+    pool, schema = runtime.pool, service.app.state.access.schema
     expired, _ = await create_key(
         pool, schema, name="expired", role="admin", expires_at=datetime.now(UTC) - timedelta(1)
     )
@@ -103,6 +112,7 @@ async def test_every_route_admits_exactly_its_roles(
         assert not failures, "\n".join(failures)
         assert checked > 50
         assert ("GET", "/metrics", "read") in calls(app), "business figures need a key"
+        assert ("POST", "/events", "write") in calls(app), "recording needs a key"
 
 
 def _expected(caller: str, action: str | None) -> int | str:
