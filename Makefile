@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLAN   ?= plans/kongsbergregionen-2010.yaml
 
-.PHONY: install run test lint format fuzz bench bench-audit clean
+.PHONY: install run test lint format fuzz bench bench-audit dashboards dashboards-check clean
 
 # `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
 install: $(VENV)/.installed-dev
@@ -37,7 +37,7 @@ format: install
 # The fuzz tests with many more examples than `make test` draws (about 25 minutes).
 fuzz: install
 	PTRACK_FUZZ_EXAMPLES=$${PTRACK_FUZZ_EXAMPLES:-500} PTRACK_UNICODE_EXAMPLES=$${PTRACK_UNICODE_EXAMPLES:-100} \
-		$(BIN)/pytest -p no:cacheprovider -s tests/fuzz
+		$(BIN)/pytest -p no:cacheprovider --timeout=0 -s tests/fuzz
 
 bench: install
 	$(BIN)/python -m bench.run
@@ -45,6 +45,14 @@ bench: install
 # Verify and replay of a 1 000 000-event log beside the raw read (PTRACK_BENCH_AUDIT_EVENTS).
 bench-audit: install
 	$(BIN)/python -m bench.audit
+
+# The Grafana boards as code (tools/dashboards) into deploy/grafana/dashboards/*.json; the check
+# writes nothing and fails when the files differ from what the code generates.
+dashboards: install
+	$(BIN)/python -m tools.dashboards
+
+dashboards-check: install
+	$(BIN)/python -m tools.dashboards --check
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

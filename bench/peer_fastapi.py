@@ -1,6 +1,6 @@
 """The memory scenario's peer: a bare FastAPI app with one POST route, under the same uvicorn
-settings as `ptrack serve` (ptrack/serve.py), so the difference in resident memory is what ptrack
-adds (its services, pools, NATS client, projections), not the web stack both share.
+settings as `ptrack serve` (ptrack/stack/serve.py), so the difference in resident memory is what
+ptrack adds (its services, pools, NATS client, projections), not the web stack both share.
 
     python -m bench.peer_fastapi --port 8000
 """

@@ -23,10 +23,10 @@ import asyncpg
 from bench.console import say, warn
 from bench.servers import BenchDatabase, delete_stream
 from bench.service import RunningService
-from ptrack.catalog import SERVICES
-from ptrack.plan import read_plan
-from ptrack.plan_load import load_plan
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.plan.load import load_plan
+from ptrack.plan.model import read_plan
+from ptrack.stack.catalog import SERVICES
+from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.db import create_pool
 from shared.settings import Settings

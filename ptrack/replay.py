@@ -25,7 +25,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from ptrack.catalog import SERVICES, ServiceEntry
+from ptrack.stack.catalog import SERVICES, ServiceEntry
 from services.reporting.timetravel import as_utc
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient

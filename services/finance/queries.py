@@ -1,4 +1,5 @@
-"""Reads over the finance read model, shaped for the API and the metrics. Amounts in øre."""
+"""Reads over the finance read model, for the views, the metrics and the reporting service (which
+reads its copy of these tables as of a status date). Amounts in øre."""
 
 from __future__ import annotations
 
@@ -30,13 +31,20 @@ async def project(db: Queryable, s: str, project_id: str) -> Project | None:
     return None if row is None else Project(*row.values())
 
 
-def line_totals_sql(s: str) -> str:
-    """`booked_ore` and `reversed_ore` of a budget line `l`, summed from the booking tables."""
+_UNTIL = "coalesce($2::date, 'infinity')"
+"""The `until` of a read taking its day (or null, for no limit) as `$2`."""
+
+
+def line_totals_sql(s: str, until: str | None = None) -> str:
+    """`booked_ore` and `reversed_ore` of a budget line `l`, summed from the booking tables.
+    `until` is an SQL expression limiting both to a day (reversals by their own date)."""
+    booked_until = f" AND b.booking_date <= {until}" if until else ""
+    reversed_until = f" AND r.reversal_date <= {until}" if until else ""
     return (
         f"coalesce((SELECT sum(b.amount_ore) FROM {s}.bookings b WHERE b.project_id = "
-        "l.project_id AND b.line_id = l.line_id), 0)::bigint AS booked_ore, "
+        f"l.project_id AND b.line_id = l.line_id{booked_until}), 0)::bigint AS booked_ore, "
         f"coalesce((SELECT sum(r.amount_ore) FROM {s}.reversals r WHERE r.project_id = "
-        "l.project_id AND r.line_id = l.line_id), 0)::bigint AS reversed_ore"
+        f"l.project_id AND r.line_id = l.line_id{reversed_until}), 0)::bigint AS reversed_ore"
     )
 
 
@@ -48,22 +56,30 @@ def reversed_sql(s: str) -> str:
     )
 
 
-async def budget_lines(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+async def budget_lines(
+    db: Queryable, s: str, project_id: str, until: date | None = None
+) -> list[dict[str, Any]]:
+    """Each budget line with what was booked on it and reversed, by `until` when given."""
     rows = await db.fetch(
-        f"SELECT l.line_id, l.name, l.budget_ore, {line_totals_sql(s)} FROM {s}.budget_lines l "
-        "WHERE l.project_id = $1 ORDER BY l.ordinal",
+        f"SELECT l.line_id, l.name, l.budget_ore, {line_totals_sql(s, _UNTIL)} "
+        f"FROM {s}.budget_lines l WHERE l.project_id = $1 ORDER BY l.ordinal",
         project_id,
+        until,
     )
     return [dict(row) for row in rows]
 
 
-async def in_kind_totals(db: Queryable, s: str, project_id: str, by: str) -> list[dict[str, Any]]:
+async def in_kind_totals(
+    db: Queryable, s: str, project_id: str, by: str, until: date | None = None
+) -> list[dict[str, Any]]:
+    """In-kind work per municipality or activity (`key`), done by `until` when given."""
     column = {"municipality": "municipality", "activity": "activity"}[by]
     rows = await db.fetch(
         f"SELECT {column} AS key, sum(hours) AS hours, sum(value_ore)::bigint AS value_ore, "
-        f"count(*) AS entries FROM {s}.in_kind WHERE project_id = $1 GROUP BY {column} "
-        f"ORDER BY {column}",
+        f"count(*) AS entries FROM {s}.in_kind WHERE project_id = $1 AND work_date <= {_UNTIL} "
+        f"GROUP BY {column} ORDER BY {column}",
         project_id,
+        until,
     )
     return [dict(row) for row in rows]
 
@@ -101,11 +117,15 @@ def received_sql(s: str, until: str | None = None) -> str:
         END::bigint"""
 
 
-async def funding_sources(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+async def funding_sources(
+    db: Queryable, s: str, project_id: str, until: date | None = None
+) -> list[dict[str, Any]]:
+    """Each source with what it planned and, by `until` when given, brought in."""
     rows = await db.fetch(
-        f"SELECT f.source_id, f.name, f.kind, f.planned_ore, {received_sql(s)} AS received_ore "
-        f"FROM {s}.funding_sources f WHERE f.project_id = $1 ORDER BY f.ordinal",
+        f"SELECT f.source_id, f.name, f.kind, f.planned_ore, {received_sql(s, _UNTIL)} "
+        f"AS received_ore FROM {s}.funding_sources f WHERE f.project_id = $1 ORDER BY f.ordinal",
         project_id,
+        until,
     )
     return [dict(row) for row in rows]
 
@@ -159,6 +179,24 @@ async def cost_by_month(db: Queryable, s: str, project_id: str) -> list[dict[str
         )
         SELECT month, sum(booked)::bigint AS booked_ore, sum(reversed)::bigint AS reversed_ore
         FROM movements GROUP BY month ORDER BY month
+        """,
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def dated_costs(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    """Every cost on its day, by day: bookings (`amount`), reversals (negative, on their own
+    date) and in-kind work at its value (`in_kind` true)."""
+    rows = await db.fetch(
+        f"""
+        SELECT booking_date AS on_date, amount_ore AS amount, false AS in_kind
+            FROM {s}.bookings WHERE project_id = $1
+        UNION ALL
+        SELECT reversal_date, -amount_ore, false FROM {s}.reversals WHERE project_id = $1
+        UNION ALL
+        SELECT work_date, value_ore, true FROM {s}.in_kind WHERE project_id = $1
+        ORDER BY 1
         """,
         project_id,
     )

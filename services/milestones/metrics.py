@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, date, datetime, time
 
 from prometheus_client.core import Metric
 
-from services.milestones import views
-from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
+from services.milestones import queries, views
+from services.milestones.schedule import MILESTONE_STATES
 from shared.metrics import Samples, gauge
 from shared.readside import ReadSide
 
@@ -51,8 +51,7 @@ async def milestones_metrics(read: ReadSide) -> list[Metric]:
     db, s = read.pool, read.schema
     day = read.status_date()
     samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
-    for project in (row["project_id"] for row in projects):
+    for project in await queries.projects(db, s):
         baseline = await views.baseline_on(db, s, project, day)
         assert baseline is not None
         plan = baseline.plan
@@ -71,9 +70,8 @@ async def milestones_metrics(read: ReadSide) -> list[Metric]:
             for state in MILESTONE_STATES:
                 is_state = 1.0 if m.state == state else 0.0
                 samples["ptrack_milestone_state"].append(((project, m.id, state), is_state))
-        by_state = Counter(m.state for m in milestones)
-        for state in MILESTONE_STATES:
-            samples["ptrack_milestones"].append(((project, state), by_state[state]))
+        for counted, count in views.milestones_by_state(milestones).items():
+            samples["ptrack_milestones"].append(((project, counted), count))
         for g in await views.goals(db, s, project, plan, day):
             samples["ptrack_goal_progress_ratio"].append(((project, g.id), float(g.share_complete)))
             deadline = _timestamp(g.deadline)
@@ -82,10 +80,9 @@ async def milestones_metrics(read: ReadSide) -> list[Metric]:
             key = (project, a.id)
             samples["ptrack_activity_progress_ratio"].append((key, float(a.reported_share)))
             samples["ptrack_activity_planned_progress_ratio"].append((key, float(a.planned_share)))
-        points = Counter(p.state for p in await views.decision_points(db, s, project, plan, day))
-        for point_state in DECISION_STATES:
-            count = points[point_state]
-            samples["ptrack_decision_points"].append(((project, point_state), count))
+        points = await views.decision_points(db, s, project, plan, day)
+        for counted, count in views.decisions_by_state(points).items():
+            samples["ptrack_decision_points"].append(((project, counted), count))
     return [_gauge(name, samples[name]) for name in GAUGES]
 
 

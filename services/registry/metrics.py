@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 from prometheus_client.core import Metric
 
-from services.registry import views
+from services.registry import queries, views
 from services.registry.events import DIMENSIONS
 from shared.metrics import gauge
 from shared.readside import ReadSide
@@ -30,8 +30,7 @@ async def registry_metrics(read: ReadSide) -> list[Metric]:
     db, s = read.pool, read.schema
     day = read.status_date()
     samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.networks ORDER BY 1")
-    for project in (row["project_id"] for row in projects):
+    for project in await queries.projects(db, s):
         found = await views.networks(db, s, project, day)
         states = Counter(network.state for network in found)
         for state in STATES:

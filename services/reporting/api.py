@@ -1,4 +1,4 @@
-"""Cross-service queries: the status of a project on a day, and its S-curves.
+"""The cross-service routes: the status of a project on a day, and its S-curves.
 
 Both answer as of a business day (`status_date`: what we know now about that day) and,
 optionally, as of a moment of recording (`as_of_recorded`: what the system knew then); see
@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reporting.evm import SeriesPoint, earned_value, series
-from services.reporting.inputs import EvmInputs, evm_inputs
+from services.reporting.evm import EvmInputs, known_series
+from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
 from services.reporting.timetravel import NotYetRecorded, TimeTravel, View, as_utc
 from shared.http.deps import ProjectId, Reader, RuntimeDep, not_found
@@ -172,33 +172,12 @@ async def evm_series(
     inputs = await _read(runtime, travel, as_of, response, wait, read)
     if inputs is None:
         raise Problem(404, "unknown-project", f"no plan baseline for project {project_id!r}")
-    # PV runs to the planned end; EV and AC only to the status date (what was known then).
-    known_progress = [report for report in inputs.progress if report.reported_on <= day]
-    known_actual = [cost for cost in inputs.actual if cost.on <= day]
-    points = series(
-        inputs.planned, known_progress, known_actual,
-        start=inputs.start, end=max(inputs.end, day), scope=scope, step=step,
-    )  # fmt: skip
-    if inputs.start <= day and all(point.day != day for point in points):
-        # The status date itself, so a mid-month status shows where EV and AC stand that day.
-        figures = earned_value(
-            inputs.planned, known_progress, known_actual,
-            start=inputs.start, status_date=day, scope=scope,
-        )  # fmt: skip
-        points.append(SeriesPoint(day, figures.pv, figures.ev, figures.ac))
-        points.sort(key=lambda point: point.day)
-    shown = []
-    for point in points:
-        values = point.to_dict()
-        if point.day > day:
-            values["ev"] = values["ac"] = None
-        shown.append(values)
     body: dict[str, Any] = {
         "project": project_id,
         "scope": scope,
         "step": step,
         "status_date": day.isoformat(),
-        "points": shown,
+        "points": known_series(inputs, status_date=day, scope=scope, step=step),
     }
     if as_of.recorded is not None:
         body["as_of_recorded"] = as_of.recorded.isoformat()

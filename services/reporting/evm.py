@@ -53,6 +53,7 @@ from typing import Literal
 from shared.money import format_ore
 
 Scope = Literal["money", "total"]
+SCOPES: tuple[Scope, ...] = ("money", "total")
 Step = Literal["week", "month"]
 JsonValue = str | int | None | dict[str, str]
 
@@ -99,6 +100,18 @@ class ActualCost:
     amount: int
     """øre; a reversal is negative, on its reversal date."""
     in_kind: bool
+
+
+@dataclass(frozen=True)
+class EvmInputs:
+    """Everything a project's figures are computed from."""
+
+    start: date
+    end: date
+    """The planned end of the project period."""
+    planned: list[PlannedCost]
+    progress: list[ProgressReport]
+    actual: list[ActualCost]
 
 
 @dataclass(frozen=True)
@@ -297,6 +310,51 @@ def series(
         )
         for day in days
     ]
+
+
+def figures_by_scope(inputs: EvmInputs, status_date: date) -> dict[Scope, EvmFigures]:
+    """`earned_value` on `status_date` in every scope."""
+    return {
+        scope: earned_value(
+            inputs.planned,
+            inputs.progress,
+            inputs.actual,
+            start=inputs.start,
+            status_date=status_date,
+            scope=scope,
+        )
+        for scope in SCOPES
+    }
+
+
+def known_series(
+    inputs: EvmInputs, *, status_date: date, scope: Scope, step: Step
+) -> list[dict[str, JsonValue]]:
+    """The S-curves as they were known at the end of `status_date`, for JSON: `series` with PV
+    through the planned end (or the status date, when later), and EV and AC, computed from
+    what was reported and booked by the status date, null after it. A status date that is not
+    one of the series' days gets a point of its own, so a mid-month status shows where EV and
+    AC stand that day."""
+    progress = [report for report in inputs.progress if report.reported_on <= status_date]
+    actual = [cost for cost in inputs.actual if cost.on <= status_date]
+    points = series(
+        inputs.planned, progress, actual,
+        start=inputs.start, end=max(inputs.end, status_date), scope=scope, step=step,
+    )  # fmt: skip
+    if inputs.start <= status_date and all(point.day != status_date for point in points):
+        figures = earned_value(
+            inputs.planned, progress, actual,
+            start=inputs.start, status_date=status_date, scope=scope,
+        )  # fmt: skip
+        points.append(SeriesPoint(status_date, figures.pv, figures.ev, figures.ac))
+        points.sort(key=lambda point: point.day)
+    shown = []
+    for point in points:
+        values = point.to_dict()
+        if point.day > status_date:
+            values["ev"] = values["ac"] = None
+        shown.append(values)
+    return shown
 
 
 def _plan(planned: Iterable[PlannedCost], scope: Scope) -> _Plan:

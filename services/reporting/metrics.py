@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from prometheus_client.core import Metric
 
-from services.reporting.evm import earned_value
+from services.milestones import queries as milestones
+from services.reporting.evm import figures_by_scope
 from services.reporting.inputs import evm_inputs
 from shared.metrics import gauge
 from shared.money import ORE_PER_KRONE
@@ -38,16 +39,11 @@ async def reporting_metrics(read: ReadSide) -> list[Metric]:
     db, s = read.pool, read.schema
     day = read.status_date()
     samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
-    projects = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.baselines ORDER BY 1")
-    for project in (row["project_id"] for row in projects):
+    for project in await milestones.projects(db, s):
         inputs = await evm_inputs(db, s, project, day)
         if inputs is None:
             continue
-        for scope in ("money", "total"):
-            figures = earned_value(
-                inputs.planned, inputs.progress, inputs.actual,
-                start=inputs.start, status_date=day, scope=scope,
-            )  # fmt: skip
+        for scope, figures in figures_by_scope(inputs, day).items():
             key = (project, scope)
             for name, (field, _) in MONEY.items():
                 value = getattr(figures, field)

@@ -3,29 +3,21 @@ and surveys, in one answer. Shared by the API, the terminal board and the HTML r
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
 
 from services.finance import queries as finance
+from services.finance.views import Usage, frame_usage, line_used, usage
 from services.milestones import views as schedule
-from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
 from services.registry import views as registry
-from services.reporting.evm import earned_value
-from services.reporting.inputs import evm_inputs, funding_on, in_kind_on, lines_on
+from services.reporting.evm import figures_by_scope
+from services.reporting.inputs import evm_inputs
 from services.surveys import queries as survey_queries
 from services.surveys import views as survey_views
 from shared.db import Queryable
 from shared.money import format_ore
-
-
-class Usage(BaseModel):
-    budget: str
-    used: str
-    remaining: str
-    share_used: float | None
 
 
 class LineStatus(Usage):
@@ -79,15 +71,6 @@ class ProjectStatus(BaseModel):
     surveys: Surveys
 
 
-def _usage(budget: int, used: int) -> Usage:
-    return Usage(
-        budget=format_ore(budget),
-        used=format_ore(used),
-        remaining=format_ore(budget - used),
-        share_used=round(used / budget, 4) if budget else None,
-    )
-
-
 async def project_status(
     db: Queryable, s: str, project: str, day: date, threshold: int
 ) -> ProjectStatus | None:
@@ -99,12 +82,7 @@ async def project_status(
     evm: dict[str, dict[str, Any]] = {}
     inputs = await evm_inputs(db, s, project, day)
     if inputs is not None:
-        for scope in ("money", "total"):
-            figures = earned_value(
-                inputs.planned, inputs.progress, inputs.actual,
-                start=inputs.start, status_date=day, scope=scope,
-            )  # fmt: skip
-            evm[scope] = figures.to_dict()
+        evm = {scope: f.to_dict() for scope, f in figures_by_scope(inputs, day).items()}
     found_networks = await registry.networks(db, s, project, day)
     return ProjectStatus(
         project=project,
@@ -135,41 +113,36 @@ async def _schedule(
     plan = baseline.plan
     milestones = await schedule.milestones(db, s, project, plan, day)
     points = await schedule.decision_points(db, s, project, plan, day)
-    states = Counter(m.state for m in milestones)
-    decided = Counter(p.state for p in points)
     return Schedule(
         baseline=baseline.baseline,
         milestones=milestones,
-        milestones_by_state={state: states[state] for state in MILESTONE_STATES},
-        worst_slip_days=max((m.slip_days for m in milestones if m.slip_days > 0), default=None),
+        milestones_by_state=schedule.milestones_by_state(milestones),
+        worst_slip_days=schedule.worst_slip_days(milestones),
         goals=await schedule.goals(db, s, project, plan, day),
         decision_points=points,
-        decisions_by_state={state: decided[state] for state in DECISION_STATES},
+        decisions_by_state=schedule.decisions_by_state(points),
         activities=await schedule.activities(db, s, project, plan, day),
     )
 
 
 async def _money(db: Queryable, s: str, project: str, day: date, budget: finance.Project) -> Money:
-    lines = await lines_on(db, s, project, day)
-    in_kind = await in_kind_on(db, s, project, day)
-    spent = sum(line["used_ore"] for line in lines)
-    in_kind_value = sum(row["value_ore"] for row in in_kind)
+    lines = await finance.budget_lines(db, s, project, until=day)
+    in_kind = await finance.in_kind_totals(db, s, project, "municipality", until=day)
+    totals = frame_usage(budget, lines, in_kind)
     return Money(
         frame=format_ore(budget.frame),
         lines=[
             LineStatus(
                 id=line["line_id"],
                 name=line["name"],
-                **_usage(line["budget_ore"], line["used_ore"]).model_dump(),
+                **usage(line["budget_ore"], line_used(line)).model_dump(),
             )
             for line in lines
         ],
-        money=_usage(sum(line["budget_ore"] for line in lines), spent),
-        in_kind=_usage(budget.in_kind, in_kind_value),
-        total=_usage(budget.frame, spent + in_kind_value),
-        in_kind_by_municipality={
-            row["municipality"]: format_ore(row["value_ore"]) for row in in_kind
-        },
+        money=totals.money,
+        in_kind=totals.in_kind,
+        total=totals.frame,
+        in_kind_by_municipality={row["key"]: format_ore(row["value_ore"]) for row in in_kind},
         funding=[
             {
                 "id": row["source_id"],
@@ -178,6 +151,6 @@ async def _money(db: Queryable, s: str, project: str, day: date, budget: finance
                 "planned": format_ore(row["planned_ore"]),
                 "received": format_ore(row["received_ore"]),
             }
-            for row in await funding_on(db, s, project, day)
+            for row in await finance.funding_sources(db, s, project, until=day)
         ],
     )

@@ -1,4 +1,4 @@
-"""Survey queries over the read model. Any group with fewer respondents than the anonymity
+"""The survey routes, as `views` builds them. Any group with fewer respondents than the anonymity
 threshold (`PTRACK_ANONYMITY_THRESHOLD`) shows no figures and says why."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import ROLES, Role, auth_sql, create_key
 from shared.servers import NatsServer, free_port
 from shared.settings import Settings

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ptrack.plan import read_plan
+from ptrack.plan.model import read_plan
 from services.finance.events import EVENT_TYPES as FINANCE_EVENTS
 from services.reporting.app import SPEC as REPORTING
 from shared.audit.chain import verify_chain

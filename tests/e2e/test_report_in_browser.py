@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageStat
 from websockets.asyncio.client import ClientConnection, connect
 
-from ptrack.report import build_report
+from ptrack.present.report import build_report
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

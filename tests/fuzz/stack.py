@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ptrack.catalog import SERVICES
-from ptrack.demo import DEFAULT_PLAN, _steps, _tell
-from ptrack.plan import Plan, read_plan
+from ptrack.demo.posting import steps_of
+from ptrack.demo.story import DEFAULT_PLAN, tell
+from ptrack.plan.model import Plan, read_plan
+from ptrack.stack.catalog import SERVICES
 from shared.settings import Settings
 from shared.testing.apps import RunningService, running
 
@@ -50,7 +51,7 @@ def demo_posts() -> Iterator[tuple[str, bool, dict[str, Any]]]:
     plan = read_plan(DEFAULT_PLAN)
     for service, body in _plan_posts(plan):
         yield service, False, body
-    for step in _steps(_tell(plan, seed=2010).posts):
+    for step in steps_of(tell(plan, seed=2010).posts):
         for post in step.posts:
             yield step.service, step.webhook, post.body
 
@@ -69,7 +70,7 @@ async def _seed(services: Mapping[str, RunningService]) -> None:
     plan = read_plan(DEFAULT_PLAN)
     for name, body in _plan_posts(plan):
         await _posted(services[name].post(body))
-    for step in _steps(_tell(plan, seed=2010).posts):
+    for step in steps_of(tell(plan, seed=2010).posts):
         service = services[step.service]
         if not step.webhook:
             await _posted(service.post(*(post.body for post in step.posts)))

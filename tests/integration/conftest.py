@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, migrate

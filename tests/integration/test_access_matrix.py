@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from ptrack.catalog import SERVICES
+from ptrack.stack.catalog import SERVICES
 from shared.auth import _ALLOWED, ROLES, create_key, revoke_key
 from shared.http.problems import every_route
 from shared.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ptrack.catalog import SERVICES
+from ptrack.stack.catalog import SERVICES
 from shared.settings import Settings
 from shared.testing.apps import running
 

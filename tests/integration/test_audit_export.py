@@ -14,12 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ptrack.audit_export import (
-    export_bookings_csv,
-    export_in_kind_csv,
-    export_log,
-    verify_file,
-)
+from ptrack.audit.export import export_bookings_csv, export_in_kind_csv, export_log
+from ptrack.audit.exported_log import verify_file
 from ptrack.client import ApiError
 from services.finance.app import build
 from services.finance.audit_api import (

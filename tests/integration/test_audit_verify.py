@@ -12,7 +12,8 @@ import asyncpg
 import nats
 import pytest
 
-from ptrack.audit import ServiceAudit, as_json, audit, kept_checkpoints
+from ptrack.audit.checkpoints import kept_checkpoints
+from ptrack.audit.verify import ServiceAudit, as_json, audit
 from services.finance.app import build
 from shared.settings import Settings
 from shared.testing.apps import RunningService, running

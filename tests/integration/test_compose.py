@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ptrack.catalog import SERVICES, ServiceEntry
+from ptrack.stack.catalog import SERVICES, ServiceEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -1,4 +1,4 @@
-"""The Grafana boards (ptrack/dashboards.py) against the real stack: the committed JSON is what
+"""The Grafana boards (tools/dashboards) against the real stack: the committed JSON is what
 the code generates; every PromQL query, run through a real Prometheus scraping the five services
 (default plan and a scripted 2010 history loaded, status date 2010-06-30), answers with data;
 every SQL query, run as the read-only role of deploy/postgres/readonly.sql, returns rows; and
@@ -42,10 +42,9 @@ from nats.js.errors import NotFoundError
 from prometheus_client.parser import text_string_to_metric_families
 
 from ptrack.client import post_events
-from ptrack.dashboards import build_dashboards, main, render
-from ptrack.plan import read_plan
-from ptrack.plan_load import load_plan
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.plan.load import load_plan
+from ptrack.plan.model import read_plan
+from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.settings import Settings
 from shared.store.postgres import migrate
@@ -55,6 +54,7 @@ from tests.integration import test_surveys_api
 from tests.integration.finance_fixtures import booking
 from tests.integration.test_milestones_history import HISTORY as MILESTONES_HISTORY
 from tests.integration.test_registry_scripted import history as registry_history
+from tools.dashboards.generate import build_dashboards, main, render
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
@@ -123,7 +123,7 @@ def test_committed_files_are_what_the_code_generates(tmp_path: Path) -> None:
     assert set(boards) == {path.name for path in DASHBOARDS.glob("*.json")}
     for name, model in boards.items():
         assert (DASHBOARDS / name).read_text() == render(model), (
-            f"{name} differs from ptrack/dashboards.py: run `python -m ptrack.dashboards`"
+            f"{name} differs from tools/dashboards: run `make dashboards`"
         )
     assert main(["--check"]) == 0
     assert main(["--out", str(tmp_path)]) == 0

@@ -11,9 +11,11 @@ import asyncpg
 import httpx
 import pytest
 
-from ptrack.demo import DEFAULT_PLAN, SERVICES, STATUS_DATE, DemoSummary, run_demo
-from ptrack.plan import read_plan
-from ptrack.plan_load import load_plan
+from ptrack.demo.posting import SERVICES
+from ptrack.demo.run import DemoSummary, run_demo
+from ptrack.demo.story import DEFAULT_PLAN, STATUS_DATE
+from ptrack.plan.load import load_plan
+from ptrack.plan.model import read_plan
 from shared.settings import Settings
 from tests.integration.conftest import StartServices
 

@@ -29,7 +29,7 @@ import kubernetes_validate  # type: ignore[import-untyped,unused-ignore]
 import pytest
 import yaml
 
-from ptrack.catalog import SERVICES, ServiceEntry
+from ptrack.stack.catalog import SERVICES, ServiceEntry
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ COMPOSE_DATASOURCES = (
 COMPOSE_PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "ptrack.rules.yml"
 READONLY_SQL = ROOT / "deploy" / "postgres" / "readonly.sql"
-# The README's Kubernetes section, drafted in docs/k8s.md until it is moved there.
+# Where running on Kubernetes is documented (the README links to docs/k8s.md).
 DOCS = [ROOT / "README.md", ROOT / "docs" / "k8s.md"]
 
 # The oldest Kubernetes the manifests are written for, and a recent one.
@@ -1171,7 +1171,7 @@ def referenced_secrets(resources: list[Resource]) -> set[str]:
 
 def test_secrets_to_create_are_documented(resources: list[Resource]) -> None:
     """Secret values stay out of the repository: each Secret the build names is either made by
-    the operator or listed in the README's Kubernetes section with how to create it."""
+    the operator or listed in docs/k8s.md with how to create it."""
     cluster = cnpg_cluster(resources)
     made_by_operator = {f"{cluster['metadata']['name']}-app"}
     assert cluster["spec"]["enableSuperuserAccess"] is False

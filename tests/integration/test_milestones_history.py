@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ptrack.plan import read_plan
+from ptrack.plan.model import read_plan
 from services.milestones.app import build
 from shared.settings import Settings
 from shared.testing.apps import RunningService, cloudevent, running

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 import yaml
 
-from ptrack.plan import _StringDates
+from ptrack.plan.model import _StringDates
 from shared.settings import Settings
 from tests.integration.conftest import StartServices
 

@@ -1,4 +1,4 @@
-"""How the projection runner batches read-model writes, on a real PostgreSQL: statements on
+"""How a read-model writer batches read-model writes, on a real PostgreSQL: statements on
 different tables may swap places when the projection allows it, statements that read keep
 their place in log order, and a table's statements keep theirs."""
 

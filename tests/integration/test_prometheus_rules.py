@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.stack.processes import ServiceProcess, settings_env
 from services.finance.app import build as build_finance
 from services.milestones.app import build as build_milestones
 from services.registry.app import build as build_registry

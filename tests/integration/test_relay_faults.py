@@ -11,7 +11,7 @@ import httpx
 import nats
 import orjson
 
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.stack.processes import ServiceProcess, settings_env
 from services.finance.app import build
 from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ptrack.plan import read_plan
+from ptrack.plan.model import read_plan
 from services.finance.app import build as finance_app
 from services.milestones.app import build as milestones_app
 from services.reporting.app import build as reporting_app

@@ -10,7 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ptrack.board import board_text, fetch_status, nok, percent
+from ptrack.present.board import board_text
+from ptrack.present.formatting import nok, percent
+from ptrack.present.status import fetch_status
 from services.finance.app import build as finance_app
 from services.milestones.app import build as milestones_app
 from services.reporting.app import build as reporting_app

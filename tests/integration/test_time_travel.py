@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ptrack.board import fetch_status
+from ptrack.present.status import fetch_status
 from ptrack.replay import (
     ReplayError,
     read_model_tables,

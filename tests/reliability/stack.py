@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import orjson
 
-from ptrack.processes import ServiceProcess, settings_env
+from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.db import create_pool
 from shared.http.events import CLOUDEVENT_BATCH

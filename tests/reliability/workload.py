@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ptrack.plan import read_plan
+from ptrack.plan.model import read_plan
 from services.registry.events import DIMENSIONS
 from shared.testing.apps import cloudevent
 from tests.integration.finance_fixtures import booking, plan_events

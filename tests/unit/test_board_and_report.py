@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from ptrack.board import board_text
-from ptrack.report import build_report
+from ptrack.present.board import board_text
+from ptrack.present.report import build_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GENERATED_AT = datetime(2010, 7, 1, 8, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.dependencies.models import Dependant
 
-from ptrack.catalog import SERVICES
+from ptrack.stack.catalog import SERVICES
 from shared.settings import Settings
 from tests.integration.test_access_matrix import api_routes
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from ptrack.plan import _StringDates
-from ptrack.plan_check import Finding, check_plan, format_finding
+from ptrack.plan.check import Finding, check_plan, format_finding
+from ptrack.plan.model import _StringDates
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLAN = ROOT / "plans" / "kongsbergregionen-2010.yaml"

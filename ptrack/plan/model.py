@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "plans" / "plan.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "plans" / "plan.schema.json"
 _PLAN_NAMESPACE = uuid.UUID("8d0b5c1a-3f7e-4c1e-b6a2-2a7f4f9c0d11")
 
 

@@ -6,7 +6,7 @@ import gc
 
 import uvicorn
 
-from ptrack.catalog import SERVICES
+from ptrack.stack.catalog import SERVICES
 from shared.logs import configure_logging
 from shared.settings import Settings
 

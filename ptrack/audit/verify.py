@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -26,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ptrack.catalog import SERVICES
+from ptrack.stack.catalog import SERVICES
 from shared.audit.drift import check_drift
 from shared.audit.parallel import verify_log
 from shared.audit.signing import SignedCheckpoint, check_checkpoint, list_checkpoints
@@ -50,17 +49,6 @@ class ServiceAudit:
         for value in self.results.values():
             parts.extend(value if isinstance(value, list) else [value])
         return parts
-
-
-def kept_checkpoints(paths: Sequence[Path]) -> list[SignedCheckpoint]:
-    """Checkpoints from files an auditor kept: one checkpoint, a list, or the body of
-    `GET /audit/checkpoints` (which lists them under `checkpoints`)."""
-    found: list[SignedCheckpoint] = []
-    for path in paths:
-        data = json.loads(path.read_text())
-        items = data.get("checkpoints", [data]) if isinstance(data, dict) else data
-        found.extend(SignedCheckpoint.from_dict(item) for item in items)
-    return found
 
 
 async def audit(

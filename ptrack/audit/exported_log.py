@@ -1,43 +1,29 @@
-"""An auditor's copies: a service's log exported as NDJSON and verified on its own, and the finance
-service's bookings and in-kind documentation as CSV.
-
-A verified export needs nothing from the running system: every line carries its position, its
-predecessor's hash and its own, so the chain can be checked from the file alone. That shows
-any line altered, removed, added or reordered between the first line and the last. It cannot
-show lines cut off at the start or the end, nor a rewrite with every later hash recomputed:
-for those, compare the report's head position and hash with a signed checkpoint kept from the
-service (`/audit/checkpoints`), and pass `first_position` where the export should begin.
-
-Every function here is async and takes an optional `httpx.AsyncClient` (the command line runs
-them with `asyncio.run`; tests pass a client bound to an in-process app).
+"""An exported log verified on its own: every line carries its position, its predecessor's hash
+and its own, so the chain can be checked from the file alone, with nothing from the running
+system. That shows any line altered, removed, added or reordered between the first line and the
+last. It cannot show lines cut off at the start or the end, nor a rewrite with every later hash
+recomputed: for those, compare the report's head position and hash with a signed checkpoint kept
+from the service (`/audit/checkpoints`), and pass `first_position` where the export should begin.
 """
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import os
 from collections.abc import AsyncIterator, Generator, Iterator
-from contextlib import asynccontextmanager, closing
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
-from ptrack.client import ApiError
 from shared.audit.chain import ChainReport, Damage, Progress, verify_chain
 from shared.canonical import NotCanonical
 from shared.envelope import from_cloudevent, to_cloudevent
 from shared.store.base import GENESIS_HASH, StoredEvent
 from shared.store.hashing import canonical_event
 
-NDJSON = "application/x-ndjson"
 UNKNOWN_HASH = b""
 """The head hash of a report on a file whose damage comes before anything verified."""
-# The whole log can take a while to stream; only the wait for each chunk is bounded.
-_TIMEOUT = httpx.Timeout(30.0, read=300.0)
 
 # What `shared.envelope.to_cloudevent` writes on every line; a line missing one was cut or edited.
 EXPORTED_ATTRIBUTES = (
@@ -58,126 +44,6 @@ EXPORTED_ATTRIBUTES = (
     "ptrackservice",
     "ptrackmetadata",
 )
-
-
-# --- export -------------------------------------------------------------------------------------
-
-
-async def export_log(
-    base_url: str,
-    key: str,
-    out: Path,
-    *,
-    from_position: int = 1,
-    client: httpx.AsyncClient | None = None,
-) -> int:
-    """Stream a service's log (from `from_position` to its head when asked) into `out` as NDJSON.
-
-    Written as it arrives, so the log never sits in memory whole. Returns the number of events.
-    The file appears under its name only when complete: a broken transfer leaves no file that
-    would verify as a (shorter) log.
-    """
-    headers = {"Authorization": f"Bearer {key}", "Accept": NDJSON}
-    params = {"from_position": from_position}
-    async with (
-        _client(client) as http,
-        http.stream("GET", f"{base_url}/audit/events", params=params, headers=headers) as response,
-    ):
-        await _raise_for_problem(response)
-        return await _save(response, out, count_lines=True)
-
-
-async def export_bookings_csv(
-    base_url: str,
-    key: str,
-    project: str,
-    out: Path,
-    *,
-    client: httpx.AsyncClient | None = None,
-) -> int:
-    """The finance service's bookings and reversals as CSV into `out`; returns the rows written
-    (bookings and reversals, without the header)."""
-    await _download_csv(base_url, key, f"/projects/{project}/audit/bookings.csv", out, client)
-    return _csv_rows(out)
-
-
-async def export_in_kind_csv(
-    base_url: str,
-    key: str,
-    project: str,
-    out_rows: Path,
-    out_summary: Path,
-    *,
-    client: httpx.AsyncClient | None = None,
-) -> tuple[int, int]:
-    """The in-kind documentation into `out_rows` and its summary per municipality into
-    `out_summary`; returns (entries, municipalities), neither counting the header or the total
-    row."""
-    await _download_csv(base_url, key, f"/projects/{project}/audit/in-kind.csv", out_rows, client)
-    await _download_csv(
-        base_url, key, f"/projects/{project}/audit/in-kind-summary.csv", out_summary, client
-    )
-    return _csv_rows(out_rows), _csv_rows(out_summary) - 1
-
-
-async def _download_csv(
-    base_url: str, key: str, path: str, out: Path, client: httpx.AsyncClient | None
-) -> None:
-    headers = {"Authorization": f"Bearer {key}", "Accept": "text/csv"}
-    async with (
-        _client(client) as http,
-        http.stream("GET", f"{base_url}{path}", headers=headers) as response,
-    ):
-        await _raise_for_problem(response)
-        await _save(response, out, count_lines=False)
-
-
-@asynccontextmanager
-async def _client(client: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClient]:
-    if client is not None:
-        yield client
-        return
-    async with httpx.AsyncClient(timeout=_TIMEOUT) as own:
-        yield own
-
-
-async def _raise_for_problem(response: httpx.Response) -> None:
-    if response.status_code != 200:
-        await response.aread()  # a problem body is small; ApiError reads its detail
-        raise ApiError(response)
-
-
-async def _save(response: httpx.Response, out: Path, *, count_lines: bool) -> int:
-    partial = out.with_name(out.name + ".part")
-    lines, last = 0, b"\n"
-    try:
-        # Disk writes in a thread: the loop may be serving other requests meanwhile.
-        file = await asyncio.to_thread(partial.open, "wb")
-        try:
-            async for chunk in response.aiter_bytes():
-                if chunk:
-                    await asyncio.to_thread(file.write, chunk)
-                    lines += chunk.count(b"\n")
-                    last = chunk[-1:]
-        finally:
-            await asyncio.to_thread(file.close)
-        if count_lines and last != b"\n":
-            # Every exported line ends in a newline: a last line without one was cut short.
-            raise httpx.RemoteProtocolError("the log ended in the middle of a line")
-        os.replace(partial, out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return lines
-
-
-def _csv_rows(path: Path) -> int:
-    # Parsed, not counted by newlines: a quoted text field may span lines.
-    with path.open(newline="", encoding="utf-8") as file:
-        return max(sum(1 for _ in csv.reader(file)) - 1, 0)
-
-
-# --- verification -------------------------------------------------------------------------------
 
 
 async def verify_file(

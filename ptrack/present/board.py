@@ -1,36 +1,42 @@
 """The status board in the terminal: the reporting service's `GET /projects/{id}/status` (and,
 when given, its S-curve series) drawn with rich, for `ptrack status`.
 
-Every figure is shown as the read model states it: money strings are only grouped by thousands,
-ratios keep their four places, so a reader can match the board against the API and an auditor
-against the log. Colour only repeats what the text already says (a state, a share above 90 %),
-so the plain-text rendering used by tests and pipes loses nothing."""
+The figures are those of `ptrack.present.formatting`, as the read model states them. Colour only
+repeats what the text already says (a state, a share above 90 %), so the plain-text rendering
+used by tests and pipes loses nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
-import httpx
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ptrack.client import ApiError
+from ptrack.present.formatting import (
+    DASH,
+    EVM_ROWS,
+    LOW_FACTOR_SCORE,
+    SCOPES,
+    WARN_SHARE,
+    figure,
+    last_decision,
+    milestone_counts,
+    nok,
+    percent,
+    share_text,
+    slip_text,
+    suppression_reason,
+    undefined_reasons,
+    worst_slip,
+)
 
-DASH = "–"
-"""Shown for a figure the read model leaves undefined or does not have."""
 BOARD_WIDTH = 120
-WARN_SHARE = 0.9
-"""A budget line above this share used is shown in red: little room is left for the rest."""
-LOW_FACTOR_SCORE = 0.5
-"""A success factor below this (0..1, the scale's midpoint) is a risk to the pilot."""
-
 MILESTONE_STYLES = {
     "reached_on_time": "green",
     "reached_late": "yellow",
@@ -53,101 +59,6 @@ DECISION_STYLES = {
     "overdue": "bold red",
     "pending": "",
 }
-EVM_ROWS: tuple[tuple[str, str, str], ...] = (
-    # (key, label, kind): kind says how the read model's string is shown.
-    ("bac", "BAC (budget at completion)", "money"),
-    ("pv", "PV (planned value)", "money"),
-    ("ev", "EV (earned value)", "money"),
-    ("ac", "AC (actual cost)", "money"),
-    ("cv", "CV = EV − AC", "money"),
-    ("sv", "SV = EV − PV", "money"),
-    ("cpi", "CPI", "ratio"),
-    ("spi", "SPI", "ratio"),
-    ("es_days", "ES (days)", "ratio"),
-    ("at_days", "AT (days)", "ratio"),
-    ("sv_t_days", "SV(t) (days)", "ratio"),
-    ("spi_t", "SPI(t)", "ratio"),
-    ("eac_cpi", "EAC = BAC / CPI", "money"),
-    ("eac_remaining", "EAC = AC + (BAC − EV)", "money"),
-    ("etc", "ETC = EAC − AC", "money"),
-    ("vac", "VAC = BAC − EAC", "money"),
-    ("tcpi", "TCPI", "ratio"),
-)
-EVM_LABELS = {key: label.split(" ")[0] for key, label, _ in EVM_ROWS}
-SCOPES = {"money": "money", "total": "total"}
-"""Earned value is computed for the cost budget alone and for the whole frame with in-kind."""
-
-
-# --- formatting, shared with the HTML report --------------------------------------------------
-
-
-def nok(value: str | None) -> str:
-    """A money string from the API (`"131600.50"`) grouped by thousands: `131,600.50`."""
-    if value is None:
-        return DASH
-    try:
-        return f"{Decimal(value):,.2f}"
-    except InvalidOperation:
-        return value
-
-
-def percent(share: float | None) -> str:
-    return DASH if share is None else f"{share * 100:.1f} %"
-
-
-def share_text(share: str | None) -> str:
-    """A 0..1 decimal string as a percentage with at most one decimal (`0.3333` → `33.3 %`)."""
-    if share is None:
-        return DASH
-    return percent(float(Decimal(share)))
-
-
-def slip_text(days: int | None) -> str:
-    if days is None:
-        return DASH
-    return f"{days:+d} d" if days else "0 d"
-
-
-def figure(value: Any) -> str:
-    return DASH if value is None else str(value)
-
-
-def undefined_reasons(evm: dict[str, dict[str, Any]]) -> list[str]:
-    """`CPI (money): AC is 0: ...` for each measure the read model leaves undefined."""
-    return [
-        f"{EVM_LABELS.get(name, name)} ({scope}): {reason}"
-        for scope in SCOPES
-        for name, reason in evm.get(scope, {}).get("undefined", {}).items()
-    ]
-
-
-def bar(share: float | None, width: int = 20) -> str:
-    """Used against budget: `█` for what is used, `░` for what is left; `▶` past 100 %."""
-    if share is None:
-        return " " * width
-    filled = round(min(max(share, 0.0), 1.0) * width)
-    return "█" * filled + "░" * (width - filled) + ("▶" if share > 1 else "")
-
-
-def progress_bar(planned: float, reported: float, width: int = 10) -> str:
-    """Reported against planned: `█` reported, `░` the part still behind plan, `·` the rest."""
-    done = round(min(max(reported, 0.0), 1.0) * width)
-    due = max(done, round(min(max(planned, 0.0), 1.0) * width))
-    return "█" * done + "░" * (due - done) + "·" * (width - due)
-
-
-def milestone_counts(schedule: dict[str, Any]) -> str:
-    counts = schedule.get("milestones_by_state", {})
-    return ", ".join(f"{counts[state]} {state.replace('_', ' ')}" for state in counts)
-
-
-def worst_slip(schedule: dict[str, Any]) -> dict[str, Any] | None:
-    """The milestone with the largest positive slip (the read model gives only its days)."""
-    late = [m for m in schedule.get("milestones", []) if m["slip_days"] > 0]
-    return max(late, key=lambda m: m["slip_days"]) if late else None
-
-
-# --- the board --------------------------------------------------------------------------------
 
 
 def render_board(status: dict[str, Any], series: dict[str, Any] | None, console: Console) -> None:
@@ -181,8 +92,11 @@ def _section(title: str, body: RenderableType) -> Panel:
     return Panel(body, title=Text(title, style="bold"), title_align="left", box=box.ROUNDED)
 
 
-def _table(title: str | None = None, **options: Any) -> Table:
-    return Table(
+def _table(
+    title: str | None = None, columns: Iterable[tuple[str, dict[str, Any]]] = (), **options: Any
+) -> Table:
+    """A table with these (header, column options) columns."""
+    table = Table(
         title=title,
         title_justify="left",
         title_style="bold",
@@ -190,6 +104,9 @@ def _table(title: str | None = None, **options: Any) -> Table:
         pad_edge=False,
         **options,
     )
+    for header, column in columns:
+        table.add_column(header, **column)
+    return table
 
 
 def _header(status: dict[str, Any]) -> Panel:
@@ -273,17 +190,18 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     if worst is not None:
         summary += f"; worst slip {slip_text(worst['slip_days'])} ({worst['id']})"
 
-    milestones = _table(summary)
-    for column, options in (
-        ("ID", {"no_wrap": True}),
-        ("Milestone", {"ratio": 1, "overflow": "fold"}),
-        ("Due", {"no_wrap": True}),
-        ("Forecast", {"no_wrap": True}),
-        ("Actual", {"no_wrap": True}),
-        ("Slip", {"justify": "right", "no_wrap": True}),
-        ("State", {"no_wrap": True}),
-    ):
-        milestones.add_column(column, **options)
+    milestones = _table(
+        summary,
+        columns=(
+            ("ID", {"no_wrap": True}),
+            ("Milestone", {"ratio": 1, "overflow": "fold"}),
+            ("Due", {"no_wrap": True}),
+            ("Forecast", {"no_wrap": True}),
+            ("Actual", {"no_wrap": True}),
+            ("Slip", {"justify": "right", "no_wrap": True}),
+            ("State", {"no_wrap": True}),
+        ),
+    )
     for m in schedule.get("milestones", []):
         milestones.add_row(
             m["id"],
@@ -296,17 +214,18 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
             style=MILESTONE_STYLES.get(m["state"], ""),
         )
 
-    goals = _table("Goals")
-    for column, options in (
-        ("ID", {"no_wrap": True}),
-        ("Goal", {"ratio": 3, "overflow": "fold"}),
-        ("Deadline", {"no_wrap": True}),
-        ("Done", {"justify": "right", "no_wrap": True}),
-        ("Reported", {"no_wrap": True}),
-        ("State", {"no_wrap": True}),
-        ("Comment", {"ratio": 2, "overflow": "fold"}),
-    ):
-        goals.add_column(column, **options)
+    goals = _table(
+        "Goals",
+        columns=(
+            ("ID", {"no_wrap": True}),
+            ("Goal", {"ratio": 3, "overflow": "fold"}),
+            ("Deadline", {"no_wrap": True}),
+            ("Done", {"justify": "right", "no_wrap": True}),
+            ("Reported", {"no_wrap": True}),
+            ("State", {"no_wrap": True}),
+            ("Comment", {"ratio": 2, "overflow": "fold"}),
+        ),
+    )
     for g in schedule.get("goals", []):
         reported = g["reported_status"]
         if reported and g.get("reported_on"):
@@ -322,16 +241,17 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
             style=GOAL_STYLES.get(g["state"], ""),
         )
 
-    decisions = _table("Decision points")
-    for column, options in (
-        ("ID", {"no_wrap": True}),
-        ("Decision point", {"ratio": 2, "overflow": "fold"}),
-        ("Due", {"no_wrap": True}),
-        ("Owner", {"no_wrap": True}),
-        ("State", {"no_wrap": True}),
-        ("Last decision", {"ratio": 1, "overflow": "fold"}),
-    ):
-        decisions.add_column(column, **options)
+    decisions = _table(
+        "Decision points",
+        columns=(
+            ("ID", {"no_wrap": True}),
+            ("Decision point", {"ratio": 2, "overflow": "fold"}),
+            ("Due", {"no_wrap": True}),
+            ("Owner", {"no_wrap": True}),
+            ("State", {"no_wrap": True}),
+            ("Last decision", {"ratio": 1, "overflow": "fold"}),
+        ),
+    )
     for p in schedule.get("decision_points", []):
         decisions.add_row(
             p["id"],
@@ -339,21 +259,22 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
             p["due_month"],
             p["owner_role"],
             p["state"],
-            _last_decision(p),
+            last_decision(p),
             style=DECISION_STYLES.get(p["state"], ""),
         )
 
-    activities = _table("Activities: planned by the status date against reported")
-    for column, options in (
-        ("ID", {"no_wrap": True}),
-        ("Activity", {"ratio": 1, "overflow": "fold"}),
-        ("Months", {"no_wrap": True}),
-        ("Planned", {"justify": "right", "no_wrap": True}),
-        ("Reported", {"justify": "right", "no_wrap": True}),
-        ("", {"no_wrap": True}),
-        ("Variance", {"justify": "right", "no_wrap": True}),
-    ):
-        activities.add_column(column, **options)
+    activities = _table(
+        "Activities: planned by the status date against reported",
+        columns=(
+            ("ID", {"no_wrap": True}),
+            ("Activity", {"ratio": 1, "overflow": "fold"}),
+            ("Months", {"no_wrap": True}),
+            ("Planned", {"justify": "right", "no_wrap": True}),
+            ("Reported", {"justify": "right", "no_wrap": True}),
+            ("", {"no_wrap": True}),
+            ("Variance", {"justify": "right", "no_wrap": True}),
+        ),
+    )
     for a in schedule.get("activities", []):
         planned, reported = float(Decimal(a["planned_share"])), float(Decimal(a["reported_share"]))
         behind = Decimal(a["variance"]) < 0
@@ -371,14 +292,6 @@ def _schedule(schedule: dict[str, Any]) -> RenderableType:
     return Group(milestones, goals, decisions, activities)
 
 
-def _last_decision(point: dict[str, Any]) -> str:
-    if not point.get("decisions"):
-        return DASH
-    last = point["decisions"][-1]
-    text = f"{last['outcome']} {last['decided_on']} ({last['minutes_ref']})"
-    return f"{text}: {last['note']}" if last.get("note") else text
-
-
 def _points(variance: str) -> str:
     """A share difference in percentage points (`-0.2333` → `-23.3 pp`)."""
     value = float(Decimal(variance)) * 100
@@ -386,17 +299,18 @@ def _points(variance: str) -> str:
 
 
 def _money(money: dict[str, Any]) -> RenderableType:
-    lines = _table(f"Cost budget lines (frame {nok(money['frame'])} NOK)")
-    for column, options in (
-        ("Line", {"no_wrap": True}),
-        ("Name", {"ratio": 1}),
-        ("Budget", {"justify": "right", "no_wrap": True}),
-        ("Used", {"justify": "right", "no_wrap": True}),
-        ("Remaining", {"justify": "right", "no_wrap": True}),
-        ("Share", {"justify": "right", "no_wrap": True}),
-        ("", {"no_wrap": True}),
-    ):
-        lines.add_column(column, **options)
+    lines = _table(
+        f"Cost budget lines (frame {nok(money['frame'])} NOK)",
+        columns=(
+            ("Line", {"no_wrap": True}),
+            ("Name", {"ratio": 1}),
+            ("Budget", {"justify": "right", "no_wrap": True}),
+            ("Used", {"justify": "right", "no_wrap": True}),
+            ("Remaining", {"justify": "right", "no_wrap": True}),
+            ("Share", {"justify": "right", "no_wrap": True}),
+            ("", {"no_wrap": True}),
+        ),
+    )
     for line in money["lines"]:
         # The plan's names are long and bilingual: cut to one line, the id says which it is.
         name = Text(line["name"], no_wrap=True, overflow="ellipsis")
@@ -418,15 +332,16 @@ def _money(money: dict[str, Any]) -> RenderableType:
     if not money["in_kind_by_municipality"]:
         in_kind.add_row("(none documented)", DASH)
 
-    funding = _table("Funding: planned against received")
-    for column, options in (
-        ("Source", {"no_wrap": True}),
-        ("Kind", {"no_wrap": True}),
-        ("Planned", {"justify": "right", "no_wrap": True}),
-        ("Received", {"justify": "right", "no_wrap": True}),
-        ("Share", {"justify": "right", "no_wrap": True}),
-    ):
-        funding.add_column(column, **options)
+    funding = _table(
+        "Funding: planned against received",
+        columns=(
+            ("Source", {"no_wrap": True}),
+            ("Kind", {"no_wrap": True}),
+            ("Planned", {"justify": "right", "no_wrap": True}),
+            ("Received", {"justify": "right", "no_wrap": True}),
+            ("Share", {"justify": "right", "no_wrap": True}),
+        ),
+    )
     for source in money["funding"]:
         planned = Decimal(source["planned"])
         share = float(Decimal(source["received"]) / planned) if planned else None
@@ -515,16 +430,17 @@ def _surveys(surveys: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = []
     found = surveys.get("surveys") or []
     if found:
-        table = _table("Surveys")
-        for column, options in (
-            ("Survey", {"no_wrap": True}),
-            ("Target", {"no_wrap": True}),
-            ("Phase", {"no_wrap": True}),
-            ("Responses", {"justify": "right", "no_wrap": True}),
-            ("Rate", {"justify": "right", "no_wrap": True}),
-            ("State", {"no_wrap": True}),
-        ):
-            table.add_column(column, **options)
+        table = _table(
+            "Surveys",
+            columns=(
+                ("Survey", {"no_wrap": True}),
+                ("Target", {"no_wrap": True}),
+                ("Phase", {"no_wrap": True}),
+                ("Responses", {"justify": "right", "no_wrap": True}),
+                ("Rate", {"justify": "right", "no_wrap": True}),
+                ("State", {"no_wrap": True}),
+            ),
+        )
         for survey in found:
             target = survey["target"]
             table.add_row(
@@ -540,17 +456,18 @@ def _surveys(surveys: dict[str, Any]) -> RenderableType:
         parts.append(Text("No surveys published", style="dim"))
     factors = surveys.get("success_factors") or []
     if factors:
-        table = _table("Success factors (0–1)")
-        for column, options in (
-            ("Factor", {"no_wrap": True}),
-            ("Score", {"justify": "right", "no_wrap": True}),
-            ("", {"no_wrap": True}),
-            ("Answers", {"justify": "right", "no_wrap": True}),
-        ):
-            table.add_column(column, **options)
+        table = _table(
+            "Success factors (0–1)",
+            columns=(
+                ("Factor", {"no_wrap": True}),
+                ("Score", {"justify": "right", "no_wrap": True}),
+                ("", {"no_wrap": True}),
+                ("Answers", {"justify": "right", "no_wrap": True}),
+            ),
+        )
         for factor in factors:
             if factor.get("suppressed"):
-                reason = factor.get("suppressed_reason") or "too few respondents"
+                reason = suppression_reason(factor)
                 table.add_row(
                     factor["factor"], "suppressed", Text(f"({reason})", style="dim"), DASH
                 )
@@ -568,90 +485,16 @@ def _surveys(surveys: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-# --- fetching ---------------------------------------------------------------------------------
+def bar(share: float | None, width: int = 20) -> str:
+    """Used against budget: `█` for what is used, `░` for what is left; `▶` past 100 %."""
+    if share is None:
+        return " " * width
+    filled = round(min(max(share, 0.0), 1.0) * width)
+    return "█" * filled + "░" * (width - filled) + ("▶" if share > 1 else "")
 
 
-async def fetch_status(
-    base_url: str,
-    key: str,
-    project: str,
-    as_of: date | None,
-    *,
-    as_of_recorded: datetime | None = None,
-    scope: str = "money",
-    client: httpx.AsyncClient | None = None,
-    timeout: float = 30.0,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The status and the monthly S-curve series of `project` from the reporting service, with
-    `wait=true` so both include every event the other services have recorded by now.
-
-    `as_of` None asks for the service's default day (today); the series is then asked for the
-    day the status answered for, so the two always describe the same day. `client` lets a
-    caller (a test with an in-process app) bring its own transport. A project with a budget but
-    no plan baseline has no series: its points are then empty.
-
-    `as_of_recorded` asks for what the system knew at that moment (corrections recorded later
-    left out); the day then defaults to that moment's UTC date."""
-    base = base_url.rstrip("/")
-    headers = {"Authorization": f"Bearer {key}"}
-    params = {"wait": "true"}
-    if as_of is not None:
-        params["status_date"] = as_of.isoformat()
-    if as_of_recorded is not None:
-        params["as_of_recorded"] = as_of_recorded.isoformat()
-    owned = client is None
-    http = client if client is not None else httpx.AsyncClient(timeout=timeout)
-    try:
-        status = await _get_json(http, f"{base}/projects/{project}/status", params, headers)
-        day = status["status_date"]
-        series_params = {**params, "status_date": day, "scope": scope, "step": "month"}
-        response = await _get(http, f"{base}/projects/{project}/evm/series", series_params, headers)
-        if response.status_code == 404:
-            series: dict[str, Any] = {
-                "project": project,
-                "scope": scope,
-                "step": "month",
-                "status_date": day,
-                "points": [],
-            }
-        else:
-            series = _json(response)
-    finally:
-        if owned:
-            await http.aclose()
-    return status, series
-
-
-_ATTEMPTS = 10
-"""`wait=true` answers 503 while the reporting feeds catch up; a fresh stack can take a while."""
-
-
-async def _get(
-    client: httpx.AsyncClient, url: str, params: dict[str, str], headers: dict[str, str]
-) -> httpx.Response:
-    for _ in range(_ATTEMPTS - 1):
-        response = await client.get(url, params=params, headers=headers)
-        if response.status_code != 503:
-            return response
-        await asyncio.sleep(_retry_after(response))
-    return await client.get(url, params=params, headers=headers)
-
-
-async def _get_json(
-    client: httpx.AsyncClient, url: str, params: dict[str, str], headers: dict[str, str]
-) -> dict[str, Any]:
-    return _json(await _get(client, url, params, headers))
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code != 200:
-        raise ApiError(response)
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return min(max(float(response.headers.get("Retry-After", "1")), 0.1), 10.0)
-    except ValueError:
-        return 1.0
+def progress_bar(planned: float, reported: float, width: int = 10) -> str:
+    """Reported against planned: `█` reported, `░` the part still behind plan, `·` the rest."""
+    done = round(min(max(reported, 0.0), 1.0) * width)
+    due = max(done, round(min(max(planned, 0.0), 1.0) * width))
+    return "█" * done + "░" * (due - done) + "·" * (width - due)

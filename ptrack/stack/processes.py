@@ -11,8 +11,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
+from ptrack.client import is_ready
 from shared.servers import free_port
 from shared.settings import Settings
 
@@ -67,11 +66,8 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.exited():
                 raise RuntimeError(f"{self.service} exited while starting:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if is_ready(self.url):
+                return
             time.sleep(0.1)
         raise TimeoutError(f"{self.service} not ready within {timeout:.0f}s:\n{self.log_tail()}")
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
-from ptrack.plan import SCHEMA_PATH, _StringDates
+from ptrack.plan.model import SCHEMA_PATH, _StringDates
 
 Level = Literal["error", "warning"]
 

@@ -51,9 +51,16 @@ def service_url(name: str) -> str:
         return url.rstrip("/")
     if (info := StackInfo.load(home())) is not None and name in info.services:
         return info.services[name]
-    from ptrack.catalog import SERVICES
+    from ptrack.stack.catalog import SERVICES
 
     return f"http://127.0.0.1:{SERVICES[name].port}"
+
+
+def service_urls() -> dict[str, str]:
+    """Every service's base URL, by name."""
+    from ptrack.stack.catalog import SERVICES
+
+    return {name: service_url(name) for name in SERVICES}
 
 
 def admin_key() -> str:

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import httpx
-
-from ptrack.client import ApiError, post_events
-from ptrack.plan import Plan
+from ptrack.client import ApiError, ServiceClient
+from ptrack.plan.model import Plan
 from services.milestones.events import PlanContent
 from services.milestones.readmodels import plan_fingerprint
 from shared.canonical import canonical_json
@@ -41,33 +39,30 @@ def load_plan(
     plan: Plan, urls: Mapping[str, str], key: str, revision: Revision | None = None
 ) -> list[str]:
     """Post the plan's events; returns what happened, one line each."""
-    loader = _Loader(plan, urls, key, revision)
-    try:
-        return [loader.schedule(), *loader.finance()]
-    except ApiError as error:
-        raise SystemExit(f"plan {plan.project_id}: a service refused the plan:\n{error}") from None
+    with ServiceClient(key) as client:
+        loader = _Loader(plan, urls, client, revision)
+        try:
+            return [loader.schedule(), *loader.finance()]
+        except ApiError as error:
+            message = f"plan {plan.project_id}: a service refused the plan:\n{error}"
+            raise SystemExit(message) from None
 
 
 class _Loader:
     def __init__(
-        self, plan: Plan, urls: Mapping[str, str], key: str, revision: Revision | None
+        self,
+        plan: Plan,
+        urls: Mapping[str, str],
+        client: ServiceClient,
+        revision: Revision | None,
     ) -> None:
-        self.plan, self.urls, self.key, self.revision = plan, urls, key, revision
+        self.plan, self.urls, self.client, self.revision = plan, urls, client, revision
 
     def _get(self, service: str, path: str) -> Any | None:
-        response = httpx.get(
-            f"{self.urls[service]}/projects/{self.plan.project_id}{path}",
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=30,
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise ApiError(response)
-        return response.json()
+        return self.client.find_json(f"{self.urls[service]}/projects/{self.plan.project_id}{path}")
 
     def _post(self, service: str, *events: dict[str, Any]) -> dict[str, Any]:
-        return post_events(self.urls[service], self.key, events)
+        return self.client.post_events(self.urls[service], events)
 
     def _require_revision(self, what: str) -> Revision:
         if self.revision is None:

@@ -1,0 +1,170 @@
+"""`ptrack audit verify`, `ptrack audit export` and `ptrack audit checkpoint`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from ptrack.command import DEFAULT_PROJECT, Command
+from ptrack.stack.catalog import SERVICES
+from ptrack.stack.location import admin_key, database_url, nats_url, service_url
+
+SERVICE_NAMES = sorted(SERVICES)
+
+
+def _verify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", action="append", choices=SERVICE_NAMES)
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
+    )
+    parser.add_argument("--file", type=Path, help="verify an exported NDJSON log on its own")
+    parser.add_argument("--first-position", type=int, help="with --file: where the export began")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that recompute hashes side by side on large logs (default: the CPUs)",
+    )
+    parser.add_argument("--no-jetstream", action="store_true")
+    parser.add_argument("--no-read-models", action="store_true")
+    parser.add_argument("--json", action="store_true", help="the report as JSON")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        return _verify_file(args.file, args.first_position, as_json_output=args.json)
+
+    from rich.console import Console
+
+    from ptrack.audit.checkpoints import kept_checkpoints
+    from ptrack.audit.verify import as_json, audit, summary
+    from shared.settings import Settings
+
+    settings = Settings(database_url=database_url(), nats_url=nats_url() or Settings().nats_url)
+    console = None if args.json else Console(stderr=True)
+    audits = asyncio.run(
+        audit(
+            settings,
+            args.service or list(SERVICES),
+            kept=kept_checkpoints(args.checkpoint),
+            jetstream=not args.no_jetstream,
+            drift=not args.no_read_models,
+            jobs=max(args.jobs, 1),
+            console=console,
+        )
+    )
+    if args.json:
+        print(as_json(audits))
+    else:
+        Console().print(summary(audits))
+    return 0 if all(item.ok for item in audits) else 1
+
+
+def _verify_file(path: Path, first_position: int | None, *, as_json_output: bool) -> int:
+    from ptrack.audit.exported_log import verify_file
+
+    def progress(checked: int) -> None:
+        if not as_json_output:
+            print(f"{checked} events checked", file=sys.stderr)
+
+    report = asyncio.run(verify_file(path, progress, first_position=first_position))
+    if as_json_output:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif report.damage is None:
+        print(
+            f"ok: {report.checked} events, head {report.head_position} "
+            f"{report.head_hash.hex()} (compare it with a signed checkpoint you kept)"
+        )
+    else:
+        damage = report.damage
+        print(
+            f"damaged at position {damage.position} ({damage.kind}): {damage.detail}; "
+            f"{report.checked} events verified before it"
+        )
+    return 0 if report.ok else 1
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", choices=SERVICE_NAMES, help="export this service's log")
+    parser.add_argument("--from-position", type=int, default=1)
+    parser.add_argument("--bookings", action="store_true", help="cost bookings with vouchers")
+    parser.add_argument("--in-kind", action="store_true", help="in-kind work per municipality")
+    parser.add_argument("--project", default=DEFAULT_PROJECT)
+    parser.add_argument("--summary", type=Path, help="with --in-kind: the per-municipality file")
+    parser.add_argument("-o", "--output", type=Path, required=True)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ptrack.audit.export import export_bookings_csv, export_in_kind_csv, export_log
+    from ptrack.client import FAILURES
+
+    key = admin_key()
+    try:
+        if args.bookings:
+            count = asyncio.run(
+                export_bookings_csv(service_url("finance"), key, args.project, args.output)
+            )
+            print(f"wrote {count} bookings and reversals to {args.output}")
+        elif args.in_kind:
+            summary_file = args.summary or args.output.with_name(
+                f"{args.output.stem}-summary{args.output.suffix}"
+            )
+            rows, municipalities = asyncio.run(
+                export_in_kind_csv(
+                    service_url("finance"), key, args.project, args.output, summary_file
+                )
+            )
+            print(f"wrote {rows} in-kind entries to {args.output}")
+            print(f"wrote {municipalities} municipalities to {summary_file}")
+        elif args.service:
+            start = args.from_position
+            count = asyncio.run(
+                export_log(service_url(args.service), key, args.output, from_position=start)
+            )
+            span = f"positions {start}-{start + count - 1}"
+            print(f"wrote {count} events of {args.service} ({span}) to {args.output}")
+        else:
+            print("say what to export: --service S, --bookings or --in-kind", file=sys.stderr)
+            return 2
+    except FAILURES as error:
+        print(f"export failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _checkpoint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", required=True, choices=SERVICE_NAMES)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    from ptrack.audit.checkpoints import keep_checkpoint, request_checkpoint
+
+    checkpoint = request_checkpoint(service_url(args.service), admin_key())
+    keep_checkpoint(checkpoint, args.output)
+    print(f"{args.service}: position {checkpoint['position']} signed; kept in {args.output}")
+    return 0
+
+
+AUDIT = Command(
+    "audit",
+    "verify, checkpoint and export the logs",
+    subcommands=(
+        Command("verify", "chain, checkpoints, JetStream, read models", _verify, _verify_options),
+        Command("export", "a log as NDJSON, or the finance CSVs", _export, _export_options),
+        Command(
+            "checkpoint",
+            "have a service sign its log head; keep it",
+            _checkpoint,
+            _checkpoint_options,
+        ),
+    ),
+)

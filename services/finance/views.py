@@ -1,0 +1,344 @@
+"""Budget, in-kind work, funding and cost as the API shows them, built from `queries`; the usage
+figures (budget, used, remaining, share used) are also what the reporting service shows.
+Amounts are decimal strings (NOK), ratios numbers."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.finance import queries
+from shared.db import Queryable
+from shared.money import format_ore
+
+Money = str
+
+
+class ProjectInfo(BaseModel):
+    id: str
+    name: str
+    currency: str
+    period_start: date
+    period_end: date
+    revisions: int
+
+
+class Usage(BaseModel):
+    budget: Money
+    used: Money
+    remaining: Money
+    share_used: float | None
+    """used / budget; null when the budget is zero."""
+
+
+class LineUsage(BaseModel):
+    id: str
+    name: str
+    budget: Money
+    booked: Money
+    reversed: Money
+    used: Money
+    """Booked net of reversals."""
+    remaining: Money
+    share_used: float | None
+
+
+class OutsidePeriod(BaseModel):
+    bookings: int
+    reversals: int
+    in_kind: int
+
+
+class BudgetView(BaseModel):
+    project: ProjectInfo
+    lines: list[LineUsage]
+    money: Usage
+    """The cost budget (money spent) against bookings net of reversals."""
+    in_kind: Usage
+    """The documented in-kind budget against recorded in-kind value."""
+    frame: Usage
+    """Both together, against the whole frame."""
+    outside_period: OutsidePeriod
+    """Entries dated outside the project period: accepted, but worth a look."""
+
+
+class InKindGroup(BaseModel):
+    key: str
+    hours: str
+    value: Money
+    entries: int
+
+
+class InKindView(BaseModel):
+    project: ProjectInfo
+    budget: Money
+    recorded: Money
+    hours: str
+    by_municipality: list[InKindGroup]
+    by_activity: list[InKindGroup]
+    outside_period: int
+
+
+class SourceView(BaseModel):
+    id: str
+    name: str
+    kind: str
+    planned: Money
+    received: Money
+    outstanding: Money
+
+
+class FundingView(BaseModel):
+    project: ProjectInfo
+    sources: list[SourceView]
+    planned: Money
+    received: Money
+    frame: Money
+    planned_matches_frame: bool
+
+
+class Booking(BaseModel):
+    booking_id: str
+    event_id: str
+    position: int
+    line: str
+    amount: Money
+    reversed: Money
+    net: Money
+    booking_date: date
+    voucher: str
+    supplier: str | None
+    text: str | None
+    outside_period: bool
+
+
+class CostsPage(BaseModel):
+    items: list[Booking]
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; null on the last page."""
+
+
+class MonthCost(BaseModel):
+    month: str
+    booked: Money
+    reversed: Money
+    net: Money
+    cumulative: Money
+
+
+class CostByMonthView(BaseModel):
+    project: ProjectInfo
+    months: list[MonthCost]
+
+
+@dataclass(frozen=True)
+class FrameUsage:
+    """The three usages of a `BudgetView`: money, in-kind work, and both against the frame."""
+
+    money: Usage
+    in_kind: Usage
+    frame: Usage
+
+
+def usage(budget: int, used: int) -> Usage:
+    return Usage(
+        budget=format_ore(budget),
+        used=format_ore(used),
+        remaining=format_ore(budget - used),
+        share_used=round(used / budget, 4) if budget else None,
+    )
+
+
+def line_used(line: dict[str, Any]) -> int:
+    """What a budget line from `queries.budget_lines` has used: booked net of reversals."""
+    return int(line["booked_ore"] - line["reversed_ore"])
+
+
+def frame_usage(
+    project: queries.Project, lines: list[dict[str, Any]], in_kind: list[dict[str, Any]]
+) -> FrameUsage:
+    """Money, in-kind work and the two together against their budgets, from the budget lines
+    and the in-kind groups (of any one grouping) of `queries`."""
+    spent = sum(line_used(line) for line in lines)
+    in_kind_value = sum(group["value_ore"] for group in in_kind)
+    return FrameUsage(
+        money=usage(sum(line["budget_ore"] for line in lines), spent),
+        in_kind=usage(project.in_kind, in_kind_value),
+        frame=usage(project.frame, spent + in_kind_value),
+    )
+
+
+def _info(project: queries.Project) -> ProjectInfo:
+    return ProjectInfo(
+        id=project.project_id,
+        name=project.name,
+        currency=project.currency,
+        period_start=project.period_start,
+        period_end=project.period_end,
+        revisions=project.revisions,
+    )
+
+
+async def budget(db: Queryable, s: str, project: queries.Project) -> BudgetView:
+    lines = await queries.budget_lines(db, s, project.project_id)
+    in_kind = await queries.in_kind_totals(db, s, project.project_id, "municipality")
+    outside = await queries.outside_period(db, s, project)
+    totals = frame_usage(project, lines, in_kind)
+    return BudgetView(
+        project=_info(project),
+        lines=[
+            LineUsage(
+                id=line["line_id"],
+                name=line["name"],
+                booked=format_ore(line["booked_ore"]),
+                reversed=format_ore(line["reversed_ore"]),
+                **usage(line["budget_ore"], line_used(line)).model_dump(),
+            )
+            for line in lines
+        ],
+        money=totals.money,
+        in_kind=totals.in_kind,
+        frame=totals.frame,
+        outside_period=OutsidePeriod(**outside),
+    )
+
+
+async def in_kind(db: Queryable, s: str, project: queries.Project) -> InKindView:
+    groups = {
+        by: await queries.in_kind_totals(db, s, project.project_id, by)
+        for by in ("municipality", "activity")
+    }
+    outside = await queries.outside_period(db, s, project)
+    recorded = sum(row["value_ore"] for row in groups["municipality"])
+    hours = sum((row["hours"] for row in groups["municipality"]), Decimal(0))
+    return InKindView(
+        project=_info(project),
+        budget=format_ore(project.in_kind),
+        recorded=format_ore(recorded),
+        hours=_hours(hours),
+        by_municipality=_in_kind_groups(groups["municipality"]),
+        by_activity=_in_kind_groups(groups["activity"]),
+        outside_period=outside["in_kind"],
+    )
+
+
+def _in_kind_groups(rows: list[dict[str, Any]]) -> list[InKindGroup]:
+    return [
+        InKindGroup(
+            key=row["key"],
+            hours=_hours(row["hours"]),
+            value=format_ore(row["value_ore"]),
+            entries=row["entries"],
+        )
+        for row in rows
+    ]
+
+
+async def funding(db: Queryable, s: str, project: queries.Project) -> FundingView:
+    sources = await queries.funding_sources(db, s, project.project_id)
+    planned = sum(source["planned_ore"] for source in sources)
+    return FundingView(
+        project=_info(project),
+        sources=[
+            SourceView(
+                id=source["source_id"],
+                name=source["name"],
+                kind=source["kind"],
+                planned=format_ore(source["planned_ore"]),
+                received=format_ore(source["received_ore"]),
+                outstanding=format_ore(source["planned_ore"] - source["received_ore"]),
+            )
+            for source in sources
+        ],
+        planned=format_ore(planned),
+        received=format_ore(sum(source["received_ore"] for source in sources)),
+        frame=format_ore(project.frame),
+        planned_matches_frame=planned == project.frame,
+    )
+
+
+async def costs(
+    db: Queryable,
+    s: str,
+    project: queries.Project,
+    *,
+    line: str | None,
+    from_date: date | None,
+    to_date: date | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> CostsPage:
+    """A page of bookings, in (booking date, log position) order after the cursor `after`."""
+    rows = await queries.bookings_page(
+        db,
+        s,
+        project,
+        line=line,
+        from_date=from_date,
+        to_date=to_date,
+        after=after,
+        limit=limit,
+    )
+    items = [
+        Booking(
+            booking_id=row["booking_id"],
+            event_id=str(row["event_id"]),
+            position=row["position"],
+            line=row["line_id"],
+            amount=format_ore(row["amount_ore"]),
+            reversed=format_ore(row["reversed_ore"]),
+            net=format_ore(row["amount_ore"] - row["reversed_ore"]),
+            booking_date=row["booking_date"],
+            voucher=row["voucher"],
+            supplier=row["supplier"],
+            text=row["text"],
+            outside_period=row["outside_period"],
+        )
+        for row in rows
+    ]
+    last = rows[-1] if len(rows) == limit else None
+    return CostsPage(
+        items=items,
+        next_cursor=_encode_cursor(last["booking_date"], last["position"]) if last else None,
+    )
+
+
+async def cost_by_month(db: Queryable, s: str, project: queries.Project) -> CostByMonthView:
+    months, cumulative = [], 0
+    for row in await queries.cost_by_month(db, s, project.project_id):
+        net = row["booked_ore"] - row["reversed_ore"]
+        cumulative += net
+        months.append(
+            MonthCost(
+                month=row["month"].strftime("%Y-%m"),
+                booked=format_ore(row["booked_ore"]),
+                reversed=format_ore(row["reversed_ore"]),
+                net=format_ore(net),
+                cumulative=format_ore(cumulative),
+            )
+        )
+    return CostByMonthView(project=_info(project), months=months)
+
+
+def _hours(value: object) -> str:
+    number = Decimal(str(value or 0))
+    return format(number.normalize(), "f") if number else "0"
+
+
+def _encode_cursor(booking_date: date, position: int) -> str:
+    return base64.urlsafe_b64encode(f"{booking_date.isoformat()}|{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[date, int]:
+    """The (booking date, position) a `next_cursor` stands for; ValueError for anything this
+    API did not give out."""
+    day, position = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    after = date.fromisoformat(day), int(position)
+    if not 0 < after[1] < 2**63:  # a log position, which PostgreSQL keeps as a bigint
+        raise ValueError(position)
+    return after

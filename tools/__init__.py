@@ -1,0 +1,2 @@
+"""Tools for developing ptrack, run from the source tree (`make dashboards`); not part of the
+installed package."""

@@ -1,0 +1,5 @@
+"""`python -m tools.dashboards [--check] [--out DIR]`: see `tools.dashboards.generate`."""
+
+from tools.dashboards.generate import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The networks and surveys board: the mapping and assessment of information networks, the
+pilot, the surveys and the critical success factors."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as board
+from grafana_foundation_sdk.builders import (
+    table,
+)
+from grafana_foundation_sdk.models import common
+
+from tools.dashboards.panels import (
+    GREEN,
+    ORANGE,
+    PROJECT,
+    PROMETHEUS,
+    RATIO,
+    RED,
+    a_gauge,
+    a_stat,
+    bars,
+    business_board,
+    compare,
+    matrix,
+    override,
+    promql,
+    thresholds,
+)
+
+
+def networks_and_surveys() -> board.Dashboard:
+    scores = f"max by (network, dimension) (ptrack_network_assessment_score{PROJECT})"
+    score_steps = thresholds(RED, (2.5, ORANGE), (3.5, GREEN))
+    score_table = (
+        table.Panel()
+        .title("Assessment scores per network")
+        .description("Each working network's latest assessment, 1-5 per dimension.")
+        .datasource(PROMETHEUS)
+        .with_target(promql(scores, ref="A", table=True))
+        .with_transformation(matrix("network", "dimension", "Value"))
+        .thresholds(score_steps)
+        .min(1)
+        .max(5)
+        .cell_options(
+            common.TableColoredBackgroundCellOptions(
+                mode=common.TableCellBackgroundDisplayMode.BASIC
+            )
+        )
+        # The network names stay plain; only the scores are coloured.
+        .override_by_field_type(*override("string", {"custom.cellOptions": {"type": "auto"}}))
+        .span(12)
+        .height(9)
+    )
+    return (
+        business_board(
+            "ptrack: networks and surveys",
+            "ptrack-networks-surveys",
+            "The mapping and assessment of information networks, the pilot, the surveys and "
+            "the critical success factors, as of the services' status date.",
+        )
+        .with_row(board.Row("Mapping and the pilot"))
+        .with_panel(
+            a_stat(
+                "Networks mapped",
+                "Information networks registered in the region.",
+                promql(f"max(ptrack_networks_mapped{PROJECT})"),
+            )
+        )
+        .with_panel(
+            a_gauge(
+                "Mapped networks assessed (goal HM1)",
+                "Share of mapped networks with at least one assessment.",
+                promql(f"max(ptrack_networks_assessed_ratio{PROJECT})"),
+                steps=thresholds(RED, (0.5, ORANGE), (1, GREEN)),
+            )
+        )
+        .with_panel(
+            a_stat(
+                "Pilot networks",
+                "Networks chosen for the network school pilot; the plan says 3-5.",
+                promql(f"max(ptrack_pilot_networks{PROJECT})"),
+                steps=thresholds(RED, (3, GREEN), (6, RED)),
+            )
+        )
+        .with_panel(
+            bars(
+                "Networks by state",
+                "active, passive, dormant, retired.",
+                promql(f"max by (state) (ptrack_networks{PROJECT})", "{{state}}"),
+                decimals=0,
+                width=12,
+                height=4,
+            )
+        )
+        .with_row(board.Row("Assessments"))
+        .with_panel(
+            bars(
+                "Mean score per dimension",
+                "The mean over working networks of their latest assessment, 1-5.",
+                promql(f"avg by (dimension) ({scores})", "{{dimension}}"),
+                steps=score_steps,
+                minimum=1,
+                maximum=5,
+                decimals=2,
+                width=6,
+                height=9,
+            )
+        )
+        .with_panel(score_table)
+        .with_panel(
+            bars(
+                "Members per network",
+                "Current members of each network.",
+                promql(f"max by (network) (ptrack_network_members{PROJECT})", "{{network}}"),
+                decimals=0,
+                width=6,
+                height=9,
+            )
+        )
+        .with_row(board.Row("Surveys"))
+        .with_panel(
+            bars(
+                "Surveys by state",
+                "Open surveys take responses; closed ones do not.",
+                promql(f"max by (state) (ptrack_surveys{PROJECT})", "{{state}}"),
+                decimals=0,
+                width=4,
+            )
+        )
+        .with_panel(
+            compare(
+                "Responses against invited",
+                "Responses recorded for each survey against the people invited.",
+                "survey",
+                {
+                    "Invited": f"max by (survey) (ptrack_survey_invited{PROJECT})",
+                    "Responses": f"max by (survey) (ptrack_survey_responses{PROJECT})",
+                },
+                unit="none",
+                width=10,
+            )
+        )
+        .with_panel(
+            bars(
+                "Response rate",
+                "Responses per person invited.",
+                promql(
+                    f"max by (survey) (ptrack_survey_response_rate_ratio{PROJECT})", "{{survey}}"
+                ),
+                unit=RATIO,
+                steps=thresholds(RED, (0.5, ORANGE), (0.7, GREEN)),
+                minimum=0,
+                maximum=1,
+                width=10,
+            )
+        )
+        .with_panel(
+            bars(
+                "Critical success factors",
+                "Each factor's score 0..1 over all surveys: likert answers as (v − 1) / 4, nps "
+                "as v / 10. A factor with fewer respondents than the anonymity threshold is "
+                "left out, not shown as 0.",
+                promql(f"max by (factor) (ptrack_success_factor_score{PROJECT})", "{{factor}}"),
+                steps=thresholds(RED, (0.5, ORANGE), (0.75, GREEN)),
+                minimum=0,
+                maximum=1,
+                decimals=2,
+                width=24,
+                height=6,
+            )
+        )
+    )
