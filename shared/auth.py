@@ -26,10 +26,13 @@ from shared.settings import Settings
 from shared.store.postgres import migrate
 
 Role = Literal["integration", "manager", "auditor", "admin"]
-Action = Literal["write", "read", "audit", "admin"]
+Action = Literal["identify", "write", "read", "audit", "admin"]
 ROLES: tuple[Role, ...] = ("integration", "manager", "auditor", "admin")
 _ALLOWED: dict[Action, frozenset[Role]] = {
-    "write": frozenset({"integration", "admin"}),
+    "identify": frozenset(ROLES),
+    # A manager records what happened (through the office, as a person); an integration
+    # records what a system saw.
+    "write": frozenset({"integration", "manager", "admin"}),
     "read": frozenset({"manager", "auditor", "admin"}),
     "audit": frozenset({"auditor", "admin"}),
     "admin": frozenset({"admin"}),

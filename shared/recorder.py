@@ -109,6 +109,18 @@ class Recorder(Generic[S]):
                     raise
         raise WrongExpectedVersion(groups[0].stream_id, -1, -1)  # pragma: no cover
 
+    async def check(self, groups: Sequence[StreamProposals]) -> list[AppendRequest]:
+        """What `record` would append for `groups` now, appending nothing: a dry run, for a
+        preview that marks what a service would refuse before anyone records it. Raises what
+        `record` raises for a proposal the domain refuses."""
+        try:
+            requests, _ = await self._decide_all(groups)
+        except Rejected:
+            # As in `record`: the cached state may be behind another replica's appends.
+            self._forget([group.stream_id for group in groups])
+            requests, _ = await self._decide_all(groups)
+        return requests
+
     async def state(self, stream_id: str) -> tuple[S, int]:
         """The stream's state and version as this process knows them (for queries and tests)."""
         entry = await self._refresh(stream_id, self._cache.get(stream_id))

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=600, ge=1)
     """Requests a key may make at once before the rate applies."""
 
+    office_secret: str = ""
+    """Encrypts the office's session cookies. Every office replica needs the same one; when
+    empty, each process draws its own and its sessions end with it."""
+    office_service_urls: dict[str, str] = Field(default_factory=dict)
+    """Where the office finds each service, e.g. `{"finance": "http://finance:8103", ...}`
+    (PTRACK_OFFICE_SERVICE_URLS as JSON)."""
+    office_session_hours: float = Field(default=8.0, gt=0, le=336)
+    """How long a sign-in lasts: a working day by default."""
+
     require_auth: bool = True
     log_level: str = "INFO"
     log_json: bool = True

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ptrack.client import ServiceClient
 from shared.audit.signing import SignedCheckpoint
+from shared.client import ServiceClient
 
 
 def request_checkpoint(base_url: str, key: str) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from ptrack.audit.export import export_bookings_csv, export_in_kind_csv, export_log
-    from ptrack.client import FAILURES
+    from shared.client import FAILURES
 
     key = admin_key()
     try:

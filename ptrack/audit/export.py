@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from ptrack.client import AsyncServiceClient
+from shared.client import AsyncServiceClient
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ptrack.client import ApiError, ServiceClient
 from ptrack.demo.calendar import month_name, month_of
 from ptrack.demo.history import Post
+from shared.client import ApiError, ServiceClient
 
 SERVICES = ("registry", "milestones", "finance", "surveys")
 MAX_BATCH = 500

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from ptrack.client import ServiceClient
 from ptrack.demo.posting import ATTEMPTS, SERVICES, post_all, steps_of
 from ptrack.demo.story import DEFAULT_PLAN, STATUS_DATE, tell
 from ptrack.plan.model import read_plan
+from shared.client import ServiceClient
 
 
 class DemoError(RuntimeError):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ptrack.client import ApiError, ServiceClient
 from ptrack.plan.model import Plan
 from services.milestones.events import PlanContent
 from services.milestones.readmodels import plan_fingerprint
 from shared.canonical import canonical_json
+from shared.client import ApiError, ServiceClient
 from shared.money import format_ore, parse_ore
 
 

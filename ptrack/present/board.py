@@ -1,7 +1,7 @@
 """The status board in the terminal: the reporting service's `GET /projects/{id}/status` (and,
 when given, its S-curve series) drawn with rich, for `ptrack status`.
 
-The figures are those of `ptrack.present.formatting`, as the read model states them. Colour only
+The figures are those of `shared.present.formatting`, as the read model states them. Colour only
 repeats what the text already says (a state, a share above 90 %), so the plain-text rendering
 used by tests and pipes loses nothing."""
 
@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ptrack.present.formatting import (
+from shared.present.formatting import (
     DASH,
     EVM_ROWS,
     LOW_FACTOR_SCORE,

@@ -29,8 +29,8 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 def _fetch(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The status and its series, or None once the reason is told on stderr."""
-    from ptrack.client import FAILURES
     from ptrack.present.status import fetch_status
+    from shared.client import FAILURES
 
     try:
         return asyncio.run(

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ptrack.present.charts import Chart, budget_chart, factor_chart, png, s_curve, timeline
-from ptrack.present.formatting import (
+from shared.present.charts import Chart, budget_chart, factor_chart, png, s_curve, timeline
+from shared.present.formatting import (
     DASH,
     LOW_FACTOR_SCORE,
     WARN_SHARE,

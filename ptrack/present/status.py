@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ptrack.client import AsyncServiceClient
+from shared.client import AsyncServiceClient
 
 ATTEMPTS = 10
 """`wait=true` answers 503 while the reporting feeds catch up; a fresh stack can take a while."""

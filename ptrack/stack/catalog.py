@@ -1,4 +1,5 @@
-"""The services ptrack runs, their app factories and default ports."""
+"""The processes ptrack runs, their app factories and default ports: the services that keep a
+log (`SERVICES`), and the office, the web app people use, which keeps none."""
 
 from __future__ import annotations
 
@@ -40,3 +41,7 @@ SERVICES: dict[str, ServiceEntry] = {
         ServiceEntry("reporting", "services.reporting.app:build", 8105),
     ]
 }
+
+OFFICE = ServiceEntry("office", "services.office.app:build", 8100)
+"""The web app: no log, no spec; it calls the services above over HTTP."""
+PROCESSES: dict[str, ServiceEntry] = {**SERVICES, OFFICE.name: OFFICE}

@@ -9,15 +9,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ptrack.command import Command
-from ptrack.stack.catalog import SERVICES
+from ptrack.stack.catalog import PROCESSES, SERVICES
 from ptrack.stack.location import database_url, home
 
 SERVICE_NAMES = sorted(SERVICES)
+PROCESS_NAMES = sorted(PROCESSES)
 
 
 def _up_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", type=Path, help="load this plan once the services are up")
-    parser.add_argument("--service", action="append", choices=SERVICE_NAMES, help="only these")
+    parser.add_argument("--service", action="append", choices=PROCESS_NAMES, help="only these")
     parser.add_argument("--demo", action="store_true", help="post the demo history after the plan")
 
 
@@ -28,7 +29,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("service", choices=SERVICE_NAMES)
+    parser.add_argument("service", choices=PROCESS_NAMES)
     parser.add_argument("--port", type=int)
     parser.add_argument("--host")
 

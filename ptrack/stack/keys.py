@@ -69,18 +69,20 @@ def key_line(key: ApiKey) -> str:
     return f"{key.key_id}  {key.role:<11} {state:<8} {expiry:<25} {scope}  {key.name}"
 
 
-def kept_key(database_url: str, key_file: Path, role: Role) -> str:
+def kept_key(database_url: str, key_file: Path, role: Role, name: str | None = None) -> str:
     """The key in `key_file` from an earlier run if it is still valid, else a new one saved
-    there (readable by the owner only)."""
+    there (readable by the owner only), made for `name` (default: the role)."""
     earlier = key_file.read_text().strip() if key_file.exists() else None
-    token = asyncio.run(_valid_or_new_key(database_url, earlier, role))
+    token = asyncio.run(
+        _valid_or_new_key(database_url, earlier, role, name or f"{role} (ptrack up)")
+    )
     if token != earlier:
         key_file.write_text(token + "\n")
         key_file.chmod(0o600)
     return token
 
 
-async def _valid_or_new_key(database_url: str, earlier: str | None, role: Role) -> str:
+async def _valid_or_new_key(database_url: str, earlier: str | None, role: Role, name: str) -> str:
     # The database may still be starting: `ptrack up` has only just started it.
     async with _auth_schema(database_url, wait_seconds=30) as (pool, schema):
         if earlier is not None:
@@ -88,5 +90,5 @@ async def _valid_or_new_key(database_url: str, earlier: str | None, role: Role) 
             active = {k.key_id for k in await list_keys(pool, schema) if k.revoked_at is None}
             if key_id in active:
                 return earlier
-        token, _ = await create_key(pool, schema, name=f"{role} (ptrack up)", role=role)
+        token, _ = await create_key(pool, schema, name=name, role=role)
         return token

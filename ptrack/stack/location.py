@@ -18,6 +18,7 @@ class StackInfo:
     nats_url: str
     services: dict[str, str] = field(default_factory=dict)
     prometheus_url: str | None = None
+    office_url: str | None = None
 
     def save(self, directory: Path) -> None:
         (directory / "stack.json").write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ptrack.client import is_ready
+from shared.client import is_ready
 from shared.servers import free_port
 from shared.settings import Settings
 

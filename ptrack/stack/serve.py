@@ -6,13 +6,13 @@ import gc
 
 import uvicorn
 
-from ptrack.stack.catalog import SERVICES
+from ptrack.stack.catalog import PROCESSES
 from shared.logs import configure_logging
 from shared.settings import Settings
 
 
 def serve(service: str, port: int | None = None, host: str | None = None) -> None:
-    entry = SERVICES[service]
+    entry = PROCESSES[service]
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_json)
     app = entry.build(settings)

@@ -7,7 +7,9 @@ data survives a restart. Every service runs as a child process and is restarted 
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ from ptrack.demo.run import run_demo
 from ptrack.plan.check import check_plan, format_finding
 from ptrack.plan.load import NeedsRevision, load_plan
 from ptrack.plan.model import read_plan
-from ptrack.stack.catalog import SERVICES
+from ptrack.stack.catalog import OFFICE, SERVICES
 from ptrack.stack.keys import kept_key
 from ptrack.stack.location import StackInfo
 from ptrack.stack.processes import ServiceProcess
@@ -28,6 +30,8 @@ from ptrack.stack.prometheus import Prometheus, start_prometheus
 from shared.servers import NatsServer, free_port, port_answers, start_embedded_postgres
 
 EMBEDDED_NATS_PORT = 14222
+OFFICE_PERSON = "Kari Nordmann (demo manager)"
+"""The person `ptrack up` makes a sign-in key for, so the office can be tried at once."""
 
 
 def say(message: str) -> None:
@@ -71,30 +75,44 @@ def up(
     token = kept_key(servers.database_url, home / "admin.key", "admin")
     # Prometheus scrapes with a key of its own that can only read.
     kept_key(servers.database_url, home / "prometheus.key", "manager")
+    wanted = list(services or [*SERVICES, OFFICE.name])
     children = [
         ServiceProcess(name, _service_env(home, servers), home / "logs", SERVICES[name].port)
-        for name in (services or SERVICES)
+        for name in wanted
+        if name in SERVICES
     ]
+    office: ServiceProcess | None = None
     prometheus: Prometheus | None = None
     try:
         _start_services(children)
         prometheus = start_prometheus(home, [child.port for child in children])
         urls = {child.service: child.url for child in children}
+        office_key = None
+        if OFFICE.name in wanted and set(urls) == set(SERVICES):
+            office_key = kept_key(
+                servers.database_url, home / "office-manager.key", "manager", OFFICE_PERSON
+            )
+            office = ServiceProcess(
+                OFFICE.name, _office_env(home, servers, urls), home / "logs", OFFICE.port
+            )
+            _start_services([office])
         StackInfo(
             database_url=servers.database_url,
             nats_url=servers.nats_url,
             services=urls,
             prometheus_url=prometheus.url if prometheus else None,
+            office_url=office.url if office else None,
         ).save(home)
         if plan_file is not None:
             _load_plan(plan_file, urls, token)
         if demo:
             say("posting the demo history (demo data, clearly labelled as such)")
             say(run_demo(urls, token).report())
-        _print_summary(home, children, servers, prometheus, token)
-        _keep_running(children, stop)
+        everything = [*children, *([office] if office else [])]
+        _print_summary(home, everything, servers, prometheus, token, office_key)
+        _keep_running(everything, stop)
     finally:
-        _stop_everything(home, children, prometheus, servers)
+        _stop_everything(home, [*children, *([office] if office else [])], prometheus, servers)
     say("stopped")
     return 0
 
@@ -131,6 +149,20 @@ def _service_env(home: Path, servers: _Servers) -> dict[str, str]:
     }
 
 
+def _office_env(home: Path, servers: _Servers, urls: Mapping[str, str]) -> dict[str, str]:
+    """The office finds the services at their URLs; its session secret is kept in the home
+    directory, so a restart does not sign everyone out."""
+    secret_file = home / "office.secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32) + "\n")
+        secret_file.chmod(0o600)
+    return {
+        **_service_env(home, servers),
+        "PTRACK_OFFICE_SERVICE_URLS": json.dumps(dict(urls)),
+        "PTRACK_OFFICE_SECRET": secret_file.read_text().strip(),
+    }
+
+
 def _start_services(children: Sequence[ServiceProcess]) -> None:
     """All started at once, then each waited for: they start side by side."""
     for child in children:
@@ -161,16 +193,27 @@ def _print_summary(
     servers: _Servers,
     prometheus: Prometheus | None,
     token: str,
+    office_key: str | None,
 ) -> None:
     lines = ["", "ptrack is up. Ctrl-C stops everything; data stays in " + str(home), ""]
     for child in children:
-        lines.append(f"  {child.service:<10} {child.url}   (API docs: {child.url}/docs)")
+        docs = "" if child.service == OFFICE.name else f"   (API docs: {child.url}/docs)"
+        lines.append(f"  {child.service:<10} {child.url}{docs}")
     lines.append(f"  {'postgres':<10} {servers.database_url}")
     lines.append(f"  {'nats':<10} {servers.nats_url}")
     if prometheus is not None:
         lines.append(f"  {'prometheus':<10} {prometheus.url}")
     finance = next((c.url for c in children if c.service == "finance"), None)
     lines += ["", f"  admin key: {token}", f"  (also in {home / 'admin.key'})", ""]
+    office = next((c.url for c in children if c.service == OFFICE.name), None)
+    if office and office_key:
+        lines += [
+            f"  The project office: {office}/signin",
+            f"  sign in as {OFFICE_PERSON} with the key: {office_key}",
+            f"  (also in {home / 'office-manager.key'}; more people: "
+            'ptrack keys create --name "Kari Nordmann" --role manager)',
+            "",
+        ]
     if finance:
         lines += [
             "  Try:",

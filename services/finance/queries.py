@@ -22,6 +22,15 @@ class Project:
     revisions: int
 
 
+async def projects(db: Queryable, s: str) -> list[Project]:
+    """Every project with an approved budget, by id."""
+    rows = await db.fetch(
+        f"SELECT project_id, name, currency, period_start, period_end, frame_ore, in_kind_ore, "
+        f"revisions FROM {s}.projects ORDER BY project_id"
+    )
+    return [Project(*row.values()) for row in rows]
+
+
 async def project(db: Queryable, s: str, project_id: str) -> Project | None:
     row = await db.fetchrow(
         f"SELECT project_id, name, currency, period_start, period_end, frame_ore, in_kind_ore, "

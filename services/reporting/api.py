@@ -12,7 +12,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
+from services.finance import queries as finance_queries
+from services.milestones import queries as milestone_queries
 from services.reporting.evm import EvmInputs, known_series
 from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
@@ -22,6 +25,7 @@ from shared.http.problems import FieldError, Problem, invalid
 from shared.runtime import Runtime
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["reporting"])
+projects_router = APIRouter(tags=["reporting"])
 _NOT_FOUND = not_found("Nothing is known about this project")
 T = TypeVar("T")
 
@@ -182,3 +186,31 @@ async def evm_series(
     if as_of.recorded is not None:
         body["as_of_recorded"] = as_of.recorded.isoformat()
     return body
+
+
+class ProjectSummary(BaseModel):
+    id: str
+    name: str | None
+    period_start: date | None
+    period_end: date | None
+    has_budget: bool
+    has_plan: bool
+
+
+@projects_router.get("/projects", summary="Every project with a budget or a plan")
+async def projects(runtime: RuntimeDep, _: Reader) -> list[ProjectSummary]:
+    pool, schema = runtime.pool, runtime.schema
+    budgets = {p.project_id: p for p in await finance_queries.projects(pool, schema)}
+    planned = set(await milestone_queries.projects(pool, schema))
+    return [
+        ProjectSummary(
+            id=project_id,
+            name=budget.name if budget else None,
+            period_start=budget.period_start if budget else None,
+            period_end=budget.period_end if budget else None,
+            has_budget=budget is not None,
+            has_plan=project_id in planned,
+        )
+        for project_id in sorted({*budgets, *planned})
+        for budget in [budgets.get(project_id)]
+    ]

@@ -12,7 +12,7 @@ from services.milestones.events import EVENT_TYPES as MILESTONES
 from services.milestones.readmodels import MilestonesProjection
 from services.registry.events import EVENT_TYPES as REGISTRY
 from services.registry.readmodels import RegistryProjection
-from services.reporting.api import router
+from services.reporting.api import projects_router, router
 from services.reporting.metrics import reporting_metrics
 from services.surveys.events import EVENT_TYPES as SURVEYS
 from services.surveys.readmodels import SurveysProjection
@@ -45,7 +45,7 @@ SPEC = ServiceSpec(
         Feed(REGISTRY, RegistryProjection()),
         Feed(SURVEYS, SurveysProjection()),
     ),
-    routers=(router,),
+    routers=(router, projects_router),
     metrics=reporting_metrics,
 )
 

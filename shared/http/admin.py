@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import PydanticCustomError
 
 from shared.auth import ApiKey, Role, create_key, list_keys, revoke_key
-from shared.http.deps import AccessDep, Admin
+from shared.http.deps import AccessDep, Admin, Anyone
 from shared.http.problems import FieldError, Problem, invalid
 from shared.text import NotBlank, Storable
 
@@ -29,6 +29,7 @@ def _written_out(value: Any) -> Any:
 Moment = Annotated[AwareDatetime, BeforeValidator(_written_out)]
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
+me_router = APIRouter(tags=["admin"])
 
 
 class NewKey(BaseModel):
@@ -104,3 +105,9 @@ async def revoke(
     if not await revoke_key(access.pool, access.schema, key_id):
         raise Problem(404, "unknown-key", f"no active key {key_id}")
     access.keys.forget(key_id)  # at once here; other replicas within their cache time
+
+
+@me_router.get("/me", summary="The calling key: its owner's name, role and expiry")
+async def me(key: Anyone) -> KeyView:
+    """Who a key belongs to, for an app that signs a person in with their key (the office)."""
+    return KeyView(**_view(key))

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.auth import Access
+from shared.http.admin import me_router
 from shared.http.admin import router as admin_router
 from shared.http.audit import router as audit_router
 from shared.http.deps import Reader, checked_parameters
@@ -74,6 +75,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.include_router(_operations_router(runtime, registry))
     app.include_router(audit_router)
     app.include_router(admin_router)
+    app.include_router(me_router)
     for router in spec.routers:
         app.include_router(router)
     _document(app, spec)

@@ -84,6 +84,8 @@ def require(action: Action):  # type: ignore[no-untyped-def]
     return check
 
 
+Anyone = Annotated[ApiKey, Depends(require("identify"))]
+"""Any valid key, whatever its role (to ask who it belongs to)."""
 Reader = Annotated[ApiKey, Depends(require("read"))]
 Writer = Annotated[ApiKey, Depends(require("write"))]
 Auditor = Annotated[ApiKey, Depends(require("audit"))]

@@ -39,6 +39,7 @@ from shared.http.problems import (
 from shared.logs import request_id
 from shared.recorder import Proposal, StreamProposals
 from shared.store.base import (
+    AppendRequest,
     AppendResult,
     EventIdReused,
     EventRefused,
@@ -310,6 +311,7 @@ class EventsEndpoint:
 
     async def _record(self, request: Request, key: ApiKey) -> Response:
         runtime: Runtime = request.app.state.runtime
+        dry_run = _dry_run(request)
         items = read_body(
             request.headers.get("content-type", ""),
             await request.body(),
@@ -317,11 +319,44 @@ class EventsEndpoint:
         )
         metadata = {"actor": key.actor, "correlation_id": request_id.get()}
         groups = to_proposals(items, self.spec.event_types, metadata)
+        if dry_run:
+            try:
+                would = await runtime.recorder.check(groups)
+            except Exception as error:
+                raise rejection_problem(error) from error
+            return _dry_run_answer(would)
         try:
             results = await runtime.recorder.record(groups)
         except Exception as error:
             raise rejection_problem(error) from error
         return receipt_response(results)
+
+
+def _dry_run(request: Request) -> bool:
+    """The one query parameter `POST /events` takes; any other is refused, as on every route."""
+    errors = [
+        FieldError(f"/query/{name}", "unknown_parameter", "is not a parameter; it takes: dry_run")
+        for name in request.query_params
+        if name != "dry_run"
+    ]
+    value = request.query_params.get("dry_run", "false")
+    if value not in ("true", "false"):
+        errors.append(FieldError("/query/dry_run", "bool", "must be true or false"))
+    if errors:
+        raise invalid("the query is not one this route takes", errors)
+    return value == "true"
+
+
+def _dry_run_answer(would: Sequence[AppendRequest]) -> Response:
+    body = {
+        "dry_run": True,
+        "events": [
+            {"id": str(event.event_id), "subject": request.stream_id, "type": event.type}
+            for request in would
+            for event in request.events
+        ],
+    }
+    return Response(orjson.dumps(body), status_code=200, media_type="application/json")
 
 
 def events_operation(spec: ServiceSpec) -> dict[str, Any]:
@@ -340,6 +375,18 @@ def events_operation(spec: ServiceSpec) -> dict[str, Any]:
         ),
         "operationId": "post_events_events_post",
         "security": [{"HTTPBearer": []}],
+        "parameters": [
+            {
+                "name": "dry_run",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "boolean", "default": False},
+                "description": (
+                    "Check every event as if recording it (the same 4xx answers) and record "
+                    "nothing: 200 with the events that would be appended."
+                ),
+            }
+        ],
         "requestBody": {
             "required": True,
             "content": {
@@ -352,7 +399,7 @@ def events_operation(spec: ServiceSpec) -> dict[str, Any]:
                 "description": "Recorded",
                 "content": {"application/json": {"schema": {}}},
             },
-            "200": {"description": "Already recorded: the original receipt"},
+            "200": {"description": "Already recorded: the original receipt (or a dry run)"},
             **{status: {**problem} for status in ("400", "409", "413", "415", "422", "503")},
         },
     }

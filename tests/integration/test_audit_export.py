@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 
 from ptrack.audit.export import export_bookings_csv, export_in_kind_csv, export_log
 from ptrack.audit.exported_log import verify_file
-from ptrack.client import ApiError
+from shared.client import ApiError
 from services.finance.app import build
 from services.finance.audit_api import (
     BOOKING_COLUMNS,

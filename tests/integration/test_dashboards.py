@@ -41,7 +41,7 @@ import yaml
 from nats.js.errors import NotFoundError
 from prometheus_client.parser import text_string_to_metric_families
 
-from ptrack.client import post_events
+from shared.client import post_events
 from ptrack.plan.load import load_plan
 from ptrack.plan.model import read_plan
 from ptrack.stack.processes import ServiceProcess, settings_env

@@ -232,7 +232,7 @@ async def test_unknown_project_is_404_and_health_answers(finance: RunningService
     ("role", "method", "path", "status"),
     [
         (None, "POST", "/events", 401),
-        ("manager", "POST", "/events", 403),
+        ("auditor", "POST", "/events", 403),
         ("integration", "GET", f"/projects/{PROJECT}/budget", 403),
         ("wrong", "GET", f"/projects/{PROJECT}/budget", 401),
     ],

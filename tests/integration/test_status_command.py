@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from ptrack.present.board import board_text
-from ptrack.present.formatting import nok, percent
+from shared.present.formatting import nok, percent
 from ptrack.present.status import fetch_status
 from services.finance.app import build as finance_app
 from services.milestones.app import build as milestones_app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ptrack.client import ApiError, AsyncServiceClient, retry_after
+from shared.client import ApiError, AsyncServiceClient, retry_after
 
 BASE = "http://service.test"
 

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ptrack.present.formatting import (
+from shared.present.formatting import (
     LOW_FACTOR_SCORE,
     WARN_SHARE,
     nok,

@@ -1,0 +1,144 @@
+"""What every office page needs: its templates in the reader's language, the signed-in
+session (or a way to the sign-in page), the form token check, and the security headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.office.gateway import Gateway
+from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
+from services.office.session import COOKIE, Session, SessionSealer, tokens_match
+
+TEMPLATES = Path(__file__).parent / "templates"
+SECURITY_HEADERS = {
+    # Everything the pages load comes from the office itself; charts are inline data: images.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    formats = Formats(lang)
+    env.filters.update(
+        money=formats.money,
+        number=formats.number,
+        percent=formats.percent,
+        day=formats.date,
+        moment=formats.moment,
+    )
+    env.globals.update(lang=lang, languages=LANGUAGES)
+    return env
+
+
+@dataclass
+class Office:
+    """The app's parts, on `app.state.office`."""
+
+    gateway: Gateway
+    sealer: SessionSealer
+    environments: dict[str, Environment]
+
+    @classmethod
+    def create(cls, gateway: Gateway, sealer: SessionSealer) -> Office:
+        return cls(gateway, sealer, {lang: _environment(lang) for lang in LANGUAGES})
+
+    def gettext(self, lang: str) -> Any:
+        return self.environments[known(lang)].globals["gettext"]
+
+
+async def get_office(request: Request) -> Office:
+    office: Office = request.app.state.office
+    return office
+
+
+OfficeDep = Annotated[Office, Depends(get_office)]
+
+
+class SignInNeeded(Exception):
+    """Raised by a page that needs a session; answered with a way to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+async def optional_session(request: Request, office: OfficeDep) -> Session | None:
+    return office.sealer.open(request.cookies.get(COOKIE))
+
+
+async def signed_in(
+    request: Request, session: Annotated[Session | None, Depends(optional_session)]
+) -> Session:
+    if session is None:
+        raise SignInNeeded(request.url.path)
+    return session
+
+
+SessionDep = Annotated[Session, Depends(signed_in)]
+MaybeSession = Annotated[Session | None, Depends(optional_session)]
+
+
+class PageNotFound(Exception):
+    """No such page (a form or a project the services do not know)."""
+
+
+class FormTokenWrong(Exception):
+    """A form came without this session's token: not sent from the office's own page."""
+
+
+def check_token(session: Session, sent: str | None) -> None:
+    if not tokens_match(sent, session.csrf):
+        raise FormTokenWrong
+
+
+def language_of(request: Request, session: Session | None) -> str:
+    if session is not None:
+        return known(session.lang)
+    return known(
+        request.cookies.get("ptrack_lang") or negotiate(request.headers.get("accept-language"))
+    )
+
+
+def render(
+    request: Request,
+    office: Office,
+    template: str,
+    session: Session | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    lang = language_of(request, session)
+    page = office.environments[lang].get_template(template)
+    html = page.render(request=request, session=session, **context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def to_sign_in(next_path: str) -> Response:
+    return RedirectResponse(f"/signin?next={quote(next_path, safe='/')}", status_code=303)
+
+
+def is_secure(request: Request) -> bool:
+    """Whether the browser reached the office over HTTPS (directly or through a proxy that says
+    so), in which case its cookies are sent only over HTTPS."""
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
