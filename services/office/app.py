@@ -4,6 +4,7 @@ in encrypted cookies, facts in the services' logs."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.office import pages, record, signin, upload
 from services.office.gateway import Gateway
@@ -31,9 +33,13 @@ from shared.client import ApiError
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
+# Each call to a service is the services' own request log's business; here it would be noise.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def build(settings: Settings | None = None) -> FastAPI:
+def build(settings: Settings | None = None, http: httpx.AsyncClient | None = None) -> FastAPI:
+    """The office app. `http` brings a client of the caller's own (tests route it to
+    in-process services); by default the app opens one per process."""
     settings = settings or Settings()
     # Without a configured secret, this process's own: its sessions end when it does.
     secret = settings.office_secret or secrets.token_urlsafe(32)
@@ -42,8 +48,12 @@ def build(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as http:
+        if http is not None:
             app.state.office = Office.create(Gateway(gateway_urls, http), sealer)
+            yield
+            return
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as own:
+            app.state.office = Office.create(Gateway(gateway_urls, own), sealer)
             yield
 
     app = FastAPI(
@@ -109,6 +119,16 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(httpx.HTTPError)
     async def service_away(request: Request, _: httpx.HTTPError) -> Response:
         return _page(request, "unavailable.html", 503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # A method a page does not serve, a form body that is not one: a page, not JSON.
+        template = {404: "not_found.html", 405: "not_allowed.html"}.get(
+            error.status_code, "bad_request.html"
+        )
+        response = _page(request, template, error.status_code)
+        response.headers.update(error.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> Response:

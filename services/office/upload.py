@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from services.office.gateway import Answer, cloudevent
 from services.office.record import ProjectId
@@ -48,10 +49,15 @@ async def preview(
     office: OfficeDep,
     session: SessionDep,
     sheet: UploadFile,
-    csrf: Annotated[str, Form(max_length=500)],
+    csrf: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     check_token(session, csrf)
     gettext = office.gettext(session.lang)
+    if not isinstance(sheet, StarletteUpload):  # a form field sent as text, not as a file
+        return render(
+            request, office, "upload.html", session, status_code=422, project=project_id,
+            error=gettext("Choose a file to upload."),
+        )  # fmt: skip
     content = await sheet.read(MAX_BYTES + 1)
     try:
         rows = read_sheet(sheet.filename or "", content)
@@ -88,7 +94,7 @@ async def record_rows(
     office: OfficeDep,
     session: SessionDep,
     rows: Annotated[str, Form(max_length=2_000_000)],
-    csrf: Annotated[str, Form(max_length=500)],
+    csrf: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     check_token(session, csrf)
     try:

@@ -3,11 +3,13 @@ session (or a way to the sign-in page), the form token check, and the security h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from babel.support import NullTranslations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -29,7 +31,7 @@ SECURITY_HEADERS = {
 }
 
 
-def _environment(lang: str) -> Environment:
+def _environment(lang: str, catalogue: NullTranslations) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -37,7 +39,7 @@ def _environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     formats = Formats(lang)
     env.filters.update(
         money=formats.money,
@@ -56,14 +58,18 @@ class Office:
 
     gateway: Gateway
     sealer: SessionSealer
+    catalogues: dict[str, NullTranslations]
     environments: dict[str, Environment]
 
     @classmethod
     def create(cls, gateway: Gateway, sealer: SessionSealer) -> Office:
-        return cls(gateway, sealer, {lang: _environment(lang) for lang in LANGUAGES})
+        catalogues = {lang: translations(lang) for lang in LANGUAGES}
+        environments = {lang: _environment(lang, catalogues[lang]) for lang in LANGUAGES}
+        return cls(gateway, sealer, catalogues, environments)
 
-    def gettext(self, lang: str) -> Any:
-        return self.environments[known(lang)].globals["gettext"]
+    def gettext(self, lang: str) -> Callable[[str], str]:
+        """Messages in `lang`, for what Python code shows (templates have their own `_`)."""
+        return self.catalogues[known(lang)].gettext
 
 
 async def get_office(request: Request) -> Office:

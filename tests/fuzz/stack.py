@@ -49,15 +49,15 @@ def demo_stack(settings: Settings) -> Iterator[tuple[BlockingPortal, dict[str, R
 def demo_posts() -> Iterator[tuple[str, bool, dict[str, Any]]]:
     """(service, webhook?, body) of every post that loads the plan and tells the demo."""
     plan = read_plan(DEFAULT_PLAN)
-    for service, body in _plan_posts(plan):
+    for service, body in plan_posts(plan):
         yield service, False, body
     for step in steps_of(tell(plan, seed=2010).posts):
         for post in step.posts:
             yield step.service, step.webhook, post.body
 
 
-def _plan_posts(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    # As `ptrack plan load` posts them.
+def plan_posts(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """The posts that load `plan`, as `ptrack plan load` makes them."""
     schedule = {**plan.schedule(), "baseline": 1, "baselined_on": "2010-02-01"}
     return [
         ("milestones", plan.event("PlanBaselined", schedule)),
@@ -68,7 +68,7 @@ def _plan_posts(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
 
 async def _seed(services: Mapping[str, RunningService]) -> None:
     plan = read_plan(DEFAULT_PLAN)
-    for name, body in _plan_posts(plan):
+    for name, body in plan_posts(plan):
         await _posted(services[name].post(body))
     for step in steps_of(tell(plan, seed=2010).posts):
         service = services[step.service]

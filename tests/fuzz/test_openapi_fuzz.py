@@ -134,7 +134,11 @@ def _fuzz(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> No
     _fuzzing_phase(operation, send)
 
 
-def _coverage_phase(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> None:
+def _coverage_phase(
+    operation: APIOperation,
+    send: Callable[[Case], httpx.Response],
+    checks: list[Callable[..., bool | None]] = CHECKS,
+) -> None:
     """Schemathesis' deterministic cases: each parameter at its bounds and past them, left
     out, of the wrong type; every method the path does not serve, OPTIONS among them."""
     schema = operation.schema
@@ -145,14 +149,18 @@ def _coverage_phase(operation: APIOperation, send: Callable[[Case], httpx.Respon
         generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
     ):
         try:
-            case.validate_response(send(case), checks=CHECKS)
+            case.validate_response(send(case), checks=checks)
         except (Exception, FailureGroup) as failure:
             failures.append(f"{case.method} {case.formatted_path} {case.query}: {failure}")
     if failures:
         raise AssertionError("\n".join(failures[:10]))
 
 
-def _fuzzing_phase(operation: APIOperation, send: Callable[[Case], httpx.Response]) -> None:
+def _fuzzing_phase(
+    operation: APIOperation,
+    send: Callable[[Case], httpx.Response],
+    checks: list[Callable[..., bool | None]] = CHECKS,
+) -> None:
     known = {name: value for name, value in KNOWN.items() if name in operation.path_parameters}
     cases = [operation.as_strategy(mode) for mode in GenerationMode]
     if known:
@@ -161,7 +169,7 @@ def _fuzzing_phase(operation: APIOperation, send: Callable[[Case], httpx.Respons
     @EXAMPLES
     @given(case=st.one_of(cases))
     def fuzz(case: Case) -> None:
-        case.validate_response(send(case), checks=CHECKS)
+        case.validate_response(send(case), checks=checks)
 
     fuzz()
 
