@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLAN   ?= plans/kongsbergregionen-2010.yaml
 
-.PHONY: install run test lint format fuzz bench bench-audit dashboards dashboards-check clean
+.PHONY: install run test lint format fuzz bench bench-audit dashboards dashboards-check messages clean
 
 # `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
 install: $(VENV)/.installed-dev
@@ -53,6 +53,18 @@ dashboards: install
 
 dashboards-check: install
 	$(BIN)/python -m tools.dashboards --check
+
+# The office's messages: extracted (services/office/babel.cfg) into the template
+# services/office/locale/office.pot and merged into the bokmål catalogue (created when missing),
+# whose new messages are then translated by hand. The office reads the .po when it starts, so
+# there is nothing to compile; tests/unit/test_office_catalogue.py fails on a message left
+# untranslated.
+OFFICE := services/office
+messages: $(VENV)/.installed-run
+	$(BIN)/pybabel extract -F $(OFFICE)/babel.cfg -k N_ -k gettext -c Translators: \
+		--add-location=file --project=ptrack -o $(OFFICE)/locale/office.pot $(OFFICE)
+	$(BIN)/pybabel update -i $(OFFICE)/locale/office.pot -d $(OFFICE)/locale -D office -l nb \
+		--init-missing
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -404,14 +404,19 @@ GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def initial_values(form: Form, person: str, today: date) -> dict[str, str]:
-    """What a new form shows before anyone types."""
+def initial_values(
+    form: Form, person: str, today: date, translate: Callable[[str], str] = str
+) -> dict[str, str]:
+    """What a new form shows before anyone types; a text written in advance (a survey's
+    questions) in the reader's language."""
     values: dict[str, str] = {}
     for item in form.fields:
         if item.default == _TODAY:
             values[item.name] = today.isoformat()
         elif item.default == _PERSON:
             values[item.name] = person
+        elif item.default and item.kind == "textarea":
+            values[item.name] = translate(item.default)
         elif item.default is not None:
             values[item.name] = item.default
     return values

@@ -72,7 +72,7 @@ async def form_page(
     form = _form(form_id)
     if not session.may_record:
         return _not_allowed(request, office, session, project_id)
-    values = initial_values(form, session.name, date.today())
+    values = initial_values(form, session.name, date.today(), office.gettext(session.lang))
     return await _show(request, office, session, project_id, form, values, [], uuid.uuid4())
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from services.office.forms import N_
 from services.office.gateway import Answer, cloudevent
 from services.office.record import ProjectId
 from services.office.session import Session
@@ -33,6 +34,18 @@ router = APIRouter(prefix="/projects/{project_id}/in-kind", tags=["office"])
 EVENT_TYPE = "InKindHoursRecorded"
 _CHECKS_AT_ONCE = 8
 _COLUMN_OF_FIELD = {field: column for column, field in FIELD_OF_COLUMN.items()}
+SHEET_PROBLEMS = {
+    "unsupported_type": N_("Only CSV and Excel (XLSX) files can be read."),
+    "too_large": N_("The file is too large: at most 5 MB and 1000 rows."),
+    "not_csv": N_("The file is not a CSV file, though its name says so."),
+    "not_xlsx": N_("The file is not an Excel workbook (XLSX); save it as .xlsx and try again."),
+    "unreadable": N_("The file cannot be read."),
+    "empty": N_("The file holds no rows; the first row should name the columns."),
+    "missing_columns": N_("These columns are missing"),
+    "duplicate_columns": N_("More than one column holds"),
+    "too_many_rows": N_("The file has more than 1000 rows; split it and upload each part."),
+}
+"""What a person is told of a file that cannot be read as a whole, by the sheet's code."""
 
 
 @router.get("/upload", summary="Upload a sheet of in-kind hours")
@@ -62,9 +75,9 @@ async def preview(
     try:
         rows = read_sheet(sheet.filename or "", content)
     except SheetError as error:
-        message = gettext(error.message)
+        message = gettext(SHEET_PROBLEMS.get(error.code, N_("The file cannot be read.")))
         if error.columns:
-            message = f"{message}: {', '.join(error.columns)}"
+            message = f"{message}: {', '.join(gettext(column) for column in error.columns)}"
         return render(
             request, office, "upload.html", session, status_code=422, project=project_id,
             error=message,
@@ -103,7 +116,7 @@ async def record_rows(
     except (ValueError, TypeError):
         return render(
             request, office, "upload.html", session, status_code=422, project=project_id,
-            error=office.gettext(session.lang)("The preview was damaged; please upload again."),
+            error=office.gettext(session.lang)(N_("The preview was damaged; please upload again.")),
         )  # fmt: skip
     answer = await office.gateway.post_events(session.key, "finance", events)
     problems = [] if answer.ok else _problems_by_line(answer, [line for line, _, _ in carried])

@@ -12,7 +12,8 @@ from urllib.parse import quote
 from babel.support import NullTranslations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from services.office.gateway import Gateway
 from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
@@ -40,6 +41,7 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["gettext"] = _gettext(catalogue)  # what `_()` calls
     formats = Formats(lang)
     env.filters.update(
         money=formats.money,
@@ -50,6 +52,20 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
     )
     env.globals.update(lang=lang, languages=LANGUAGES)
     return env
+
+
+def _gettext(catalogue: NullTranslations) -> Callable[..., str]:
+    """`_()` in the templates: the message in the page's language, filled in with its variables
+    when it has any. Jinja's own (newstyle) gettext %-formats every message and marks it safe,
+    so a label such as "Share complete (%)" failed to render, and a service's message that
+    quotes what a person typed was put into the page as HTML; here it is escaped like any text."""
+
+    @pass_context
+    def gettext(_context: Context, message: str, /, **variables: Any) -> str:
+        text = catalogue.gettext(message)
+        return text % variables if variables else text
+
+    return gettext
 
 
 @dataclass

@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute
 
 from ptrack.audit.export import export_bookings_csv, export_in_kind_csv, export_log
 from ptrack.audit.exported_log import verify_file
-from shared.client import ApiError
 from services.finance.app import build
 from services.finance.audit_api import (
     BOOKING_COLUMNS,
@@ -26,6 +25,7 @@ from services.finance.audit_api import (
 from services.finance.audit_api import (
     router as audit_router,
 )
+from shared.client import ApiError
 from shared.settings import Settings
 from shared.testing.apps import RunningService, cloudevent, running
 from tests.integration.finance_fixtures import PROJECT, booking, plan_events

@@ -5,6 +5,7 @@ No Docker engine is needed: nothing is built or started.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ptrack.stack.catalog import SERVICES, ServiceEntry
+from ptrack.stack.catalog import OFFICE, PROCESSES, SERVICES, ServiceEntry
+from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -63,6 +65,20 @@ def published(service: Service) -> list[tuple[int, int, str]]:
         if host not in (None, ""):  # otherwise Docker picks a free host port
             found += zip(port_range(host), port_range(target), repeat(protocol or "tcp"))
     return found
+
+
+def environment(service: Service) -> dict[str, str | None]:
+    """A service's environment, given as a mapping or as a list of `KEY=VALUE`."""
+    found = service.get("environment") or {}
+    if isinstance(found, dict):
+        return {key: None if value is None else str(value) for key, value in found.items()}
+    pairs = [str(item).partition("=") for item in found]
+    return {key: value if separator else None for key, separator, value in pairs}
+
+
+def dependencies(service: Service) -> set[str]:
+    """The services a service depends on, given as a list or as a mapping with conditions."""
+    return set(service.get("depends_on") or [])
 
 
 def mounts(service: Service) -> list[tuple[str, str]]:
@@ -160,12 +176,48 @@ def test_no_two_services_publish_the_same_host_port() -> None:
     assert not {port: names for port, names in owners.items() if len(names) > 1}
 
 
-@pytest.mark.parametrize("entry", list(SERVICES.values()), ids=list(SERVICES))
-def test_every_catalog_service_is_in_compose(entry: ServiceEntry) -> None:
+@pytest.mark.parametrize("entry", list(PROCESSES.values()), ids=list(PROCESSES))
+def test_every_catalog_process_is_in_compose(entry: ServiceEntry) -> None:
     service = services().get(entry.name)
     assert service is not None, f"add {entry.name} to docker-compose.yml"
     assert (entry.port, entry.port) in [(host, target) for host, target, _ in published(service)]
     assert service["command"][:2] == ["serve", entry.name]
+    # Listening beyond the container's loopback, or the published port reaches nothing.
+    assert service["command"][2:] == ["--host", "0.0.0.0"]
+    # Healthy when ready, asked on its own port.
+    probe = " ".join(service["healthcheck"]["test"])
+    assert f"http://localhost:{entry.port}/readyz" in probe
+    assert service["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("entry", list(SERVICES.values()), ids=list(SERVICES))
+def test_services_reach_postgres_and_nats(entry: ServiceEntry) -> None:
+    service = services()[entry.name]
+    env = environment(service)
+    assert (env.get("PTRACK_DATABASE_URL") or "").startswith("postgresql://")
+    assert "@postgres:5432/" in (env.get("PTRACK_DATABASE_URL") or "")
+    assert env.get("PTRACK_NATS_URL") == "nats://nats:4222"
+    assert {"postgres", "nats"} <= dependencies(service)
+
+
+def test_office_calls_the_services_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    office = services()[OFFICE.name]
+    env = environment(office)
+    # No log, so no database and no NATS: only the services over HTTP.
+    assert "PTRACK_DATABASE_URL" not in env
+    assert "PTRACK_NATS_URL" not in env
+    # Every service by its compose name and catalog port, read as the process reads it.
+    urls = env.get("PTRACK_OFFICE_SERVICE_URLS")
+    assert urls is not None
+    monkeypatch.setenv("PTRACK_OFFICE_SERVICE_URLS", urls)
+    expected = {name: f"http://{name}:{entry.port}" for name, entry in SERVICES.items()}
+    assert Settings().office_service_urls == expected
+    assert set(SERVICES) <= dependencies(office)
+    # The cookie secret comes from the environment of whoever starts the stack: no value in
+    # this file (an empty default, or a required variable, but never a written-down secret).
+    secret = env.get("PTRACK_OFFICE_SECRET")
+    assert secret is not None
+    assert re.fullmatch(r"\$\{PTRACK_OFFICE_SECRET(:?-|:?\?[^}]*)?\}", secret), secret
 
 
 @pytest.mark.parametrize("entry", list(SERVICES.values()), ids=list(SERVICES))

@@ -41,11 +41,11 @@ import yaml
 from nats.js.errors import NotFoundError
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.client import post_events
 from ptrack.plan.load import load_plan
 from ptrack.plan.model import read_plan
 from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
+from shared.client import post_events
 from shared.settings import Settings
 from shared.store.postgres import migrate
 from shared.testing.apps import cloudevent

@@ -29,7 +29,7 @@ import kubernetes_validate  # type: ignore[import-untyped,unused-ignore]
 import pytest
 import yaml
 
-from ptrack.stack.catalog import SERVICES, ServiceEntry
+from ptrack.stack.catalog import OFFICE, PROCESSES, SERVICES, ServiceEntry
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -395,6 +395,67 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+def policy_allows(
+    resources: list[Resource],
+    direction: str,
+    pod: dict[str, str],
+    peer: dict[str, str],
+    port: tuple[int, str],
+) -> bool:
+    """Whether the NetworkPolicies of the build let a pod labelled `pod` send (Egress) to, or
+    take (Ingress) from, a pod labelled `peer` in its namespace, on the destination's TCP port
+    (number, name). A pod no policy selects for that direction is not isolated. Peers by pod
+    labels only: a namespace or address peer is refused, as the renderer refuses what it does
+    not render."""
+    rules = []
+    isolated = False
+    for policy in resources:
+        if policy["kind"] != "NetworkPolicy":
+            continue
+        spec = policy["spec"]
+        if set(spec["podSelector"]) - {"matchLabels"}:
+            raise NotImplementedError(f"podSelector {spec['podSelector']}")
+        if not selects(spec["podSelector"].get("matchLabels", {}), pod):
+            continue
+        if direction in spec.get("policyTypes", ["Ingress"]):
+            isolated = True
+            rules += spec.get(direction.lower(), [])
+    if not isolated:
+        return True
+    key = "to" if direction == "Egress" else "from"
+    for rule in rules:
+        peers = rule.get(key)
+        for item in peers or []:
+            if set(item) != {"podSelector"} or set(item["podSelector"]) - {"matchLabels"}:
+                raise NotImplementedError(f"peer {item}")
+        matched = peers is None or any(
+            selects(item["podSelector"].get("matchLabels", {}), peer) for item in peers
+        )
+        ports = rule.get("ports")
+        for item in ports or []:
+            if "endPort" in item:
+                raise NotImplementedError(f"port {item}")
+        opened = ports is None or any(
+            item.get("protocol", "TCP") == "TCP" and item.get("port", port[0]) in port
+            for item in ports
+        )
+        if matched and opened:
+            return True
+    return False
+
+
+def connects(
+    resources: list[Resource],
+    source: dict[str, str],
+    destination: dict[str, str],
+    port: tuple[int, str],
+) -> bool:
+    """Both ends' policies let `source` open a TCP connection to `destination`'s `port`."""
+    return policy_allows(resources, "Egress", source, destination, port) and policy_allows(
+        resources, "Ingress", destination, source, port
+    )
+
+
 def cnpg_cluster(resources: list[Resource]) -> Resource:
     found = [r for r in resources if r["kind"] == "Cluster"]
     assert len(found) == 1
@@ -555,8 +616,8 @@ def dockerfile_user() -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
-@pytest.mark.parametrize("entry", list(SERVICES.values()), ids=list(SERVICES))
-def test_every_catalog_service_runs_on_its_port(
+@pytest.mark.parametrize("entry", list(PROCESSES.values()), ids=list(PROCESSES))
+def test_every_catalog_process_runs_on_its_port(
     resources: list[Resource], entry: ServiceEntry
 ) -> None:
     deployment = find(resources, "Deployment", entry.name)
@@ -599,6 +660,77 @@ def test_services_read_their_settings_and_signing_key(
     assert mount["mountPath"] == env["data"]["PTRACK_SIGNING_KEY_DIR"]
     assert mount["readOnly"] is True
     assert volume["secret"].get("optional", False) is False
+
+
+def test_office_reads_its_settings_and_cookie_secret(
+    resources: list[Resource], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = find(resources, "Deployment", OFFICE.name)
+    ptrack = container(office, "ptrack")
+    # Its own settings, not the services' ptrack-env (which names NATS).
+    env = generated(resources, "ptrack-office-env")
+    assert [source["configMapRef"]["name"] for source in ptrack["envFrom"]] == [
+        env["metadata"]["name"]
+    ]
+    data: dict[str, str] = env["data"]
+    variables = {variable["name"]: variable for variable in ptrack.get("env", [])}
+    # No log: no database and no NATS, from the ConfigMap or the container.
+    for name in ("PTRACK_DATABASE_URL", "PTRACK_NATS_URL"):
+        assert name not in data
+        assert name not in variables
+    # Settings ignores unknown variables, so a misspelt one would be silently lost.
+    assert all(key.startswith("PTRACK_") for key in data)
+    assert {key.removeprefix("PTRACK_").lower() for key in data} <= set(Settings.model_fields)
+    # Each service by its Service's name and port, read as the process reads it.
+    for key, value in data.items():
+        monkeypatch.setenv(key, value)
+    expected = {}
+    for name in SERVICES:
+        service = find(resources, "Service", name)
+        [port] = service["spec"]["ports"]
+        expected[name] = f"http://{service['metadata']['name']}:{port['port']}"
+    assert Settings().office_service_urls == expected
+    # The same cookie secret in every replica, from a Secret that must exist.
+    secret = variables["PTRACK_OFFICE_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert secret == {"name": "ptrack-office-secret", "key": "secret"}
+
+
+def test_office_keeps_two_replicas_through_drains(resources: list[Resource]) -> None:
+    office = find(resources, "Deployment", OFFICE.name)
+    replicas = office["spec"]["replicas"]
+    assert replicas >= 2
+    # A fixed count: an autoscaler would reset it, and fight every apply.
+    assert not [
+        r
+        for r in resources
+        if r["kind"] == "HorizontalPodAutoscaler"
+        and r["spec"]["scaleTargetRef"]["name"] == OFFICE.name
+    ]
+    labels = office["spec"]["template"]["metadata"]["labels"]
+    [budget] = [
+        r["spec"]
+        for r in resources
+        if r["kind"] == "PodDisruptionBudget"
+        and selects(r["spec"]["selector"]["matchLabels"], labels)
+    ]
+    assert 1 <= budget["maxUnavailable"] < replicas
+
+
+def test_office_reaches_the_services_and_nothing_else(resources: list[Resource]) -> None:
+    office = find(resources, "Deployment", OFFICE.name)["spec"]["template"]["metadata"]["labels"]
+    for entry in SERVICES.values():
+        deployment = find(resources, "Deployment", entry.name)
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert connects(resources, office, labels, (port_number(deployment, "http"), "http"))
+    # Its own policy keeps it from PostgreSQL and NATS ...
+    nats = find(resources, "StatefulSet", "nats")
+    nats_labels = nats["spec"]["template"]["metadata"]["labels"]
+    client = (port_number(nats, "client"), "client")
+    assert not policy_allows(resources, "Egress", office, nats_labels, client)
+    database = {"cnpg.io/cluster": cnpg_cluster(resources)["metadata"]["name"]}
+    assert not policy_allows(resources, "Egress", office, database, (5432, "postgresql"))
+    # ... and NATS, which has no authentication, does not take it for a service.
+    assert not policy_allows(resources, "Ingress", nats_labels, office, client)
 
 
 def normalized(deployment: Resource, entry: ServiceEntry) -> Resource:
@@ -1178,6 +1310,7 @@ def test_secrets_to_create_are_documented(resources: list[Resource]) -> None:
     in_build = {r["metadata"]["name"] for r in resources if r["kind"] == "Secret"}
     to_create = referenced_secrets(resources) - made_by_operator - in_build
     assert {f"ptrack-{name}-signing-key" for name in SERVICES} <= to_create
+    assert "ptrack-office-secret" in to_create
     docs = "\n".join(path.read_text() for path in DOCS if path.exists())
     assert [name for name in sorted(to_create) if f"`{name}`" not in docs] == []
 

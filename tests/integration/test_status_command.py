@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from ptrack.present.board import board_text
-from shared.present.formatting import nok, percent
 from ptrack.present.status import fetch_status
 from services.finance.app import build as finance_app
 from services.milestones.app import build as milestones_app
 from services.reporting.app import build as reporting_app
+from shared.present.formatting import nok, percent
 from shared.settings import Settings
 from shared.testing.apps import cloudevent, running
 from tests.integration.finance_fixtures import booking
