@@ -42,6 +42,21 @@ SEMINAR_SURVEY = {
 }  # fmt: skip
 
 
+def signed_in_to_the_office(log: str) -> None:
+    """`make run` prints the office's address and a key to sign in with; both work."""
+    found = re.search(r"The project office: (\S+)/signin\n.*with the key: (ptk_\S+)", log)
+    assert found, log[-3000:]
+    office, key = found.groups()
+    with httpx.Client(base_url=office, timeout=60, follow_redirects=True) as browser:
+        page = browser.get("/signin")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token, page.text
+        signed = browser.post("/signin", data={"key": key, "csrf": token[1], "next": "/projects"})
+        assert signed.status_code == 200, signed.text[:2000]  # followed to the projects page
+        assert "Kari Nordmann" in signed.text
+        assert 'href="/projects/kongsbergregionen-2010"' in signed.text
+
+
 def survey_answered_through_the_webhook(headers: dict[str, str]) -> None:
     """A survey tool's webhook, as Formbricks sends it, lands in the results and on /metrics."""
     published = httpx.post(
@@ -164,6 +179,7 @@ def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_
         booked = [(c["booking_id"], c["net"]) for c in costs["items"]]
         assert ("GL-2010-0042", "12500.00") in booked
         survey_answered_through_the_webhook(headers)
+        signed_in_to_the_office(log)
     finally:
         assert first.interrupt() == 0 or first.process.returncode in (0, 2, -2)
     leftovers = subprocess.run(
