@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     """Requests a second per API key and process (0: no limit); above it, 429 + Retry-After."""
     rate_limit_burst: int = Field(default=600, ge=1)
     """Requests a key may make at once before the rate applies."""
+
+    language: Literal["nb", "en"] | None = None
+    """The language of what people read (reports, boards, exports, accounts) when a command is
+    not told with `--lang`; unset, each project's plan decides (the default plan: bokmål)."""
 
     office_secret: str = ""
     """Encrypts the office's session cookies. Every office replica needs the same one; when
