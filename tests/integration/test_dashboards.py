@@ -1,5 +1,6 @@
-"""The Grafana boards (tools/dashboards) against the real stack: the committed JSON is what
-the code generates; every PromQL query, run through a real Prometheus scraping the five services
+"""The Grafana boards (tools/dashboards) against the real stack: the committed JSON, in each
+language, is what the code generates, and both languages ask the same queries; every PromQL
+query, run through a real Prometheus scraping the five services
 (default plan and a scripted 2010 history loaded, status date 2010-06-30), answers with data;
 every SQL query, run as the read-only role of deploy/postgres/readonly.sql, returns rows; and
 that role can read the reporting schema and nothing else.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import math
 import re
 import secrets
@@ -46,6 +48,7 @@ from ptrack.plan.model import read_plan
 from ptrack.stack.processes import ServiceProcess, settings_env
 from shared.auth import auth_sql, create_key
 from shared.client import post_events
+from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from shared.settings import Settings
 from shared.store.postgres import migrate
 from shared.testing.apps import cloudevent
@@ -91,9 +94,11 @@ def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield panel
 
 
-def targets(kind: str) -> Iterator[tuple[str, str, str]]:
-    """(board, panel title, query) of every target on a datasource of type `kind`."""
-    for name, dashboard in build_dashboards().items():
+def targets(kind: str, lang: str = DEFAULT_LANGUAGE) -> Iterator[tuple[str, str, str]]:
+    """(board, panel title, query) of every target on a datasource of type `kind`. The queries
+    are the same in every language (test_both_languages_ask_the_same_queries), so they are run
+    in one; `lang` gives the titles."""
+    for name, dashboard in build_dashboards(lang).items():
         for panel in panels(dashboard):
             if panel["datasource"]["type"] != kind:
                 continue
@@ -119,23 +124,77 @@ def substitute(query: str, values: dict[str, str]) -> str:
 
 
 def test_committed_files_are_what_the_code_generates(tmp_path: Path) -> None:
-    boards = build_dashboards()
-    assert set(boards) == {path.name for path in DASHBOARDS.glob("*.json")}
-    for name, model in boards.items():
-        assert (DASHBOARDS / name).read_text() == render(model), (
-            f"{name} differs from tools/dashboards: run `make dashboards`"
-        )
+    assert {path.name for path in DASHBOARDS.iterdir() if path.is_dir()} == set(LANGUAGES)
+    assert not list(DASHBOARDS.glob("*.json")), "a board outside a language's folder"
+    for lang in LANGUAGES:
+        boards = build_dashboards(lang)
+        assert set(boards) == {path.name for path in (DASHBOARDS / lang).glob("*.json")}
+        for name, model in boards.items():
+            assert (DASHBOARDS / lang / name).read_text() == render(model), (
+                f"{lang}/{name} differs from tools/dashboards: run `make dashboards`"
+            )
     assert main(["--check"]) == 0
     assert main(["--out", str(tmp_path)]) == 0
     assert main(["--out", str(tmp_path), "--check"]) == 0
-    (tmp_path / "finance.json").write_text("{}")
+    (tmp_path / "en" / "finance.json").write_text("{}")
     assert main(["--out", str(tmp_path), "--check"]) == 1
+    assert main(["--out", str(tmp_path), "--check", "--lang", "nb"]) == 0
+    assert main(["--out", str(tmp_path), "--lang", "en"]) == 0
+    assert main(["--out", str(tmp_path), "--check"]) == 0
+    # A board left where boards were before there were two languages: no provider loads it.
+    (tmp_path / "finance.json").write_text("{}")
+    assert main(["--out", str(tmp_path), "--check", "--lang", "nb"]) == 1
+
+
+def _queries(dashboard: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What a board asks and where it shows it, without a word of any language: each panel's
+    type, place, data source and targets (ref id and query), each variable's query, in order."""
+    found: list[tuple[Any, ...]] = [
+        (
+            panel["type"],
+            json.dumps(panel["gridPos"], sort_keys=True),
+            json.dumps(panel.get("datasource"), sort_keys=True),
+            tuple(
+                (t["refId"], t.get("expr") or t.get("rawSql"), t.get("instant"), t.get("format"))
+                for t in panel.get("targets", [])
+            ),
+        )
+        for panel in dashboard["panels"]
+    ]
+    found += [
+        (variable["name"], variable["type"], variable.get("datasource"), variable.get("query"))
+        for variable in dashboard["templating"]["list"]
+        if variable["type"] == "query"
+    ]
+    return found
+
+
+def test_both_languages_ask_the_same_queries() -> None:
+    """For each board, the bokmål and the English panels run the same queries in the same order
+    (so the queries run against Prometheus and PostgreSQL once, in one language, stand for
+    both), while their titles differ, and every board's uid is its own."""
+    nb, en = build_dashboards("nb"), build_dashboards("en")
+    assert set(nb) == set(en)
+    uids = [board["uid"] for boards in (nb, en) for board in boards.values()]
+    assert len(uids) == len(set(uids)), uids
+    for name in nb:
+        assert _queries(nb[name]) == _queries(en[name]), name
+        assert nb[name]["title"] != en[name]["title"], name
+        assert en[name]["uid"] == f"{nb[name]['uid']}-en", name
+        # Each board's menu lists the boards of its own language.
+        for boards, lang in ((nb, "nb"), (en, "en")):
+            assert boards[name]["tags"] == ["ptrack", lang]
+            assert [link["tags"] for link in boards[name]["links"]] == [["ptrack", lang]]
 
 
 def test_every_panel_has_a_title_and_a_provisioned_datasource() -> None:
     provisioned = yaml.safe_load((PROVISIONING / "datasources" / "datasources.yml").read_text())
     sources = {(s["type"], s["uid"]) for s in provisioned["datasources"]}
-    for name, dashboard in build_dashboards().items():
+    for name, dashboard in (
+        (f"{lang}/{name}", board)
+        for lang in LANGUAGES
+        for name, board in build_dashboards(lang).items()
+    ):
         assert dashboard["uid"], name
         assert dashboard["title"], name
         ids = [panel["id"] for panel in dashboard["panels"]]
@@ -156,11 +215,22 @@ def test_every_panel_has_a_title_and_a_provisioned_datasource() -> None:
 
 
 def test_grafana_is_provisioned_from_the_generated_folder() -> None:
+    """One provider per language, each loading the generated folder of its language into a
+    Grafana folder of its own, named in that language."""
     compose = yaml.safe_load(COMPOSE.read_text())["services"]["grafana"]
     mounts = dict(entry.rsplit(":", 2)[:2] for entry in compose["volumes"])
     provider = yaml.safe_load((PROVISIONING / "dashboards" / "dashboards.yml").read_text())
-    (files,) = provider["providers"]
-    assert mounts["./deploy/grafana/dashboards"] == files["options"]["path"]
+    providers = {Path(p["options"]["path"]).name: p for p in provider["providers"]}
+    assert set(providers) == set(LANGUAGES)
+    for lang, files in providers.items():
+        assert mounts[f"./deploy/grafana/dashboards/{lang}"] == files["options"]["path"]
+        assert files["type"] == "file"
+        assert not files["allowUiUpdates"]
+        assert not files["options"].get("foldersFromFilesStructure")
+    assert providers["nb"]["folder"] == "ptrack (norsk)"
+    assert providers["en"]["folder"] == "ptrack (English)"
+    assert len({p["name"] for p in providers.values()}) == len(providers)
+    assert len({p["folderUid"] for p in providers.values()}) == len(providers)
     assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
     postgres = yaml.safe_load(COMPOSE.read_text())["services"]["postgres"]
     assert any(
@@ -549,12 +619,12 @@ async def test_every_sql_query_returns_rows_as_the_read_only_role(stack: Stack) 
 
 async def test_the_s_curve_matches_the_reporting_service(stack: Stack) -> None:
     """The SQL S-curve computes PV, EV and AC by month as services/reporting/evm.py does."""
-    (curve,) = [t for t in targets("grafana-postgresql-datasource") if "S-curve" in t[1]]
+    (curve,) = [t for t in targets("grafana-postgresql-datasource", "en") if "S-curve" in t[1]]
     conn = await _as_role(stack)
     try:
         for scope in SCOPES:
             sql = substitute(curve[2], {"$project": PROJECT, "$scope": scope})
-            rows = {row["Month"]: row for row in await conn.fetch(sql)}
+            rows = {row["month"]: row for row in await conn.fetch(sql)}
             async with httpx.AsyncClient(timeout=30) as client:
                 response = await client.get(
                     f"{stack.urls['reporting']}/projects/{PROJECT}/evm/series",
@@ -567,11 +637,11 @@ async def test_the_s_curve_matches_the_reporting_service(stack: Stack) -> None:
                 if (date.fromisoformat(point["day"]) + timedelta(days=1)).day != 1:
                     continue  # not a month's end (the status date has a point of its own)
                 row = rows[point["day"][:7]]
-                assert row["Planned value (PV)"] == Decimal(point["pv"]), (scope, point)
-                if row["Actual cost (AC)"] is None:
+                assert row["pv"] == Decimal(point["pv"]), (scope, point)
+                if row["ac"] is None:
                     continue  # after the last month anything was recorded in
-                assert row["Actual cost (AC)"] == Decimal(point["ac"]), (scope, point)
-                assert row["Earned value (EV)"] == Decimal(point["ev"]), (scope, point)
+                assert row["ac"] == Decimal(point["ac"]), (scope, point)
+                assert row["ev"] == Decimal(point["ev"]), (scope, point)
                 compared += 1
             assert compared >= 5, scope  # February through June 2010
     finally:

@@ -1228,19 +1228,28 @@ def test_prometheus_config_passes_promtool(
 
 
 def test_every_dashboard_is_provisioned(resources: list[Resource]) -> None:
-    boards = {path.name: path.read_text() for path in sorted(DASHBOARDS.glob("*.json"))}
-    assert boards
-    configmap = generated(resources, "grafana-dashboards")
-    assert configmap["data"] == boards
-
-    # Mounted where compose's dashboard provider, reused as it is, looks for them.
+    """Each language's boards in a ConfigMap of their own, mounted where compose's dashboard
+    provider for that language, reused as it is, looks for them."""
     provider_file = ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
     provider = generated(resources, "grafana-dashboard-provider")
     assert provider["data"] == {provider_file.name: provider_file.read_text()}
-    [options] = [p["options"] for p in yaml.safe_load(provider_file.read_text())["providers"]]
+    paths = {p["options"]["path"] for p in yaml.safe_load(provider_file.read_text())["providers"]}
+    languages = sorted(path.name for path in DASHBOARDS.iterdir() if path.is_dir())
+    assert languages == ["en", "nb"]
+    assert not list(DASHBOARDS.glob("*.json")), "a board outside a language's folder"
     grafana = find(resources, "Deployment", "grafana")
-    boards_volume = volume_for(grafana, "configMap", "grafana-dashboards")
-    assert mount_of(grafana, boards_volume["name"])["mountPath"] == options["path"]
+    mounted = set()
+    for lang in languages:
+        boards = {
+            path.name: path.read_text() for path in sorted((DASHBOARDS / lang).glob("*.json"))
+        }
+        assert boards, lang
+        name = f"grafana-dashboards-{lang}"
+        assert generated(resources, name)["data"] == boards, lang
+        mount = mount_of(grafana, volume_for(grafana, "configMap", name)["name"])
+        assert PurePosixPath(mount["mountPath"]).name == lang
+        mounted.add(mount["mountPath"])
+    assert mounted == paths
     for name, folder in [
         ("grafana-dashboard-provider", "/etc/grafana/provisioning/dashboards"),
         ("grafana-datasources", "/etc/grafana/provisioning/datasources"),

@@ -237,7 +237,11 @@ def test_prometheus_scrapes_finance_and_evaluates_the_rules(
         nearly_spent = wait_for_alert(prometheus, "BudgetLineNearlySpent")
         assert nearly_spent["labels"]["line"] == "external-expertise"
         assert nearly_spent["state"] == "firing"
+        # In bokmål, the default language, and in English beside it.
         assert nearly_spent["annotations"]["summary"] == (
+            f"Budsjettpost external-expertise i {PROJECT} er 95 % brukt"
+        )
+        assert nearly_spent["annotations"]["summary_en"] == (
             f"Budget line external-expertise of {PROJECT} is 95% used"
         )
         firing = {alert["labels"]["alertname"] for alert in prometheus.alerts()}

@@ -1,13 +1,19 @@
 """The Grafana boards, as code: built with grafana-foundation-sdk and written to
-`deploy/grafana/dashboards/*.json`, which Grafana provisions from files.
+`deploy/grafana/dashboards/<lang>/*.json`, in bokmål (`nb`) and English (`en`), which Grafana
+provisions from files into a folder per language.
 
 The JSON files are generated, never edited by hand (a test regenerates them and fails when they
 differ). Run `make dashboards` (`python -m tools.dashboards`) after changing a board, and commit
 both; `make dashboards-check` says whether the files are up to date. A development tool: the
 SDK is a development dependency, and none of this is in the shipped package.
 
-`panels` holds the pieces every board is built of; each board has its module; `generate` writes
-the files.
+Every word a person reads on a board is an English message of the `boards` catalogue
+(shared/locale/nb/LC_MESSAGES/boards.po), passed through the board's `Language.gettext`; the
+queries are not, so they are the same in both languages. `make messages` extracts new messages.
+
+`panels` holds the pieces every board is built of; `codes` the services' codes the boards name;
+each board has its module; `generate` writes the files; `alerts` reads the alerts' texts, which
+share the catalogue.
 
 Two data sources, provisioned in `deploy/grafana/provisioning/datasources/`:
 

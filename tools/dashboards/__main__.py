@@ -1,4 +1,5 @@
-"""`python -m tools.dashboards [--check] [--out DIR]`: see `tools.dashboards.generate`."""
+"""`python -m tools.dashboards [--lang nb|en] [--check] [--out DIR]`: see
+`tools.dashboards.generate`."""
 
 from tools.dashboards.generate import main
 

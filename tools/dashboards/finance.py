@@ -10,9 +10,7 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from tools.dashboards.panels import (
     BUDGET_USED,
-    DAYS,
     GREEN,
-    HOURS,
     NOK,
     ORANGE,
     PERFORMANCE,
@@ -20,11 +18,14 @@ from tools.dashboards.panels import (
     RATIO,
     RED,
     SCOPE,
+    Language,
     a_gauge,
     a_stat,
     bars,
     business_board,
     compare,
+    days,
+    hours,
     matrix,
     promql,
     sql_bars,
@@ -86,12 +87,12 @@ S_CURVE = f"""
         ), 0)) AS nok
         FROM months CROSS JOIN budget GROUP BY months.month
     )
-    SELECT months.month AS "Month",
-           round(sum(coalesce(pv.nok, 0)) OVER by_month, 2) AS "Planned value (PV)",
+    SELECT months.month,
+           round(sum(coalesce(pv.nok, 0)) OVER by_month, 2) AS pv,
            CASE WHEN months.month <= (SELECT max(month) FROM known)
-                THEN round(coalesce(earned.nok, 0), 2) END AS "Earned value (EV)",
+                THEN round(coalesce(earned.nok, 0), 2) END AS ev,
            CASE WHEN months.month <= (SELECT max(month) FROM known)
-                THEN round(sum(coalesce(ac.nok, 0)) OVER by_month, 2) END AS "Actual cost (AC)"
+                THEN round(sum(coalesce(ac.nok, 0)) OVER by_month, 2) END AS ac
     FROM months
     LEFT JOIN (SELECT month, sum(nok) AS nok FROM planned GROUP BY month) pv USING (month)
     LEFT JOIN (SELECT month, sum(nok) AS nok FROM actual GROUP BY month) ac USING (month)
@@ -108,10 +109,10 @@ IN_KIND_BY_MONTH = """
 """
 
 FUNDING_RECEIPTS = """
-    SELECT to_char(r.received_date, 'YYYY-MM-DD') AS "Received on",
-           coalesce(s.name, r.source_id) AS "Source",
-           round(r.amount_ore / 100.0, 2) AS "Amount",
-           coalesce(r.reference, '') AS "Reference"
+    SELECT to_char(r.received_date, 'YYYY-MM-DD') AS received_on,
+           coalesce(s.name, r.source_id) AS source,
+           round(r.amount_ore / 100.0, 2) AS amount,
+           coalesce(r.reference, '') AS reference
     FROM funding_receipts r
     LEFT JOIN funding_sources s ON s.project_id = r.project_id AND s.source_id = r.source_id
     WHERE r.project_id = '$project'
@@ -119,57 +120,73 @@ FUNDING_RECEIPTS = """
 """
 
 
-def scope_variable() -> board.CustomVariable:
+def scope_variable(lang: Language) -> board.CustomVariable:
+    _ = lang.gettext
+    # Translators: the two scopes of earned value: money only, or with in-kind work.
+    money, total = _("money"), _("total")
+    # Grafana's `text : value` pairs, separated by commas (a comma in a text escaped): the reader
+    # picks a name, the queries get the value.
+    options = ",".join(
+        f"{text.replace(',', chr(92) + ',')} : {value}"
+        for text, value in [(money, "money"), (total, "total")]
+    )
     return (
         board.CustomVariable("scope")
-        .label("Scope")
-        .description("money: the cost budget only; total: with documented in-kind work")
-        .values("money,total")
-        .current(VariableOption(selected=True, text="money", value="money"))
+        .label(_("Scope"))
+        .description(_("money: the cost budget only; total: with documented in-kind work"))
+        .values(options)
+        .current(VariableOption(selected=True, text=money, value="money"))
     )
 
 
-def finance() -> board.Dashboard:
+def finance(lang: Language) -> board.Dashboard:
+    _ = lang.gettext
     lines = f"max by (line) (ptrack_budget_nok{PROJECT})"
     booked = f"max by (line) (ptrack_cost_booked_nok{PROJECT})"
     in_kind_value = f"max by (municipality) (ptrack_in_kind_value_nok{PROJECT})"
     return (
         business_board(
-            "ptrack: finance",
+            lang,
+            _("ptrack: finance"),
             "ptrack-finance",
-            "Budget against cost booked, in-kind work, funding and earned value, as of the "
-            "services' status date; the S-curve and monthly history from the read models.",
+            _(
+                "Budget against cost booked, in-kind work, funding and earned value, as of the "
+                "services' status date; the S-curve and monthly history from the read models."
+            ),
         )
-        .with_variable(scope_variable())
-        .with_row(board.Row("Money against the frame"))
+        .with_variable(scope_variable(lang))
+        .with_row(board.Row(_("Money against the frame")))
         .with_panel(
             a_stat(
-                "Frame",
-                "The whole frame: cost budget and planned in-kind work.",
+                _("Frame"),
+                _("The whole frame: cost budget and planned in-kind work."),
                 promql(f"max(ptrack_frame_nok{PROJECT})"),
                 unit=NOK,
             )
         )
         .with_panel(
             a_stat(
-                "Cost budget",
-                "The approved cost budget: the sum of the budget lines.",
+                _("Cost budget"),
+                _("The approved cost budget: the sum of the budget lines."),
                 promql(f"sum({lines})"),
                 unit=NOK,
             )
         )
         .with_panel(
             a_stat(
-                "Cost booked",
-                "Booked on all lines, net of reversals.",
+                _("Cost booked"),
+                _("Booked on all lines, net of reversals."),
                 promql(f"sum({booked})"),
                 unit=NOK,
             )
         )
         .with_panel(
             a_gauge(
-                "Most used budget line",
-                "The budget line with the largest share used; 90 % raises BudgetLineNearlySpent.",
+                _("Most used budget line"),
+                _(
+                    "The budget line with the largest share used; 90 % raises "
+                    "BudgetLineNearlySpent."
+                ),
                 promql(f"max(ptrack:budget_used_ratio:max{PROJECT})"),
                 steps=BUDGET_USED,
                 maximum=1.2,
@@ -177,37 +194,41 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "In-kind documented",
-                "Value of documented municipal in-kind work (hours × rate).",
+                _("In-kind documented"),
+                _("Value of documented municipal in-kind work (hours × rate)."),
                 promql(f"sum({in_kind_value})"),
                 unit=NOK,
             )
         )
         .with_panel(
             a_gauge(
-                "In-kind documented of planned",
-                "Documented in-kind value against the in-kind part of the frame.",
+                _("In-kind documented of planned"),
+                _("Documented in-kind value against the in-kind part of the frame."),
                 promql(f"sum({in_kind_value}) / max(ptrack_in_kind_budget_nok{PROJECT})"),
                 steps=thresholds(ORANGE, (1, GREEN)),
             )
         )
-        .with_row(board.Row("Budget lines"))
+        .with_row(board.Row(_("Budget lines")))
         .with_panel(
             compare(
-                "Budget against booked, per line",
-                "Each line's approved budget (after revisions) against cost booked net of "
-                "reversals.",
-                "line",
-                {"Budget": lines, "Booked": booked},
+                _("Budget against booked, per line"),
+                _(
+                    "Each line's approved budget (after revisions) against cost booked net of "
+                    "reversals."
+                ),
+                ("line", _("Budget line")),
+                [("Budget", _("Budget"), lines), ("Booked", _("Booked"), booked)],
                 unit=NOK,
                 width=14,
             )
         )
         .with_panel(
             bars(
-                "Budget used, per line",
-                "Booked net / budget; 90 % raises BudgetLineNearlySpent, above 100 % the line "
-                "is overspent.",
+                _("Budget used, per line"),
+                _(
+                    "Booked net / budget; 90 % raises BudgetLineNearlySpent, above 100 % the "
+                    "line is overspent."
+                ),
                 promql(f"max by (line) (ptrack_budget_used_ratio{PROJECT})", "{{line}}"),
                 unit=RATIO,
                 steps=BUDGET_USED,
@@ -216,12 +237,14 @@ def finance() -> board.Dashboard:
                 width=10,
             )
         )
-        .with_row(board.Row("Earned value on the status date"))
+        .with_row(board.Row(_("Earned value on the status date")))
         .with_panel(
             a_stat(
-                "CPI",
-                "Cost performance index, EV / AC; below 0.9 raises CostPerformanceLow. Absent "
-                "while nothing is booked.",
+                _("CPI"),
+                _(
+                    "Cost performance index, EV / AC; below 0.9 raises CostPerformanceLow. "
+                    "Absent while nothing is booked."
+                ),
                 promql(f"max(ptrack_evm_cpi_ratio{SCOPE})"),
                 steps=PERFORMANCE,
                 decimals=2,
@@ -229,8 +252,11 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "SPI",
-                "Schedule performance index, EV / PV (returns to 1 at completion, however late).",
+                _("SPI"),
+                _(
+                    "Schedule performance index, EV / PV (returns to 1 at completion, however "
+                    "late)."
+                ),
                 promql(f"max(ptrack_evm_spi_ratio{SCOPE})"),
                 steps=PERFORMANCE,
                 decimals=2,
@@ -238,9 +264,11 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "SPI(t)",
-                "Earned-schedule performance index, ES / AT; below 0.9 raises "
-                "SchedulePerformanceLow.",
+                _("SPI(t)"),
+                _(
+                    "Earned-schedule performance index, ES / AT; below 0.9 raises "
+                    "SchedulePerformanceLow."
+                ),
                 promql(f"max(ptrack_evm_spi_t_ratio{SCOPE})"),
                 steps=PERFORMANCE,
                 decimals=2,
@@ -248,16 +276,16 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "EAC",
-                "Estimate at completion, BAC / CPI.",
+                _("EAC"),
+                _("Estimate at completion, BAC / CPI."),
                 promql(f"max(ptrack_evm_eac_nok{SCOPE})"),
                 unit=NOK,
             )
         )
         .with_panel(
             a_stat(
-                "VAC",
-                "Variance at completion, BAC − EAC; negative is a forecast overrun.",
+                _("VAC"),
+                _("Variance at completion, BAC − EAC; negative is a forecast overrun."),
                 promql(f"max(ptrack_evm_vac_nok{SCOPE})"),
                 unit=NOK,
                 steps=thresholds(RED, (0, GREEN)),
@@ -265,36 +293,47 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "Earned schedule variance",
-                "SV(t) = ES − AT: how far the work done is ahead (+) or behind (−) the plan.",
+                _("Earned schedule variance"),
+                _("SV(t) = ES − AT: how far the work done is ahead (+) or behind (−) the plan."),
                 promql(f"max(ptrack_evm_sv_t_seconds{SCOPE}) / 86400"),
-                unit=DAYS,
+                unit=days(lang),
                 decimals=1,
                 steps=thresholds(RED, (0, GREEN)),
             )
         )
         .with_panel(
             sql_bars(
-                "S-curve: planned, earned and actual by month",
-                "Cumulative PV, EV and AC at each month's end for the latest baseline, from the "
-                "read models by business date ($scope scope). EV and AC end with the last month "
-                "anything was recorded in.",
+                _("S-curve: planned, earned and actual by month"),
+                # Translators: ${scope:text} is the scope chosen at the top of the board.
+                _(
+                    "Cumulative PV, EV and AC at each month's end for the latest baseline, from "
+                    "the read models by business date (scope: ${scope:text}). EV and AC end with "
+                    "the last month anything was recorded in."
+                ),
                 S_CURVE,
+                {
+                    "month": _("Month"),
+                    "pv": _("Planned value (PV)"),
+                    "ev": _("Earned value (EV)"),
+                    "ac": _("Actual cost (AC)"),
+                },
                 unit=NOK,
-                x="Month",
+                x="month",
                 width=16,
                 height=10,
             )
         )
         .with_panel(
             a_stat(
-                "BAC, PV, EV, AC",
-                "Budget at completion, and planned value, earned value and actual cost by the "
-                "status date.",
-                promql(f"max(ptrack_evm_bac_nok{SCOPE})", "BAC", ref="BAC"),
-                promql(f"max(ptrack_evm_pv_nok{SCOPE})", "PV", ref="PV"),
-                promql(f"max(ptrack_evm_ev_nok{SCOPE})", "EV", ref="EV"),
-                promql(f"max(ptrack_evm_ac_nok{SCOPE})", "AC", ref="AC"),
+                _("BAC, PV, EV, AC"),
+                _(
+                    "Budget at completion, and planned value, earned value and actual cost by "
+                    "the status date."
+                ),
+                promql(f"max(ptrack_evm_bac_nok{SCOPE})", _("BAC"), ref="BAC"),
+                promql(f"max(ptrack_evm_pv_nok{SCOPE})", _("PV"), ref="PV"),
+                promql(f"max(ptrack_evm_ev_nok{SCOPE})", _("EV"), ref="EV"),
+                promql(f"max(ptrack_evm_ac_nok{SCOPE})", _("AC"), ref="AC"),
                 unit=NOK,
                 width=8,
                 height=10,
@@ -302,21 +341,23 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             trend(
-                "CPI and SPI(t) over time",
-                "As Prometheus recorded them: each day moves the status date on.",
-                promql(f"max(ptrack_evm_cpi_ratio{SCOPE})", "CPI", ref="CPI", instant=False),
-                promql(f"max(ptrack_evm_spi_t_ratio{SCOPE})", "SPI(t)", ref="SPIt", instant=False),
+                _("CPI and SPI(t) over time"),
+                _("As Prometheus recorded them: each day moves the status date on."),
+                promql(f"max(ptrack_evm_cpi_ratio{SCOPE})", _("CPI"), ref="CPI", instant=False),
+                promql(
+                    f"max(ptrack_evm_spi_t_ratio{SCOPE})", _("SPI(t)"), ref="SPIt", instant=False
+                ),
                 unit="none",
                 steps=PERFORMANCE,
                 width=24,
                 height=7,
             )
         )
-        .with_row(board.Row("In-kind work"))
+        .with_row(board.Row(_("In-kind work")))
         .with_panel(
             bars(
-                "In-kind value by municipality",
-                "Documented in-kind work valued at hours × rate.",
+                _("In-kind value by municipality"),
+                _("Documented in-kind work valued at hours × rate."),
                 promql(in_kind_value, "{{municipality}}"),
                 unit=NOK,
                 width=6,
@@ -324,46 +365,62 @@ def finance() -> board.Dashboard:
         )
         .with_panel(
             bars(
-                "In-kind hours by municipality",
-                "Documented in-kind work time.",
+                _("In-kind hours by municipality"),
+                _("Documented in-kind work time."),
                 promql(
                     f"max by (municipality) (ptrack_in_kind_work_seconds{PROJECT}) / 3600",
                     "{{municipality}}",
                 ),
-                unit=HOURS,
+                unit=hours(lang),
                 decimals=1,
                 width=6,
             )
         )
         .with_panel(
             sql_bars(
-                "In-kind hours by month",
-                "Documented in-kind hours by work month and municipality, from the read models.",
+                _("In-kind hours by month"),
+                _("Documented in-kind hours by work month and municipality, from the read models."),
                 IN_KIND_BY_MONTH,
-                unit=HOURS,
+                # After the pivot, the first column (the months) is named after both fields.
+                {"month\\municipality": _("Month")},
+                unit=hours(lang),
                 x=None,
                 stacked=True,
                 pivot=matrix("month", "municipality", "hours"),
             )
         )
-        .with_row(board.Row("Funding"))
+        .with_row(board.Row(_("Funding")))
         .with_panel(
             compare(
-                "Funding planned against received",
-                "Each financing source's planned amount against what has been received.",
-                "source",
-                {
-                    "Planned": f"max by (source) (ptrack_funding_planned_nok{PROJECT})",
-                    "Received": f"max by (source) (ptrack_funding_received_nok{PROJECT})",
-                },
+                _("Funding planned against received"),
+                _("Each financing source's planned amount against what has been received."),
+                ("source", _("Source")),
+                [
+                    (
+                        "Planned",
+                        _("Planned"),
+                        f"max by (source) (ptrack_funding_planned_nok{PROJECT})",
+                    ),
+                    (
+                        "Received",
+                        _("Received"),
+                        f"max by (source) (ptrack_funding_received_nok{PROJECT})",
+                    ),
+                ],
                 unit=NOK,
             )
         )
         .with_panel(
             sql_table(
-                "Funding received",
-                "Every payment received, by date, from the read models.",
+                _("Funding received"),
+                _("Every payment received, by date, from the read models."),
                 FUNDING_RECEIPTS,
+                {
+                    "received_on": _("Received on"),
+                    "source": _("Source"),
+                    "amount": _("Amount"),
+                    "reference": _("Reference"),
+                },
                 width=12,
                 height=8,
             ).unit(NOK)

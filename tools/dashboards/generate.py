@@ -1,25 +1,30 @@
-"""Writes the boards as JSON files into `deploy/grafana/dashboards/`, or, with `--check`, says
-which files differ from what the code generates."""
+"""Writes the boards as JSON files into `deploy/grafana/dashboards/<lang>/`, one folder per
+language (bokmål and English, each provisioned into a Grafana folder of its own), or, with
+`--check`, says which files differ from what the code generates."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from grafana_foundation_sdk.builders import dashboard as board
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from tools.dashboards.finance import finance
 from tools.dashboards.networks_and_surveys import networks_and_surveys
 from tools.dashboards.operations import operations
+from tools.dashboards.panels import Language
 from tools.dashboards.project_status import project_status
 
 OUTPUT = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
-"""Where the generated files live in the repository (mounted into Grafana by compose)."""
+"""Where the generated files live in the repository (mounted into Grafana by compose), a folder
+per language."""
 
-BOARDS = {
+BOARDS: dict[str, Callable[[Language], board.Dashboard]] = {
     "project-status.json": project_status,
     "finance.json": finance,
     "networks-and-surveys.json": networks_and_surveys,
@@ -35,11 +40,13 @@ def _numbered(dashboard: dict[str, Any]) -> dict[str, Any]:
     return dashboard
 
 
-def build_dashboards() -> dict[str, dict[str, Any]]:
-    """Each board's file name and JSON model."""
+def build_dashboards(lang: Language | str = DEFAULT_LANGUAGE) -> dict[str, dict[str, Any]]:
+    """Each board's file name and JSON model, in `lang` (a language code, or a `Language` with
+    a gettext of its own, as the tests give)."""
+    language = lang if isinstance(lang, Language) else Language.of(lang)
     found: dict[str, dict[str, Any]] = {}
     for name, make in BOARDS.items():
-        model = json.loads(json.dumps(make().build(), cls=JSONEncoder))
+        model = json.loads(json.dumps(make(language).build(), cls=JSONEncoder))
         found[name] = _numbered(model)
     return found
 
@@ -50,9 +57,18 @@ def render(dashboard: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.dashboards", description="Write the Grafana boards as JSON files."
+        prog="python -m tools.dashboards",
+        description="Write the Grafana boards as JSON files, a folder per language.",
     )
-    parser.add_argument("--out", type=Path, default=OUTPUT, help="folder (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=OUTPUT, help="folder of the language folders (%(default)s)"
+    )
+    parser.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        action="append",
+        help="only this language (may be repeated; default: every language)",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -60,22 +76,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out: Path = args.out
-    boards = build_dashboards()
-    stale = sorted(p.name for p in out.glob("*.json") if p.name not in boards)
-    changed = [
-        name
-        for name, model in boards.items()
-        if not (out / name).exists() or (out / name).read_text() != render(model)
-    ]
-    if args.check:
-        for name in [*changed, *stale]:
-            print(f"{out / name}: out of date; run `make dashboards`")
-        return 1 if changed or stale else 0
-    out.mkdir(parents=True, exist_ok=True)
-    for name in changed:
-        (out / name).write_text(render(boards[name]))
-        print(f"wrote {out / name}")
-    for name in stale:
+    langs: list[str] = args.lang or list(LANGUAGES)
+    # Boards left directly in the folder, as they were before there were two languages: Grafana
+    # no longer loads them (each provider reads a language's folder).
+    unplaced = sorted(out.glob("*.json"))
+    stale: list[Path] = []
+    changed: list[tuple[Path, str]] = []
+    for lang in langs:
+        folder = out / lang
+        boards = build_dashboards(lang)
+        stale += sorted(p for p in folder.glob("*.json") if p.name not in boards)
+        for name, model in boards.items():
+            text = render(model)
+            if not (folder / name).exists() or (folder / name).read_text() != text:
+                changed.append((folder / name, text))
+    for path in unplaced:
+        print(f"{path}: outside a language's folder, so Grafana does not load it; delete it")
+    for path in stale:
         # Left alone: it may be someone's hand-made board. Grafana shows it until it is deleted.
-        print(f"{out / name}: not generated here; delete it if its board is gone")
+        print(f"{path}: not generated here; delete it if its board is gone")
+    if args.check:
+        for path, _ in changed:
+            print(f"{path}: out of date; run `make dashboards`")
+        return 1 if changed or stale or unplaced else 0
+    for path, text in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0

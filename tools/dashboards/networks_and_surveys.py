@@ -9,6 +9,7 @@ from grafana_foundation_sdk.builders import (
 )
 from grafana_foundation_sdk.models import common
 
+from tools.dashboards import codes
 from tools.dashboards.panels import (
     GREEN,
     ORANGE,
@@ -16,25 +17,30 @@ from tools.dashboards.panels import (
     PROMETHEUS,
     RATIO,
     RED,
+    Language,
     a_gauge,
     a_stat,
     bars,
     business_board,
+    columns_named,
     compare,
     matrix,
+    named,
     override,
     promql,
     thresholds,
 )
 
 
-def networks_and_surveys() -> board.Dashboard:
+def networks_and_surveys(lang: Language) -> board.Dashboard:
+    _ = lang.gettext
+    dimensions = named(lang, codes.DIMENSIONS)
     scores = f"max by (network, dimension) (ptrack_network_assessment_score{PROJECT})"
     score_steps = thresholds(RED, (2.5, ORANGE), (3.5, GREEN))
     score_table = (
         table.Panel()
-        .title("Assessment scores per network")
-        .description("Each working network's latest assessment, 1-5 per dimension.")
+        .title(_("Assessment scores per network"))
+        .description(_("Each working network's latest assessment, 1-5 per dimension."))
         .datasource(PROMETHEUS)
         .with_target(promql(scores, ref="A", table=True))
         .with_transformation(matrix("network", "dimension", "Value"))
@@ -51,52 +57,59 @@ def networks_and_surveys() -> board.Dashboard:
         .span(12)
         .height(9)
     )
+    # After the pivot, the first column (the networks) is named after both fields; the others
+    # after the dimensions.
+    score_table = columns_named(score_table, {"network\\dimension": _("Network"), **dimensions})
     return (
         business_board(
-            "ptrack: networks and surveys",
+            lang,
+            _("ptrack: networks and surveys"),
             "ptrack-networks-surveys",
-            "The mapping and assessment of information networks, the pilot, the surveys and "
-            "the critical success factors, as of the services' status date.",
+            _(
+                "The mapping and assessment of information networks, the pilot, the surveys "
+                "and the critical success factors, as of the services' status date."
+            ),
         )
-        .with_row(board.Row("Mapping and the pilot"))
+        .with_row(board.Row(_("Mapping and the pilot")))
         .with_panel(
             a_stat(
-                "Networks mapped",
-                "Information networks registered in the region.",
+                _("Networks mapped"),
+                _("Information networks registered in the region."),
                 promql(f"max(ptrack_networks_mapped{PROJECT})"),
             )
         )
         .with_panel(
             a_gauge(
-                "Mapped networks assessed (goal HM1)",
-                "Share of mapped networks with at least one assessment.",
+                _("Mapped networks assessed (goal HM1)"),
+                _("Share of mapped networks with at least one assessment."),
                 promql(f"max(ptrack_networks_assessed_ratio{PROJECT})"),
                 steps=thresholds(RED, (0.5, ORANGE), (1, GREEN)),
             )
         )
         .with_panel(
             a_stat(
-                "Pilot networks",
-                "Networks chosen for the network school pilot; the plan says 3-5.",
+                _("Pilot networks"),
+                _("Networks chosen for the network school pilot; the plan says 3-5."),
                 promql(f"max(ptrack_pilot_networks{PROJECT})"),
                 steps=thresholds(RED, (3, GREEN), (6, RED)),
             )
         )
         .with_panel(
             bars(
-                "Networks by state",
-                "active, passive, dormant, retired.",
+                _("Networks by state"),
+                _("How many networks are active, passive, dormant and retired."),
                 promql(f"max by (state) (ptrack_networks{PROJECT})", "{{state}}"),
                 decimals=0,
                 width=12,
                 height=4,
+                names=named(lang, codes.NETWORK_STATES),
             )
         )
-        .with_row(board.Row("Assessments"))
+        .with_row(board.Row(_("Assessments")))
         .with_panel(
             bars(
-                "Mean score per dimension",
-                "The mean over working networks of their latest assessment, 1-5.",
+                _("Mean score per dimension"),
+                _("The mean over working networks of their latest assessment, 1-5."),
                 promql(f"avg by (dimension) ({scores})", "{{dimension}}"),
                 steps=score_steps,
                 minimum=1,
@@ -104,46 +117,52 @@ def networks_and_surveys() -> board.Dashboard:
                 decimals=2,
                 width=6,
                 height=9,
+                names=dimensions,
             )
         )
         .with_panel(score_table)
         .with_panel(
             bars(
-                "Members per network",
-                "Current members of each network.",
+                _("Members per network"),
+                _("Current members of each network."),
                 promql(f"max by (network) (ptrack_network_members{PROJECT})", "{{network}}"),
                 decimals=0,
                 width=6,
                 height=9,
             )
         )
-        .with_row(board.Row("Surveys"))
+        .with_row(board.Row(_("Surveys")))
         .with_panel(
             bars(
-                "Surveys by state",
-                "Open surveys take responses; closed ones do not.",
+                _("Surveys by state"),
+                _("Open surveys take responses; closed ones do not."),
                 promql(f"max by (state) (ptrack_surveys{PROJECT})", "{{state}}"),
                 decimals=0,
                 width=4,
+                names=named(lang, codes.SURVEY_STATES),
             )
         )
         .with_panel(
             compare(
-                "Responses against invited",
-                "Responses recorded for each survey against the people invited.",
-                "survey",
-                {
-                    "Invited": f"max by (survey) (ptrack_survey_invited{PROJECT})",
-                    "Responses": f"max by (survey) (ptrack_survey_responses{PROJECT})",
-                },
+                _("Responses against invited"),
+                _("Responses recorded for each survey against the people invited."),
+                ("survey", _("Survey")),
+                [
+                    ("Invited", _("Invited"), f"max by (survey) (ptrack_survey_invited{PROJECT})"),
+                    (
+                        "Responses",
+                        _("Responses"),
+                        f"max by (survey) (ptrack_survey_responses{PROJECT})",
+                    ),
+                ],
                 unit="none",
                 width=10,
             )
         )
         .with_panel(
             bars(
-                "Response rate",
-                "Responses per person invited.",
+                _("Response rate"),
+                _("Responses per person invited."),
                 promql(
                     f"max by (survey) (ptrack_survey_response_rate_ratio{PROJECT})", "{{survey}}"
                 ),
@@ -156,10 +175,12 @@ def networks_and_surveys() -> board.Dashboard:
         )
         .with_panel(
             bars(
-                "Critical success factors",
-                "Each factor's score 0..1 over all surveys: likert answers as (v − 1) / 4, nps "
-                "as v / 10. A factor with fewer respondents than the anonymity threshold is "
-                "left out, not shown as 0.",
+                _("Critical success factors"),
+                _(
+                    "Each factor's score 0..1 over all surveys: likert answers as (v − 1) / 4, "
+                    "nps as v / 10. A factor with fewer respondents than the anonymity threshold "
+                    "is left out, not shown as 0."
+                ),
                 promql(f"max by (factor) (ptrack_success_factor_score{PROJECT})", "{{factor}}"),
                 steps=thresholds(RED, (0.5, ORANGE), (0.75, GREEN)),
                 minimum=0,
@@ -167,6 +188,7 @@ def networks_and_surveys() -> board.Dashboard:
                 decimals=2,
                 width=24,
                 height=6,
+                names=named(lang, codes.FACTORS),
             )
         )
     )

@@ -24,6 +24,7 @@ from tools.dashboards.panels import (
     RATIO,
     RED,
     SERVICE,
+    Language,
     a_stat,
     bars,
     new_board,
@@ -33,10 +34,11 @@ from tools.dashboards.panels import (
 )
 
 
-def service_variable() -> board.QueryVariable:
+def service_variable(lang: Language) -> board.QueryVariable:
+    _ = lang.gettext
     return (
         board.QueryVariable("service")
-        .label("Service")
+        .label(_("Service"))
         .datasource(PROMETHEUS)
         .query("label_values(ptrack_events_appended_total, service)")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
@@ -44,7 +46,8 @@ def service_variable() -> board.QueryVariable:
         .multi(True)
         .include_all(True)
         .all_value(".*")
-        .current(VariableOption(selected=True, text="All", value="$__all"))
+        # Translators: every service at once, in the menu of services.
+        .current(VariableOption(selected=True, text=_("All"), value="$__all"))
     )
 
 
@@ -57,16 +60,21 @@ def status_mapping(ok: str, bad: str) -> ValueMap:
     )
 
 
-def quantile(q: float) -> prometheus.Dataquery:
+def quantile(lang: Language, q: float) -> prometheus.Dataquery:
+    _ = lang.gettext
     expr = (
         f"histogram_quantile({q}, sum by (service, le) "
         f"(rate(ptrack_http_request_duration_seconds_bucket{API}[$__rate_interval])))"
     )
     percent = round(q * 100)
-    return promql(expr, f"p{percent} {{{{service}}}}", ref=f"p{percent}", instant=False)
+    # Translators: a quantile in the latency legend, before the service's name: p95 is the time
+    # 95 % of requests are answered within.
+    name = _("p{percent}").format(percent=percent)
+    return promql(expr, f"{name} {{{{service}}}}", ref=f"p{percent}", instant=False)
 
 
-def operations() -> board.Dashboard:
+def operations(lang: Language) -> board.Dashboard:
+    _ = lang.gettext
     requests = (
         "sum by (service) "
         f"(rate(ptrack_http_request_duration_seconds_count{API}[$__rate_interval]))"
@@ -77,67 +85,82 @@ def operations() -> board.Dashboard:
     )
     return (
         new_board(
-            "ptrack: operations",
+            lang,
+            _("ptrack: operations"),
             "ptrack-operations",
-            "The event pipeline (log, relay, JetStream, projections) and the HTTP APIs of "
-            "every ptrack service.",
+            _(
+                "The event pipeline (log, relay, JetStream, projections) and the HTTP APIs of "
+                "every ptrack service."
+            ),
         )
         .time("now-1h", "now")
         .refresh("30s")
-        .with_variable(service_variable())
-        .with_row(board.Row("Health"))
+        .with_variable(service_variable(lang))
+        .with_row(board.Row(_("Health")))
         .with_panel(
             a_stat(
-                "Scrape targets up",
-                "Prometheus reaching each service's /metrics; ServiceDown fires after 3 minutes.",
+                _("Scrape targets up"),
+                _(
+                    "Prometheus reaching each service's /metrics; ServiceDown fires after 3 "
+                    "minutes."
+                ),
                 promql('up{job="ptrack"}', "{{instance}}"),
                 steps=thresholds(RED, (1, GREEN)),
                 width=8,
-            ).mappings([status_mapping("up", "down")])
+            ).mappings([status_mapping(_("up"), _("down"))])
         )
         .with_panel(
             a_stat(
-                "NATS connected",
-                "1 when every replica of the service is connected to NATS (the lowest replica "
-                "shows). Writes go on without NATS; read models stop moving.",
+                _("NATS connected"),
+                _(
+                    "1 when every replica of the service is connected to NATS (the lowest "
+                    "replica shows). Writes go on without NATS; read models stop moving."
+                ),
                 promql(f"min by (service) (ptrack_nats_connected{SERVICE})", "{{service}}"),
                 steps=thresholds(RED, (1, GREEN)),
                 width=8,
-            ).mappings([status_mapping("connected", "disconnected")])
+            ).mappings([status_mapping(_("connected"), _("disconnected"))])
         )
         .with_panel(
             a_stat(
-                "Relay leaders",
-                "Replicas holding each log's relay: exactly one should. With none, nothing is "
-                "published to JetStream.",
+                _("Relay leaders"),
+                _(
+                    "Replicas holding each log's relay: exactly one should. With none, nothing "
+                    "is published to JetStream."
+                ),
                 promql(f"sum by (service) (ptrack_relay_leader{SERVICE})", "{{service}}"),
                 steps=thresholds(RED, (1, GREEN), (2, RED)),
                 width=8,
             )
         )
-        .with_row(board.Row("Event pipeline"))
+        .with_row(board.Row(_("Event pipeline")))
         .with_panel(
             trend(
-                "Events recorded per second",
-                "Appends to each service's log (5-minute rate of its head position).",
+                _("Events recorded per second"),
+                _("Appends to each service's log (5-minute rate of its head position)."),
                 promql(f"ptrack:events_appended:rate5m{SERVICE}", "{{service}}", instant=False),
-                unit=units.EventsPerSecond,
+                # Translators: the unit after a number of events recorded per second.
+                unit="suffix:" + _("events/s"),
             )
         )
         .with_panel(
             trend(
-                "Relay lag",
-                "Events in the log not yet published to JetStream; RelayLagGrowing fires when "
-                "it keeps growing for 10 minutes.",
+                _("Relay lag"),
+                _(
+                    "Events in the log not yet published to JetStream; RelayLagGrowing fires "
+                    "when it keeps growing for 10 minutes."
+                ),
                 promql(f"ptrack:relay_lag_events:max{SERVICE}", "{{service}}", instant=False),
                 unit="none",
             )
         )
         .with_panel(
             trend(
-                "Projection lag",
-                "Events not yet applied to each read model (a reporting feed against its "
-                "source's log).",
+                _("Projection lag"),
+                _(
+                    "Events not yet applied to each read model (a reporting feed against its "
+                    "source's log)."
+                ),
                 promql(
                     f"ptrack:projection_lag_events:max{SERVICE}",
                     "{{service}} {{projection}}",
@@ -148,9 +171,11 @@ def operations() -> board.Dashboard:
         )
         .with_panel(
             bars(
-                "Poison messages set aside",
-                "Events a projection could not apply, per read model, kept in its "
-                "projection_failures table; any at all means a wrong read model.",
+                _("Poison messages set aside"),
+                _(
+                    "Events a projection could not apply, per read model, kept in its "
+                    "projection_failures table; any at all means a wrong read model."
+                ),
                 promql(
                     f"max by (service, projection) "
                     f"(ptrack_projection_poison_messages_total{SERVICE})",
@@ -162,19 +187,20 @@ def operations() -> board.Dashboard:
                 height=6,
             )
         )
-        .with_row(board.Row("HTTP API"))
+        .with_row(board.Row(_("HTTP API")))
         .with_panel(
             trend(
-                "Requests per second",
-                "API requests per service, all replicas together (scrapes and probes left out).",
+                _("Requests per second"),
+                _("API requests per service, all replicas together (scrapes and probes left out)."),
                 promql(requests, "{{service}}", instant=False),
-                unit=units.RequestsPerSecond,
+                # Translators: the unit after a number of API requests per second.
+                unit="suffix:" + _("req/s"),
             )
         )
         .with_panel(
             trend(
-                "Server errors",
-                "Share of API requests answered with a 5xx status.",
+                _("Server errors"),
+                _("Share of API requests answered with a 5xx status."),
                 promql(f"({errors} or {requests} * 0) / {requests}", "{{service}}", instant=False),
                 unit=RATIO,
                 steps=thresholds(GREEN, (0.01, ORANGE), (0.05, RED)),
@@ -182,11 +208,11 @@ def operations() -> board.Dashboard:
         )
         .with_panel(
             trend(
-                "Latency",
-                "Quantiles of the time to answer an API request, from the histogram.",
-                quantile(0.5),
-                quantile(0.95),
-                quantile(0.99),
+                _("Latency"),
+                _("Quantiles of the time to answer an API request, from the histogram."),
+                quantile(lang, 0.5),
+                quantile(lang, 0.95),
+                quantile(lang, 0.99),
                 unit=units.Seconds,
             )
         )

@@ -1,11 +1,18 @@
-"""The pieces every board is built of: the data sources, units and thresholds, and small helpers
-over the SDK's builders for queries, panels, variables and the boards themselves."""
+"""The pieces every board is built of: the language a board is written in, the data sources,
+units and thresholds, and small helpers over the SDK's builders for queries, panels, variables and
+the boards themselves.
+
+Every text a person reads on a board (titles, descriptions, legends, column and axis names, unit
+words, variable labels) is an English message passed through the `boards` catalogue
+(`shared/locale/<lang>/LC_MESSAGES/boards.po`) by `_()`, where `_` is the board's
+`Language.gettext`; queries never are, so they are the same in every language."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from textwrap import dedent
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders import (
     barchart,
@@ -29,10 +36,38 @@ from grafana_foundation_sdk.models.dashboard import (
     DynamicConfigValue,
     Threshold,
     ThresholdsMode,
+    ValueMap,
+    ValueMappingResult,
     VariableRefresh,
     VariableSort,
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat, QueryEditorMode
+
+from shared.i18n import DEFAULT_LANGUAGE, translations
+
+DOMAIN = "boards"
+"""The catalogue of the boards and of the alerts' texts."""
+
+Gettext = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Language:
+    """The language a board is written in: its code and the catalogue's `gettext`."""
+
+    code: str
+    gettext: Gettext
+
+    @classmethod
+    def of(cls, code: str) -> Language:
+        """English as written; bokmål from its catalogue; `qps`, every message in ⟦ ⟧."""
+        return cls(code, translations(code, DOMAIN).gettext)
+
+    def uid(self, base: str) -> str:
+        """The default language keeps the board's plain uid (links and bookmarks made before
+        there were two languages still work); another language adds its code."""
+        return base if self.code == DEFAULT_LANGUAGE else f"{base}-{self.code}"
+
 
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
 POSTGRES = DataSourceRef(type_val="grafana-postgresql-datasource", uid="ptrack-postgres")
@@ -47,14 +82,43 @@ error figures of the requests people and integrations make."""
 
 NOK = units.NorwegianKrone
 RATIO = units.PercentUnit
-DAYS = "suffix:d"
-"""Plain days: Grafana's own day unit turns 14 days into "2 weeks", which reads badly for slip."""
-HOURS = "suffix:h"
 DATE = "time:YYYY-MM-DD"
 """For timestamps in milliseconds. The business boards use UTC, so a date stored as midnight UTC
 shows as that day wherever the viewer is."""
 
 GREEN, ORANGE, RED, BLUE, TEXT = "green", "orange", "red", "blue", "text"
+
+
+def days(lang: Language) -> str:
+    """Plain days: Grafana's own day unit turns 14 days into "2 weeks", which reads badly for
+    slip."""
+    _ = lang.gettext
+    # Translators: the unit after a number of days (slip, schedule variance), as in "14 d".
+    return "suffix:" + _("d")
+
+
+def hours(lang: Language) -> str:
+    _ = lang.gettext
+    # Translators: the unit after a number of hours of in-kind work, as in "7.5 h".
+    return "suffix:" + _("h")
+
+
+def named(lang: Language, names: Mapping[str, str]) -> dict[str, str]:
+    """Codes the services answer with (states, dimensions, ...) and how a reader of `lang`
+    reads each: `names` maps each code to its English message (tools/dashboards/codes.py)."""
+    return {code: lang.gettext(message) for code, message in names.items()}
+
+
+def value_names(names: Mapping[str, str]) -> list[ValueMap]:
+    """A table cell's code shown as its name (`named`)."""
+    return [
+        ValueMap(
+            options={
+                code: ValueMappingResult(text=text, index=index)
+                for index, (code, text) in enumerate(names.items())
+            }
+        )
+    ]
 
 
 # --- Small helpers over the SDK's builders ------------------------------------------------------
@@ -154,6 +218,40 @@ def last_value() -> common_builders.ReduceDataOptions:
     return common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
 
 
+def override(name: str, properties: dict[str, object]) -> tuple[str, list[DynamicConfigValue]]:
+    """A field's own settings, by its name or type: keys are Grafana's property ids."""
+    return name, [DynamicConfigValue(id_val=key, value=value) for key, value in properties.items()]
+
+
+class Overridable(Protocol):
+    """A panel builder: each has its own `override_by_name`."""
+
+    def override_by_name(self, name: str, properties: list[DynamicConfigValue]) -> Self: ...
+
+
+Panel = TypeVar("Panel", bound=Overridable)
+
+
+def columns_named(
+    panel: Panel,
+    columns: Mapping[str, str],
+    properties: Mapping[str, dict[str, object]] | None = None,
+) -> Panel:
+    """Each field (a column of a query's answer, a series) shown by its name in the board's
+    language, with any other `properties` of its own in the same override (matched by the name
+    the query gives it). The SQL names its columns in plain identifiers, the same in every
+    language."""
+    extra = dict(properties or {})
+    unknown = set(extra) - set(columns)
+    if unknown:
+        raise ValueError(f"properties for columns without a name: {sorted(unknown)}")
+    for column, name in columns.items():
+        panel = panel.override_by_name(
+            *override(column, {"displayName": name, **extra.get(column, {})})
+        )
+    return panel
+
+
 def a_stat(
     title: str,
     description: str,
@@ -223,8 +321,11 @@ def bars(
     width: int = 8,
     height: int = 8,
     decimals: int | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> bargauge.Panel:
-    """A bar per series (per line, municipality, goal, ...), the last value of each."""
+    """A bar per series (per line, municipality, goal, ...), the last value of each. `names`
+    shows a series named by a code (a state, a dimension) by its name in the board's language
+    (`named`)."""
     panel = (
         bargauge.Panel()
         .title(title)
@@ -246,33 +347,37 @@ def bars(
         panel = panel.max(maximum)
     if decimals is not None:
         panel = panel.decimals(decimals)
-    return panel
+    return columns_named(panel, names or {})
 
 
 def compare(
     title: str,
     description: str,
-    x: str,
-    series: dict[str, str],
+    x: tuple[str, str],
+    series: Sequence[tuple[str, str, str]],
     *,
     unit: str,
     maximum: float | None = None,
     width: int = 12,
     height: int = 8,
 ) -> barchart.Panel:
-    """Grouped bars side by side per `x` label (budget against booked per line, ...): one
-    instant table query per series, merged on the label, each renamed to its legend."""
+    """Grouped bars side by side per label `x` (label, its name) (budget against booked per
+    line, ...): one instant table query per series (ref id, legend, expression), merged on the
+    label, each renamed to its legend. The ref ids, like the queries, are the same in every
+    language."""
+    label, label_name = x
     panel = (
         barchart.Panel()
         .title(title)
         .description(description)
         .datasource(PROMETHEUS)
-        .targets([promql(expr, ref=name, table=True) for name, expr in series.items()])
+        .targets([promql(expr, ref=ref, table=True) for ref, _, expr in series])
         .with_transformation(MERGE)
         .with_transformation(
-            organize({f"Value #{ref}": ref for ref in series}),
+            organize({f"Value #{ref}": name for ref, name, _ in series}),
         )
-        .x_field(x)
+        .x_field(label)
+        .override_by_name(*override(label, {"displayName": label_name}))
         .unit(unit)
         .orientation(common.VizOrientation.HORIZONTAL)
         .stacking(common.StackingMode.NONE)
@@ -318,8 +423,17 @@ def trend(
     return panel
 
 
-def sql_table(title: str, description: str, query: str, *, width: int, height: int) -> table.Panel:
-    return (
+def sql_table(
+    title: str,
+    description: str,
+    query: str,
+    columns: Mapping[str, str],
+    *,
+    width: int,
+    height: int,
+    properties: Mapping[str, dict[str, object]] | None = None,
+) -> table.Panel:
+    panel = (
         table.Panel()
         .title(title)
         .description(description)
@@ -328,12 +442,14 @@ def sql_table(title: str, description: str, query: str, *, width: int, height: i
         .span(width)
         .height(height)
     )
+    return columns_named(panel, columns, properties)
 
 
 def sql_bars(
     title: str,
     description: str,
     query: str,
+    columns: Mapping[str, str],
     *,
     unit: str,
     x: str | None,
@@ -363,21 +479,17 @@ def sql_bars(
     if pivot is not None:
         # The pivoted frame's first column (the months) is the x axis.
         panel = panel.with_transformation(pivot)
-    return panel
+    return columns_named(panel, columns)
 
 
-def override(name: str, properties: dict[str, object]) -> tuple[str, list[DynamicConfigValue]]:
-    """A field's own settings, by its name or type: keys are Grafana's property ids."""
-    return name, [DynamicConfigValue(id_val=key, value=value) for key, value in properties.items()]
-
-
-def project_variable() -> board.QueryVariable:
+def project_variable(lang: Language) -> board.QueryVariable:
+    _ = lang.gettext
     # ptrack_plan_baseline exists for every project whose plan is loaded, whatever else has
     # been recorded for it yet.
     return (
         board.QueryVariable("project")
-        .label("Project")
-        .description("A project with a loaded plan")
+        .label(_("Project"))
+        .description(_("A project with a loaded plan"))
         .datasource(PROMETHEUS)
         .query("label_values(ptrack_plan_baseline, project)")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
@@ -385,17 +497,22 @@ def project_variable() -> board.QueryVariable:
     )
 
 
-def new_board(title: str, uid: str, description: str) -> board.Dashboard:
+def new_board(lang: Language, title: str, uid: str, description: str) -> board.Dashboard:
+    """A board in `lang`: its uid made unique to the language, tagged `ptrack` and the
+    language's code, with a menu of the other boards in the same language."""
+    _ = lang.gettext
+    tags = ["ptrack", lang.code]
     return (
         board.Dashboard(title)
-        .uid(uid)
+        .uid(lang.uid(uid))
         .description(description)
-        .tags(["ptrack"])
+        .tags(tags)
         .readonly()
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .annotation(
             board.AnnotationQuery()
-            .name("Annotations & Alerts")
+            # Translators: Grafana's built-in annotations (alerts and notes on the board).
+            .name(_("Annotations & Alerts"))
             .datasource(DataSourceRef(type_val="grafana", uid="-- Grafana --"))
             .enable(True)
             .hide(True)
@@ -404,9 +521,10 @@ def new_board(title: str, uid: str, description: str) -> board.Dashboard:
             .built_in(1)
         )
         .link(
-            board.DashboardLink("ptrack boards")
+            # Translators: the menu of the other boards, at the top of each board.
+            board.DashboardLink(_("ptrack boards"))
             .type(DashboardLinkType.DASHBOARDS)
-            .tags(["ptrack"])
+            .tags(tags)
             .as_dropdown(True)
             .include_vars(True)
             .keep_time(True)
@@ -414,13 +532,13 @@ def new_board(title: str, uid: str, description: str) -> board.Dashboard:
     )
 
 
-def business_board(title: str, uid: str, description: str) -> board.Dashboard:
+def business_board(lang: Language, title: str, uid: str, description: str) -> board.Dashboard:
     # Business figures change when a fact is recorded or the day turns, so a slow refresh is
     # enough; the dates on these boards are business dates at midnight UTC, hence UTC.
     return (
-        new_board(title, uid, description)
+        new_board(lang, title, uid, description)
         .timezone("utc")
         .time("now-30d", "now")
         .refresh("5m")
-        .with_variable(project_variable())
+        .with_variable(project_variable(lang))
     )

@@ -7,11 +7,17 @@ from grafana_foundation_sdk.builders import dashboard as board
 from grafana_foundation_sdk.builders import (
     table,
 )
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardSpecialValueMapOptions,
+    SpecialValueMap,
+    SpecialValueMatch,
+    ValueMappingResult,
+)
 
+from tools.dashboards import codes
 from tools.dashboards.panels import (
     BLUE,
     DATE,
-    DAYS,
     GREEN,
     MERGE,
     ORANGE,
@@ -19,15 +25,19 @@ from tools.dashboards.panels import (
     PROMETHEUS,
     RATIO,
     RED,
+    Language,
     a_stat,
     bars,
     business_board,
     compare,
+    days,
+    named,
     organize,
     override,
     promql,
     sql_table,
     thresholds,
+    value_names,
 )
 
 LATEST_BASELINE = """
@@ -61,13 +71,13 @@ MILESTONE_TIMELINE = f"""
         WHERE project_id = '$project' AND kind = 'forecast'
         ORDER BY milestone, on_date DESC, position DESC
     )
-    SELECT p.milestone AS "Milestone",
-           p.title AS "Title",
-           to_char(f.due, 'YYYY-MM-DD') AS "Due (baseline 1)",
-           to_char(p.due, 'YYYY-MM-DD') AS "Due (latest baseline)",
-           to_char(fc.expected_on, 'YYYY-MM-DD') AS "Forecast",
-           to_char(r.on_date, 'YYYY-MM-DD') AS "Reached",
-           coalesce(r.on_date, fc.expected_on, p.due) - p.due AS "Days late"
+    SELECT p.milestone,
+           p.title,
+           to_char(f.due, 'YYYY-MM-DD') AS due_first,
+           to_char(p.due, 'YYYY-MM-DD') AS due_latest,
+           to_char(fc.expected_on, 'YYYY-MM-DD') AS forecast,
+           to_char(r.on_date, 'YYYY-MM-DD') AS reached,
+           coalesce(r.on_date, fc.expected_on, p.due) - p.due AS days_late
     FROM planned p
     LEFT JOIN first_due f ON f.milestone = p.milestone
     LEFT JOIN reached r ON r.milestone = p.milestone AND r.kind = 'reached'
@@ -81,29 +91,41 @@ DECISION_LOG = f"""
         SELECT p->>'id' AS id, p->>'title' AS title
         FROM latest, jsonb_array_elements(latest.content->'decision_points') p
     )
-    SELECT to_char(d.decided_on, 'YYYY-MM-DD') AS "Decided on",
-           d.decision_point AS "Decision point",
-           points.title AS "Title",
-           d.outcome AS "Outcome",
-           d.minutes_ref AS "Minutes",
-           CASE WHEN d.revision THEN 'yes' ELSE 'no' END AS "Revises an earlier decision",
-           d.note AS "Note"
+    SELECT to_char(d.decided_on, 'YYYY-MM-DD') AS decided_on,
+           d.decision_point,
+           points.title,
+           d.outcome,
+           d.minutes_ref AS minutes,
+           d.revision,
+           d.note
     FROM decisions d LEFT JOIN points ON points.id = d.decision_point
     WHERE d.project_id = '$project'
     ORDER BY d.decided_on, d.position
 """
 
 PLAN_BASELINES = """
-    SELECT baseline AS "Baseline",
-           to_char(effective_on, 'YYYY-MM-DD') AS "In force from",
-           coalesce(decision_ref, '') AS "Decision",
-           coalesce(reason, 'the plan as approved') AS "Reason"
+    SELECT baseline,
+           to_char(effective_on, 'YYYY-MM-DD') AS in_force_from,
+           coalesce(decision_ref, '') AS decision,
+           reason
     FROM baselines WHERE project_id = '$project'
     ORDER BY baseline
 """
+"""The SQL names its columns in plain identifiers, and answers codes and nulls rather than words:
+the boards name them in their own language (`sql_table`'s columns, value mappings)."""
 
 
-def project_status() -> board.Dashboard:
+def special(match: SpecialValueMatch, text: str, index: int = 0) -> SpecialValueMap:
+    """A cell's null, true or false shown as `text`."""
+    return SpecialValueMap(
+        options=DashboardSpecialValueMapOptions(
+            match=match, result=ValueMappingResult(text=text, index=index)
+        )
+    )
+
+
+def project_status(lang: Language) -> board.Dashboard:
+    _ = lang.gettext
     milestones = {
         "Due": f"max by (milestone) (ptrack_milestone_due_timestamp_seconds{PROJECT}) * 1000",
         "Expected": (
@@ -115,13 +137,23 @@ def project_status() -> board.Dashboard:
         "Slip": f"max by (milestone) (ptrack_milestone_slip_seconds{PROJECT}) / 86400",
         "State": f"max by (milestone, state) (ptrack_milestone_state{PROJECT}) == 1",
     }
+    due, expected, reached, slip, state = (
+        # Translators: columns of the milestone table (expected: the forecast, else the due date).
+        _("Due"),
+        _("Expected"),
+        _("Reached"),
+        _("Slip"),
+        _("State"),
+    )
     milestone_table = (
         table.Panel()
-        .title("Milestones on the status date")
+        .title(_("Milestones on the status date"))
         .description(
-            "Due date in the baseline in force, expected date (forecast, else due), the day "
-            "reached, slip in days and state. Slip is actual − due once reached; before that "
-            "the least slip the milestone can still end with."
+            _(
+                "Due date in the baseline in force, expected date (forecast, else due), the day "
+                "reached, slip in days and state. Slip is actual − due once reached; before that "
+                "the least slip the milestone can still end with."
+            )
         )
         .datasource(PROMETHEUS)
         .targets([promql(e, ref=ref, table=True) for ref, e in milestones.items()])
@@ -129,24 +161,27 @@ def project_status() -> board.Dashboard:
         .with_transformation(
             organize(
                 {
-                    "milestone": "Milestone",
-                    "state": "State",
-                    "Value #Due": "Due",
-                    "Value #Expected": "Expected",
-                    "Value #Reached": "Reached",
-                    "Value #Slip": "Slip",
+                    "milestone": _("Milestone"),
+                    "state": state,
+                    "Value #Due": due,
+                    "Value #Expected": expected,
+                    "Value #Reached": reached,
+                    "Value #Slip": slip,
                 },
                 hide=("Time", "Value #State"),
             )
         )
-        .override_by_name(*override("Due", {"unit": DATE}))
-        .override_by_name(*override("Expected", {"unit": DATE}))
-        .override_by_name(*override("Reached", {"unit": DATE}))
+        .override_by_name(*override(due, {"unit": DATE}))
+        .override_by_name(*override(expected, {"unit": DATE}))
+        .override_by_name(*override(reached, {"unit": DATE}))
+        .override_by_name(
+            *override(state, {"mappings": value_names(named(lang, codes.MILESTONE_STATES))})
+        )
         .override_by_name(
             *override(
-                "Slip",
+                slip,
                 {
-                    "unit": DAYS,
+                    "unit": days(lang),
                     "decimals": 0,
                     "thresholds": thresholds(GREEN, (1, ORANGE), (14, RED)).build(),
                     "custom.cellOptions": {"type": "color-text"},
@@ -158,24 +193,30 @@ def project_status() -> board.Dashboard:
     )
     return (
         business_board(
-            "ptrack: project status",
+            lang,
+            _("ptrack: project status"),
             "ptrack-project-status",
-            "Goals, milestones, decisions and activities against the plan, as of the services' "
-            "status date; the plan's history and decision log from the read models.",
+            _(
+                "Goals, milestones, decisions and activities against the plan, as of the "
+                "services' status date; the plan's history and decision log from the read models."
+            ),
         )
-        .with_row(board.Row("Schedule"))
+        .with_row(board.Row(_("Schedule")))
         .with_panel(
             a_stat(
-                "Plan baseline in force",
-                "Baseline 1 is the plan as approved; each revision by the steering group adds one.",
+                _("Plan baseline in force"),
+                _(
+                    "Baseline 1 is the plan as approved; each revision by the steering group "
+                    "adds one."
+                ),
                 promql(f"max(ptrack_plan_baseline{PROJECT})"),
                 width=4,
             )
         )
         .with_panel(
             a_stat(
-                "Milestones overdue",
-                "Past their due date (or later forecast) and not reported reached.",
+                _("Milestones overdue"),
+                _("Past their due date (or later forecast) and not reported reached."),
                 promql(f"max(ptrack:milestones_overdue:count{PROJECT})"),
                 steps=thresholds(GREEN, (1, RED)),
                 width=4,
@@ -183,8 +224,8 @@ def project_status() -> board.Dashboard:
         )
         .with_panel(
             a_stat(
-                "Milestones due within 14 days",
-                "Not reached and due within two weeks of the status date.",
+                _("Milestones due within 14 days"),
+                _("Not reached and due within two weeks of the status date."),
                 promql(f"max(ptrack:milestones_due_soon:count{PROJECT})"),
                 steps=thresholds(GREEN, (1, ORANGE)),
                 width=4,
@@ -192,42 +233,76 @@ def project_status() -> board.Dashboard:
         )
         .with_panel(
             bars(
-                "Milestones by state",
-                "planned, due_soon, overdue, reached_on_time, reached_late.",
+                _("Milestones by state"),
+                _(
+                    "How many milestones are planned, due soon, overdue, reached on time and "
+                    "reached late on the status date."
+                ),
                 promql(f"max by (state) (ptrack_milestones{PROJECT})", "{{state}}"),
                 decimals=0,
                 width=12,
                 height=4,
+                names=named(lang, codes.MILESTONE_STATES),
             )
         )
         .with_panel(milestone_table)
         .with_panel(
             sql_table(
-                "Plan baselines",
-                "Every baseline of the plan: the approved plan and each revision, with the "
-                "decision that allowed it (from the read models, by business date).",
+                _("Plan baselines"),
+                _(
+                    "Every baseline of the plan: the approved plan and each revision, with the "
+                    "decision that allowed it (from the read models, by business date)."
+                ),
                 PLAN_BASELINES,
+                {
+                    "baseline": _("Baseline"),
+                    "in_force_from": _("In force from"),
+                    "decision": _("Decision"),
+                    "reason": _("Reason"),
+                },
                 width=10,
                 height=9,
+                properties={
+                    "reason": {
+                        "mappings": [
+                            special(
+                                SpecialValueMatch.NULL,
+                                # Translators: the reason of baseline 1, which no revision made.
+                                _("the plan as approved"),
+                            )
+                        ]
+                    }
+                },
             )
         )
         .with_panel(
             sql_table(
-                "Milestone timeline: due against reached",
-                "Due in the first and the latest baseline, the last forecast and the day "
-                "reached, from the read models by business date. Days late: reached (else "
-                "forecast, else due) − due in the latest baseline; the status-date slip is in "
-                "the table above.",
+                _("Milestone timeline: due against reached"),
+                _(
+                    "Due in the first and the latest baseline, the last forecast and the day "
+                    "reached, from the read models by business date. Days late: reached (else "
+                    "forecast, else due) − due in the latest baseline; the status-date slip is "
+                    "in the table above."
+                ),
                 MILESTONE_TIMELINE,
+                {
+                    "milestone": _("Milestone"),
+                    "title": _("Title"),
+                    "due_first": _("Due (baseline 1)"),
+                    "due_latest": _("Due (latest baseline)"),
+                    "forecast": _("Forecast"),
+                    "reached": reached,
+                    "days_late": _("Days late"),
+                },
                 width=24,
                 height=9,
             )
         )
-        .with_row(board.Row("Goals and activities"))
+        .with_row(board.Row(_("Goals and activities")))
         .with_panel(
             bars(
-                "Action goals: share complete",
-                "The latest reported share complete of each action goal by the status date.",
+                _("Action goals: share complete"),
+                _("The latest reported share complete of each action goal by the status date."),
                 promql(f"max by (goal) (ptrack_goal_progress_ratio{PROJECT})", "{{goal}}"),
                 unit=RATIO,
                 minimum=0,
@@ -239,40 +314,67 @@ def project_status() -> board.Dashboard:
         )
         .with_panel(
             compare(
-                "Activities: planned against reported",
-                "Share of each activity planned done by the status date (months counted "
-                "evenly) against the share reported complete.",
-                "activity",
-                {
-                    "Planned": (
-                        f"max by (activity) (ptrack_activity_planned_progress_ratio{PROJECT})"
+                _("Activities: planned against reported"),
+                _(
+                    "Share of each activity planned done by the status date (months counted "
+                    "evenly) against the share reported complete."
+                ),
+                ("activity", _("Activity")),
+                [
+                    (
+                        "Planned",
+                        _("Planned"),
+                        f"max by (activity) (ptrack_activity_planned_progress_ratio{PROJECT})",
                     ),
-                    "Reported": f"max by (activity) (ptrack_activity_progress_ratio{PROJECT})",
-                },
+                    (
+                        "Reported",
+                        _("Reported"),
+                        f"max by (activity) (ptrack_activity_progress_ratio{PROJECT})",
+                    ),
+                ],
                 unit=RATIO,
                 maximum=1,
                 width=14,
                 height=9,
             )
         )
-        .with_row(board.Row("Decisions"))
+        .with_row(board.Row(_("Decisions")))
         .with_panel(
             bars(
-                "Decision points by state",
-                "The steering group's decision points on the status date.",
+                _("Decision points by state"),
+                _("The steering group's decision points on the status date."),
                 promql(f"max by (state) (ptrack_decision_points{PROJECT})", "{{state}}"),
                 decimals=0,
                 width=8,
                 height=8,
+                names=named(lang, codes.DECISION_STATES),
             )
         )
         .with_panel(
             sql_table(
-                "Decision log",
-                "Every decision recorded, by decision date, with its minutes reference.",
+                _("Decision log"),
+                _("Every decision recorded, by decision date, with its minutes reference."),
                 DECISION_LOG,
+                {
+                    "decided_on": _("Decided on"),
+                    "decision_point": _("Decision point"),
+                    "title": _("Title"),
+                    "outcome": _("Outcome"),
+                    "minutes": _("Minutes"),
+                    "revision": _("Revises an earlier decision"),
+                    "note": _("Note"),
+                },
                 width=16,
                 height=8,
+                properties={
+                    "outcome": {"mappings": value_names(named(lang, codes.OUTCOMES))},
+                    "revision": {
+                        "mappings": [
+                            special(SpecialValueMatch.TRUE, _("yes")),
+                            special(SpecialValueMatch.FALSE, _("no"), index=1),
+                        ]
+                    },
+                },
             )
         )
     )
