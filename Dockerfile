@@ -9,6 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # A fixed numeric UID lets orchestrators verify "runs as non-root" without reading /etc/passwd.
 RUN useradd --create-home --uid 10001 --user-group ptrack
 
+# The finance service lays out the project accounts' PDF with WeasyPrint, which needs Pango (and
+# HarfBuzz's subsetter) and fonts with Norwegian letters; fontconfig builds the font cache here,
+# since the root file system is read-only when the service runs on Kubernetes.
+RUN apt-get update \
+    && apt-get install --no-install-recommends -y libpango-1.0-0 libpangoft2-1.0-0 \
+        libharfbuzz-subset0 fontconfig fonts-liberation fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Only what the package build needs, so edits to tests, plans or docs keep the install layer cached.
 COPY pyproject.toml /tmp/ptrack/
 COPY shared /tmp/ptrack/shared

@@ -46,8 +46,9 @@ bench: install
 bench-audit: install
 	$(BIN)/python -m bench.audit
 
-# The Grafana boards as code (tools/dashboards) into deploy/grafana/dashboards/*.json; the check
-# writes nothing and fails when the files differ from what the code generates.
+# The Grafana boards as code (tools/dashboards) into deploy/grafana/dashboards/{nb,en}/*.json, in
+# bokmål and English (words from shared/locale/nb/LC_MESSAGES/boards.po); the check writes nothing
+# and fails when the files of either language differ from what the code generates.
 dashboards: install
 	$(BIN)/python -m tools.dashboards
 
@@ -59,11 +60,37 @@ dashboards-check: install
 # whose new messages are then translated by hand. The office reads the .po when it starts, so
 # there is nothing to compile; tests/unit/test_office_catalogue.py fails on a message left
 # untranslated.
+# The report, the board and the charts (domain `present`) likewise: extracted from ptrack/present
+# and shared/present (shared/locale/present.cfg) into shared/locale/present.pot and merged into
+# shared/locale/nb/LC_MESSAGES/present.po; tests/unit/test_present_catalogue.py checks it.
+# The Grafana boards and the alerts' texts (domain `boards`): the words of tools/dashboards and
+# the alerts' English annotations (shared/locale/boards.cfg) into shared/locale/boards.pot, merged
+# into shared/locale/nb/LC_MESSAGES/boards.po; then `make dashboards`, and copy an alert's new
+# translation into ptrack.rules.yml. tests/unit/test_boards_catalogue.py checks both.
+# The finance service's project accounts (domain `accounts`): the words of
+# services/finance/accounts (its babel.cfg) into shared/locale/accounts.pot, merged into
+# shared/locale/nb/LC_MESSAGES/accounts.po; tests/unit/test_accounts_catalogue.py checks it.
 OFFICE := services/office
+ACCOUNTS := services/finance/accounts
+PRESENT_KEYWORDS := -k _ -k N_ -k gettext -k ngettext:1,2
 messages: $(VENV)/.installed-run
 	$(BIN)/pybabel extract -F $(OFFICE)/babel.cfg -k N_ -k gettext -c Translators: \
 		--add-location=file --project=ptrack -o $(OFFICE)/locale/office.pot $(OFFICE)
 	$(BIN)/pybabel update -i $(OFFICE)/locale/office.pot -d $(OFFICE)/locale -D office -l nb \
+		--init-missing
+	$(BIN)/pybabel extract -F shared/locale/present.cfg $(PRESENT_KEYWORDS) -c Translators: \
+		--add-location=file --project=ptrack -o shared/locale/present.pot \
+		ptrack/present shared/present
+	$(BIN)/pybabel update -i shared/locale/present.pot -d shared/locale -D present -l nb \
+		--init-missing
+	$(BIN)/python -m babel.messages.frontend extract -F shared/locale/boards.cfg -k N_ \
+		-c Translators: --add-location=file --project=ptrack -o shared/locale/boards.pot \
+		tools/dashboards deploy/prometheus/rules
+	$(BIN)/pybabel update -i shared/locale/boards.pot -d shared/locale -D boards -l nb \
+		--init-missing
+	$(BIN)/pybabel extract -F $(ACCOUNTS)/babel.cfg -k N_ -k gettext -c Translators: \
+		--add-location=file --project=ptrack -o shared/locale/accounts.pot $(ACCOUNTS)
+	$(BIN)/pybabel update -i shared/locale/accounts.pot -d shared/locale -D accounts -l nb \
 		--init-missing
 
 clean:

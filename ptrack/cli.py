@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ptrack.accounts.commands import ACCOUNTS
 from ptrack.audit.commands import AUDIT
 from ptrack.command import Command, add_commands
 from ptrack.demo.commands import DEMO
@@ -12,7 +13,18 @@ from ptrack.plan.commands import PLAN
 from ptrack.present.commands import REPORT, STATUS
 from ptrack.stack.commands import KEYS, REPLAY, SERVE, UP
 
-COMMANDS: tuple[Command, ...] = (UP, SERVE, PLAN, DEMO, REPLAY, STATUS, REPORT, AUDIT, KEYS)
+COMMANDS: tuple[Command, ...] = (
+    UP,
+    SERVE,
+    PLAN,
+    DEMO,
+    REPLAY,
+    STATUS,
+    REPORT,
+    ACCOUNTS,
+    AUDIT,
+    KEYS,
+)
 """Every subcommand, in the order `ptrack --help` lists them."""
 
 

@@ -7,9 +7,9 @@ events are checked for it as a whole, with the pointer of each place it occurs).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 
@@ -36,3 +36,19 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=200), NotBlank]
 """A name, a reference, a reason: 1 to 200 characters, not blank."""
 LongText = Annotated[str, StringConstraints(max_length=2000)]
 """A description or a comment: up to 2000 characters, may be empty."""
+
+Language = Literal["nb", "en"]
+"""The languages a plan's titles and names are written in: bokmål and English."""
+Translations = dict[Language, Text]
+"""A title or a name in other languages, by language: `{"en": "External expertise"}`."""
+
+
+def _untranslated(value: object) -> bool:
+    return not value
+
+
+def translations() -> Any:
+    """The default of a `Translations` field: none. None is also left out of the event's data,
+    so an event recorded before translations existed reads back and serialises exactly as it
+    was recorded (the same content for idempotency, the same plan fingerprint)."""
+    return Field(default_factory=dict, exclude_if=_untranslated)

@@ -32,6 +32,8 @@ _ID_LISTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("financing", "sources"), "financing source"),
 )
 _SOURCED_LISTS = ("goals", "milestones", "decision_points", "activities")
+_LANGUAGE_NAMES = {"nb": "bokmål", "en": "English"}
+_OTHER_LANGUAGE = {"nb": "en", "en": "nb"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -153,6 +155,7 @@ def _check_semantics(data: dict[str, Any], report: _Report) -> None:
     _check_activities(data, report)
     _check_time_phasing(data, report)
     _check_sources(data, report, period["start"], period["end"])
+    _check_translations(data, report)
 
 
 def _outside(value: object, start: str, end: str) -> bool:
@@ -337,3 +340,23 @@ def _check_sources(data: dict[str, Any], report: _Report, start: str, end: str) 
                     "source_contradiction",
                     message,
                 )
+
+
+def _check_translations(data: dict[str, Any], report: _Report) -> None:
+    """A plan in one language should give every title and name in the other too: a reader
+    choosing it otherwise meets that item in the plan's language."""
+    language = data.get("language")
+    if language not in _OTHER_LANGUAGE:
+        return
+    other = _OTHER_LANGUAGE[language]
+    for keys, kind in _ID_LISTS:
+        key = "name" if keys[0] in ("budget", "financing") else "title"
+        for i, item in enumerate(_items(data, keys)):
+            if (item.get(f"{key}s") or {}).get(other):
+                continue
+            message = (
+                f"{kind} {item['id']} has no {_LANGUAGE_NAMES[other]} {key} ({key}s: "
+                f"{{{other}: ...}}), so {_LANGUAGE_NAMES[other]} readers see its "
+                f"{_LANGUAGE_NAMES[language]} one"
+            )
+            report.add("warning", _pointer(*keys, i, key), "missing_translation", message)

@@ -125,14 +125,19 @@ class _Loader:
     def _budget_revision(self, loaded: dict[str, Any]) -> str:
         wanted = {line["id"]: line for line in self.plan.data["budget"]["lines"]}
         current = {line["id"]: parse_ore(line["budget"]) for line in loaded["lines"]}
-        changes: list[dict[str, str]] = []
+        changes: list[dict[str, Any]] = []
         for line_id in [*wanted, *(i for i in current if i not in wanted)]:
             amount = parse_ore(wanted[line_id]["amount"]) if line_id in wanted else 0
             if amount == current.get(line_id, 0):
                 continue
-            change = {"line": line_id, "delta": format_ore(amount - current.get(line_id, 0))}
-            if line_id not in current:  # a new line needs its name
+            change: dict[str, Any] = {
+                "line": line_id,
+                "delta": format_ore(amount - current.get(line_id, 0)),
+            }
+            if line_id not in current:  # a new line needs its name (and its translations)
                 change["name"] = wanted[line_id]["name"]
+                if wanted[line_id].get("names"):
+                    change["names"] = wanted[line_id]["names"]
             changes.append(change)
         in_kind_delta = parse_ore(self.plan.data["budget"]["in_kind"]) - parse_ore(
             loaded["in_kind"]["budget"]

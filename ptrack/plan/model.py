@@ -43,7 +43,7 @@ class Plan:
         return str(self.data["project"]["id"])
 
     def budget(self) -> dict[str, Any]:
-        """`BudgetApproved` data."""
+        """`BudgetApproved` data (each line with its `names`, when the plan gives them)."""
         project, budget = self.data["project"], self.data["budget"]
         approved = {
             "project_name": project["name"],
@@ -60,18 +60,19 @@ class Plan:
         return approved
 
     def financing(self) -> dict[str, Any]:
-        """`FinancingPlanned` data."""
+        """`FinancingPlanned` data (each source with its `names`, when the plan gives them)."""
         financing = self.data["financing"]
         return {"sources": financing["sources"], "planned_on": financing["planned_on"]}
 
     def schedule(self) -> dict[str, Any]:
-        """The schedule a milestones baseline holds (`PlanContent` data)."""
+        """The schedule a milestones baseline holds (`PlanContent` data): the plan's `language`
+        and every item with its `titles`, as the plan gives them."""
         project = self.data["project"]
 
         def without_source(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [{k: v for k, v in item.items() if k != "source"} for item in items]
 
-        return {
+        schedule = {
             "project_name": project["name"],
             "period_start": project["period"]["start"],
             "period_end": project["period"]["end"],
@@ -80,6 +81,9 @@ class Plan:
             "decision_points": without_source(self.data["decision_points"]),
             "activities": without_source(self.data["activities"]),
         }
+        if self.data.get("language"):
+            schedule["language"] = self.data["language"]
+        return schedule
 
     def event(self, type_: str, data: dict[str, Any], key: str = "") -> dict[str, Any]:
         """A CloudEvent whose id is fixed by project, type and `key`, so posting it twice

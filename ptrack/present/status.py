@@ -55,3 +55,58 @@ async def fetch_status(
             "points": [],
         }
     return status, series
+
+
+async def fetch_baselines(
+    base_url: str,
+    key: str,
+    project: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float = 30.0,
+) -> list[dict[str, Any]] | None:
+    """Every baseline of the plan from the milestones service (`GET /projects/{p}/baselines`:
+    number, effective_on, reason, decision_ref), or None where it has no plan for `project`."""
+    url = f"{base_url.rstrip('/')}/projects/{project}/baselines"
+    async with AsyncServiceClient(key, attempts=ATTEMPTS, timeout=timeout, http=client) as api:
+        found: list[dict[str, Any]] | None = await api.find_json(url)
+    return found
+
+
+async def fetch_budget_revisions(
+    base_url: str,
+    key: str,
+    project: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float = 30.0,
+) -> list[dict[str, Any]] | int | None:
+    """The budget revisions the finance service has recorded for `project`, or None where it has
+    no budget for it.
+
+    Its budget answer (`GET /projects/{p}/budget`) counts them (`project.revisions`); where it
+    also lists them (`revisions`: each with revised_on, decision_ref, reason, changes,
+    in_kind_delta and frame_delta, as its `budget_revisions` table holds them) the list is
+    given, so the report can show each with its decision."""
+    url = f"{base_url.rstrip('/')}/projects/{project}/budget"
+    async with AsyncServiceClient(key, attempts=ATTEMPTS, timeout=timeout, http=client) as api:
+        budget: dict[str, Any] | None = await api.find_json(url)
+    if budget is None:
+        return None
+    listed = budget.get("revisions")
+    if isinstance(listed, list):
+        return listed
+    count: int = budget["project"]["revisions"]
+    return count
+
+
+async def fetch_history(
+    finance_url: str, milestones_url: str, key: str, project: str
+) -> dict[str, Any]:
+    """The plan's history beside its status, for the report: `baselines` and
+    `budget_revisions` (see above). What these services answer is as recorded now: they have no
+    `as_of_recorded`; the report keeps to what took effect by its status date."""
+    return {
+        "baselines": await fetch_baselines(milestones_url, key, project),
+        "budget_revisions": await fetch_budget_revisions(finance_url, key, project),
+    }

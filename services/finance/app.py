@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.finance.accounts.api import router as accounts_router
 from services.finance.api import router
 from services.finance.audit_api import router as audit_router
 from services.finance.domain import DECIDER
@@ -25,7 +26,7 @@ SPEC = ServiceSpec(
     event_types=EVENT_TYPES,
     decider=DECIDER,
     projections=(FinanceProjection(),),
-    routers=(router, audit_router),
+    routers=(router, audit_router, accounts_router),
     metrics=finance_metrics,
     examples={
         "CostBooked": {

@@ -4,33 +4,49 @@ documentation of in-kind work with a summary per municipality.
 Every entry row carries the `event_id` and log `position` of the event it comes from, so an
 auditor can find it in an exported log (`GET /audit/events`) and check it there against the
 hash chain. Amounts are decimal strings in NOK, dates ISO 8601.
+
+Each takes `lang`: `en` (the default, unless `PTRACK_LANGUAGE` says otherwise) writes `,`
+between fields and a decimal point; `nb` writes `;` and a decimal comma, UTF-8 with a byte order
+mark, as a spreadsheet set to Norwegian reads it (see `accounts.tables`). The columns are the
+same in both.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.finance import audit_queries, queries
+from services.finance.accounts.tables import CsvStyle, csv_style
+from services.finance.accounts.tables import hours_text as hours
+from services.finance.accounts.tables import safe_text as _text
 from shared.http.deps import Auditor, Fresh, ProjectId, ReadSideDep, not_found
 from shared.http.problems import Problem
-from shared.money import format_ore
 
 router = APIRouter(prefix="/projects/{project_id}/audit", tags=["finance audit"])
 
 CSV = "text/csv; charset=utf-8"
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "A CSV file (UTF-8) with a header row"},
+    200: {
+        "content": {"text/csv": {}},
+        "description": "A CSV file (UTF-8; with `lang=nb`, `;`-separated with decimal commas "
+        "and a byte order mark) with a header row",
+    },
     **not_found("No such project"),
 }
+CsvLanguage = Annotated[
+    Literal["nb", "en"] | None,
+    Query(
+        description="`en`: `,` and a decimal point; `nb`: `;`, a decimal comma and a byte order "
+        "mark (default: the service's language setting, else `en`)"
+    ),
+]
 
 BOOKING_COLUMNS = (
     "entry",
@@ -84,15 +100,20 @@ async def _project(read: ReadSideDep, project_id: str) -> queries.Project:
     responses=_RESPONSES,
 )
 async def bookings_csv(
-    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
+    project_id: ProjectId,
+    read: ReadSideDep,
+    _: Auditor,
+    position: Fresh,
+    lang: CsvLanguage = None,
 ) -> Response:
     await _project(read, project_id)
+    style = _style(read, lang)
     entries = await audit_queries.ledger(read.pool, read.schema, project_id)
-    rows = [_ledger_row(entry) for entry in entries]
-    return _csv(BOOKING_COLUMNS, rows, f"{project_id}-bookings.csv", position)
+    rows = [_ledger_row(entry, style) for entry in entries]
+    return _csv(BOOKING_COLUMNS, rows, f"{project_id}-bookings.csv", position, style)
 
 
-def _ledger_row(entry: dict[str, Any]) -> tuple[object, ...]:
+def _ledger_row(entry: dict[str, Any], style: CsvStyle) -> tuple[object, ...]:
     booked = entry["entry"] == "booking"
     return (
         entry["entry"],
@@ -103,9 +124,9 @@ def _ledger_row(entry: dict[str, Any]) -> tuple[object, ...]:
         _text(entry["supplier"]),
         _text(entry["text"]),
         # A reversal takes money off: negative, so the column adds up to the net cost.
-        format_ore(entry["amount_ore"] if booked else -entry["amount_ore"]),
-        format_ore(entry["reversed_ore"]) if booked else "",
-        format_ore(entry["amount_ore"] - entry["reversed_ore"]) if booked else "",
+        style.amount(entry["amount_ore"] if booked else -entry["amount_ore"]),
+        style.amount(entry["reversed_ore"]) if booked else "",
+        style.amount(entry["amount_ore"] - entry["reversed_ore"]) if booked else "",
         "" if booked else _day(entry["reversal_date"]),
         _text(entry["reason"]),
         _uuid(entry["event_id"]),
@@ -121,9 +142,14 @@ def _ledger_row(entry: dict[str, Any]) -> tuple[object, ...]:
     responses=_RESPONSES,
 )
 async def in_kind_csv(
-    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
+    project_id: ProjectId,
+    read: ReadSideDep,
+    _: Auditor,
+    position: Fresh,
+    lang: CsvLanguage = None,
 ) -> Response:
     await _project(read, project_id)
+    style = _style(read, lang)
     entries = await audit_queries.in_kind_entries(read.pool, read.schema, project_id)
     rows = [
         (
@@ -132,16 +158,16 @@ async def in_kind_csv(
             _text(entry["role"]),
             entry["activity"],
             _day(entry["work_date"]),
-            hours(entry["hours"]),
-            format_ore(entry["rate_ore"]),
-            format_ore(entry["value_ore"]),
+            style.decimal(hours(entry["hours"])),
+            style.amount(entry["rate_ore"]),
+            style.amount(entry["value_ore"]),
             _text(entry["description"]),
             _uuid(entry["event_id"]),
             entry["position"],
         )
         for entry in entries
     ]
-    return _csv(IN_KIND_COLUMNS, rows, f"{project_id}-in-kind.csv", position)
+    return _csv(IN_KIND_COLUMNS, rows, f"{project_id}-in-kind.csv", position, style)
 
 
 @router.get(
@@ -156,9 +182,14 @@ async def in_kind_csv(
     responses=_RESPONSES,
 )
 async def in_kind_summary_csv(
-    project_id: ProjectId, read: ReadSideDep, _: Auditor, position: Fresh
+    project_id: ProjectId,
+    read: ReadSideDep,
+    _: Auditor,
+    position: Fresh,
+    lang: CsvLanguage = None,
 ) -> Response:
     await _project(read, project_id)
+    style = _style(read, lang)
     groups = await audit_queries.in_kind_by_municipality(read.pool, read.schema, project_id)
     rows: list[Sequence[object]] = [
         (
@@ -166,8 +197,8 @@ async def in_kind_summary_csv(
             _text(group["municipality"]),
             group["persons"],
             group["entries"],
-            hours(group["hours"]),
-            format_ore(group["value_ore"]),
+            style.decimal(hours(group["hours"])),
+            style.amount(group["value_ore"]),
         )
         for group in groups
     ]
@@ -177,29 +208,27 @@ async def in_kind_summary_csv(
             "",
             sum(group["persons"] for group in groups),
             sum(group["entries"] for group in groups),
-            hours(sum((Decimal(group["hours"]) for group in groups), Decimal(0))),
-            format_ore(sum(group["value_ore"] for group in groups)),
+            style.decimal(hours(sum((Decimal(group["hours"]) for group in groups), Decimal(0)))),
+            style.amount(sum(group["value_ore"] for group in groups)),
         )
     )
-    return _csv(SUMMARY_COLUMNS, rows, f"{project_id}-in-kind-summary.csv", position)
+    return _csv(SUMMARY_COLUMNS, rows, f"{project_id}-in-kind-summary.csv", position, style)
 
 
-def hours(value: object) -> str:
-    """Hours as the finance API spells them: no float, no trailing zeros (`7.5`, `12`)."""
-    number = Decimal(str(value or 0))
-    return format(number.normalize(), "f") if number else "0"
+def _style(read: ReadSideDep, lang: str | None) -> CsvStyle:
+    return csv_style(lang or read.settings.language or "en")
 
 
 def _csv(
-    columns: Sequence[str], rows: Iterable[Sequence[object]], filename: str, position: int
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    filename: str,
+    position: int,
+    style: CsvStyle,
 ) -> Response:
     # Built in memory: a project's entries number in the hundreds, not millions.
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    writer.writerows(rows)
     return Response(
-        buffer.getvalue().encode("utf-8"),
+        style.encode(columns, rows),
         media_type=CSV,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
@@ -208,22 +237,6 @@ def _csv(
             "Ptrack-Position": str(position),
         },
     )
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    """Free text from an integration, made safe to open in a spreadsheet.
-
-    A cell starting with `=`, `+`, `-` or `@` is run as a formula by spreadsheet programs, and
-    these files are opened by auditors on their own machines; such text gets a leading
-    apostrophe (the usual neutralisation). Only free text is touched: amounts and dates never
-    need it, and the event id leads to the text exactly as recorded.
-    """
-    if value is None:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def _day(value: date) -> str:

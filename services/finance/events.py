@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from shared.event_types import EventModel, EventType, EventTypes
 from shared.money import Amount
 from shared.quantity import Quantity
-from shared.text import LongText, Text
+from shared.text import LongText, Text, Translations, translations
 
 Slug = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -20,6 +20,8 @@ Slug = Annotated[
 class BudgetLine(EventModel):
     id: Slug
     name: Text
+    names: Translations = translations()
+    """The name in other languages than the plan's (`{"en": ...}`)."""
     amount: Amount
 
 
@@ -45,6 +47,8 @@ class BudgetApproved(EventModel):
 class FundingSource(EventModel):
     id: Slug
     name: Text
+    names: Translations = translations()
+    """The name in other languages than the plan's (`{"en": ...}`)."""
     kind: Literal["grant", "in_kind", "own_funds", "loan", "other"]
     amount: Amount
 
@@ -119,6 +123,8 @@ class LineChange(EventModel):
     """Signed: money moved into (+) or out of (-) the line."""
     name: Text | None = None
     """Required when the revision opens a new line."""
+    names: Translations = translations()
+    """A new line's name in other languages."""
 
 
 class BudgetRevised(EventModel):

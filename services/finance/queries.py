@@ -70,7 +70,7 @@ async def budget_lines(
 ) -> list[dict[str, Any]]:
     """Each budget line with what was booked on it and reversed, by `until` when given."""
     rows = await db.fetch(
-        f"SELECT l.line_id, l.name, l.budget_ore, {line_totals_sql(s, _UNTIL)} "
+        f"SELECT l.line_id, l.name, l.names, l.budget_ore, {line_totals_sql(s, _UNTIL)} "
         f"FROM {s}.budget_lines l WHERE l.project_id = $1 ORDER BY l.ordinal",
         project_id,
         until,
@@ -131,7 +131,7 @@ async def funding_sources(
 ) -> list[dict[str, Any]]:
     """Each source with what it planned and, by `until` when given, brought in."""
     rows = await db.fetch(
-        f"SELECT f.source_id, f.name, f.kind, f.planned_ore, {received_sql(s, _UNTIL)} "
+        f"SELECT f.source_id, f.name, f.names, f.kind, f.planned_ore, {received_sql(s, _UNTIL)} "
         f"AS received_ore FROM {s}.funding_sources f WHERE f.project_id = $1 ORDER BY f.ordinal",
         project_id,
         until,

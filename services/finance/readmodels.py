@@ -118,6 +118,10 @@ CREATE TABLE IF NOT EXISTS {s}.budget_revisions (
     in_kind_delta_ore bigint NOT NULL,
     frame_delta_ore  bigint NOT NULL
 );
+-- Columns added since the tables were first made: a model made before them gains them here,
+-- and what they hold there is what a rebuild would give (no earlier event carried them).
+ALTER TABLE {s}.budget_lines ADD COLUMN IF NOT EXISTS names jsonb NOT NULL DEFAULT '{{}}';
+ALTER TABLE {s}.funding_sources ADD COLUMN IF NOT EXISTS names jsonb NOT NULL DEFAULT '{{}}';
 """
 
 
@@ -161,9 +165,9 @@ class FinanceProjection:
                     ),
                     *(
                         (
-                            f"INSERT INTO {s}.budget_lines (project_id, line_id, name, ordinal, "
-                            "budget_ore) VALUES ($1, $2, $3, $4, $5)",
-                            (project, line.id, line.name, index, line.amount),
+                            f"INSERT INTO {s}.budget_lines (project_id, line_id, name, names, "
+                            "ordinal, budget_ore) VALUES ($1, $2, $3, $4, $5, $6)",
+                            (project, line.id, line.name, line.names, index, line.amount),
                         )
                         for index, line in enumerate(model.lines)
                     ),
@@ -178,11 +182,20 @@ class FinanceProjection:
                     *(
                         (
                             f"INSERT INTO {s}.funding_sources (project_id, source_id, name, "
-                            "kind, ordinal, planned_ore) VALUES ($1, $2, $3, $4, $5, $6) "
+                            "names, kind, ordinal, planned_ore) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                             "ON CONFLICT (project_id, source_id) DO UPDATE SET "
-                            "name = EXCLUDED.name, kind = EXCLUDED.kind, "
+                            "name = EXCLUDED.name, names = EXCLUDED.names, kind = EXCLUDED.kind, "
                             "ordinal = EXCLUDED.ordinal, planned_ore = EXCLUDED.planned_ore",
-                            (project, source.id, source.name, source.kind, index, source.amount),
+                            (
+                                project,
+                                source.id,
+                                source.name,
+                                source.names,
+                                source.kind,
+                                index,
+                                source.amount,
+                            ),
                         )
                         for index, source in enumerate(model.sources)
                     ),
@@ -242,12 +255,21 @@ class FinanceProjection:
         # A new line goes after the others: its ordinal is worked out when it is inserted.
         lines: list[Statement] = [
             (
-                f"INSERT INTO {s}.budget_lines (project_id, line_id, name, ordinal, budget_ore) "
-                f"VALUES ($1, $2, $3, (SELECT coalesce(max(ordinal) + 1, 0) FROM {s}.budget_lines "
-                "WHERE project_id = $1), $4) ON CONFLICT (project_id, line_id) DO UPDATE "
+                f"INSERT INTO {s}.budget_lines (project_id, line_id, name, names, ordinal, "
+                f"budget_ore) VALUES ($1, $2, $3, coalesce($6::jsonb, '{{}}'), (SELECT coalesce("
+                f"max(ordinal) + 1, 0) FROM {s}.budget_lines WHERE project_id = $1), $4) "
+                "ON CONFLICT (project_id, line_id) DO UPDATE "
                 "SET budget_ore = budget_lines.budget_ore + EXCLUDED.budget_ore, "
-                "name = coalesce($5, budget_lines.name)",
-                (project, change.line, change.name or change.line, change.delta, change.name),
+                "name = coalesce($5, budget_lines.name), "
+                "names = coalesce($6::jsonb, budget_lines.names)",
+                (
+                    project,
+                    change.line,
+                    change.name or change.line,
+                    change.delta,
+                    change.name,
+                    change.names or None,
+                ),
             )
             for change in model.changes
         ]

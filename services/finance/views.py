@@ -39,6 +39,8 @@ class Usage(BaseModel):
 class LineUsage(BaseModel):
     id: str
     name: str
+    names: dict[str, str]
+    """The name in other languages than the plan's, by language (`{"en": ...}`)."""
     budget: Money
     booked: Money
     reversed: Money
@@ -87,6 +89,8 @@ class InKindView(BaseModel):
 class SourceView(BaseModel):
     id: str
     name: str
+    names: dict[str, str]
+    """The name in other languages than the plan's, by language."""
     kind: str
     planned: Money
     received: Money
@@ -195,6 +199,7 @@ async def budget(db: Queryable, s: str, project: queries.Project) -> BudgetView:
             LineUsage(
                 id=line["line_id"],
                 name=line["name"],
+                names=line["names"],
                 booked=format_ore(line["booked_ore"]),
                 reversed=format_ore(line["reversed_ore"]),
                 **usage(line["budget_ore"], line_used(line)).model_dump(),
@@ -248,6 +253,7 @@ async def funding(db: Queryable, s: str, project: queries.Project) -> FundingVie
             SourceView(
                 id=source["source_id"],
                 name=source["name"],
+                names=source["names"],
                 kind=source["kind"],
                 planned=format_ore(source["planned_ore"]),
                 received=format_ore(source["received_ore"]),

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from shared.event_types import EventModel, EventType, EventTypes
 from shared.money import Amount
 from shared.quantity import Quantity
-from shared.text import LongText, Text
+from shared.text import Language, LongText, Text, Translations, translations
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -23,6 +23,8 @@ IN_KIND = "in-kind"
 class GoalPlan(EventModel):
     id: Id
     title: Text
+    titles: Translations = translations()
+    """The title in other languages than the plan's (`{"en": ...}`)."""
     deadline: date
     description: LongText | None = None
 
@@ -30,6 +32,8 @@ class GoalPlan(EventModel):
 class MilestonePlan(EventModel):
     id: Id
     title: Text
+    titles: Translations = translations()
+    """The title in other languages than the plan's (`{"en": ...}`)."""
     due: date
     proves: list[Id] = Field(default_factory=list, max_length=50)
     """Goals this milestone proves reached."""
@@ -38,6 +42,8 @@ class MilestonePlan(EventModel):
 class DecisionPointPlan(EventModel):
     id: Id
     title: Text
+    titles: Translations = translations()
+    """The title in other languages than the plan's (`{"en": ...}`)."""
     due_month: Month
     owner_role: Text
 
@@ -45,6 +51,8 @@ class DecisionPointPlan(EventModel):
 class ActivityPlan(EventModel):
     id: Id
     title: Text
+    titles: Translations = translations()
+    """The title in other languages than the plan's (`{"en": ...}`)."""
     months: list[Month] = Field(max_length=120)
     goals: list[Id] = Field(default_factory=list, max_length=50)
     planned: dict[Id, dict[Month, Amount]] = Field(default_factory=dict)
@@ -55,6 +63,8 @@ class PlanContent(EventModel):
     """What a baseline holds: the schedule side of a plan file."""
 
     project_name: Text
+    language: Language | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The language the plan's titles are written in, and what people read by default."""
     period_start: date
     period_end: date
     goals: list[GoalPlan] = Field(max_length=200)

@@ -43,6 +43,8 @@ class Baseline(BaselineSummary):
 class MilestoneView(BaseModel):
     id: str
     title: str
+    titles: dict[str, str]
+    """The title in other languages than the plan's, by language (`{"en": ...}`)."""
     proves: list[str]
     due: date
     """Due date in the baseline in force on the status date."""
@@ -57,6 +59,8 @@ class MilestoneView(BaseModel):
 class GoalView(BaseModel):
     id: str
     title: str
+    titles: dict[str, str]
+    """The title in other languages than the plan's, by language (`{"en": ...}`)."""
     deadline: date
     share_complete: str
     reported_status: str | None
@@ -78,6 +82,8 @@ class DecisionView(BaseModel):
 class DecisionPointView(BaseModel):
     id: str
     title: str
+    titles: dict[str, str]
+    """The title in other languages than the plan's, by language (`{"en": ...}`)."""
     due_month: str
     owner_role: str
     state: DecisionState
@@ -88,6 +94,8 @@ class DecisionPointView(BaseModel):
 class ActivityView(BaseModel):
     id: str
     title: str
+    titles: dict[str, str]
+    """The title in other languages than the plan's, by language (`{"en": ...}`)."""
     months: list[str]
     goals: list[str]
     planned_share: str
@@ -191,6 +199,7 @@ async def milestones(
             MilestoneView(
                 id=milestone.id,
                 title=milestone.title,
+                titles=dict(milestone.titles),
                 proves=milestone.proves,
                 due=milestone.due,
                 forecast=forecast.get(milestone.id),
@@ -230,6 +239,7 @@ async def goals(
             GoalView(
                 id=goal.id,
                 title=goal.title,
+                titles=dict(goal.titles),
                 deadline=goal.deadline,
                 share_complete=_decimal(share or Decimal(0)),
                 reported_status=status,
@@ -264,6 +274,7 @@ async def decision_points(
             DecisionPointView(
                 id=point.id,
                 title=point.title,
+                titles=dict(point.titles),
                 due_month=point.due_month,
                 owner_role=point.owner_role,
                 state=decision_state(point.due_month, outcome, day),
@@ -291,6 +302,7 @@ async def activities(
             ActivityView(
                 id=activity.id,
                 title=activity.title,
+                titles=dict(activity.titles),
                 months=activity.months,
                 goals=activity.goals,
                 planned_share=_decimal(planned),

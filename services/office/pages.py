@@ -52,7 +52,7 @@ async def status(
     day = date.fromisoformat(found["status_date"])
     series_params = {**params, "status_date": day.isoformat(), "step": "month"}
     series = await office.gateway.get(session.key, "reporting", f"{path}/evm/series", series_params)
-    charts = await asyncio.to_thread(_charts, found, series, day)
+    charts = await asyncio.to_thread(_charts, found, series, day, session.lang)
     return render(
         request,
         office,
@@ -120,17 +120,17 @@ def _refused(
 
 
 def _charts(
-    status: dict[str, Any], series: dict[str, Any] | None, day: date
+    status: dict[str, Any], series: dict[str, Any] | None, day: date, lang: str
 ) -> list[dict[str, str]]:
     """The S-curve and the budget lines as inline images, each with the text a screen reader
     reads instead."""
     made: list[Chart] = []
     if series and series.get("points"):
-        curve = s_curve(status, series, day)
+        curve = s_curve(status, series, day, lang=lang)
         if curve is not None:
             made.append(curve)
     if status.get("money"):
-        made.append(budget_chart(status["money"]))
+        made.append(budget_chart(status["money"], lang=lang))
     return [
         {
             "src": "data:image/png;base64," + base64.b64encode(png(chart.figure)).decode("ascii"),

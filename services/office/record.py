@@ -35,6 +35,7 @@ from services.office.web import (
     check_token,
     render,
 )
+from shared.present.formatting import title_in
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["office"])
 ProjectId = Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -171,9 +172,12 @@ async def choices(
         money: dict[str, Any] = (status or {}).get("money") or {}
         for name in ("milestones", "goals", "decision_points", "activities"):
             found[name] = [
-                (item["id"], f"{item['id']}: {item['title']}") for item in schedule.get(name, [])
+                (item["id"], f"{item['id']}: {title_in(item, session.lang)}")
+                for item in schedule.get(name, [])
             ]
-        found["budget_lines"] = [(line["id"], line["name"]) for line in money.get("lines", [])]
+        found["budget_lines"] = [
+            (line["id"], title_in(line, session.lang, "name")) for line in money.get("lines", [])
+        ]
         found["municipalities"] = [(m, m) for m in sorted(money.get("in_kind_by_municipality", {}))]
     if "networks" in needed or "municipalities" in needed:
         register = await gateway.get(key, "registry", f"/projects/{project}/networks")

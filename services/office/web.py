@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 from services.office.gateway import Gateway
 from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
 from services.office.session import COOKIE, Session, SessionSealer, tokens_match
+from shared.present.formatting import title_in
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = {
@@ -49,6 +50,9 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         percent=formats.percent,
         day=formats.date,
         moment=formats.moment,
+        # A plan item's title or name in the reader's language, where the plan gives one.
+        titled=lambda item: title_in(item, lang),
+        named=lambda item: title_in(item, lang, "name"),
     )
     env.globals.update(lang=lang, languages=LANGUAGES)
     return env

@@ -23,6 +23,8 @@ from shared.money import format_ore
 class LineStatus(Usage):
     id: str
     name: str
+    names: dict[str, str]
+    """The name in other languages than the plan's, by language (`{"en": ...}`)."""
 
 
 class Money(BaseModel):
@@ -33,6 +35,7 @@ class Money(BaseModel):
     total: Usage
     in_kind_by_municipality: dict[str, str]
     funding: list[dict[str, Any]]
+    """Each source: id, name, names, kind, planned, received."""
 
 
 class Schedule(BaseModel):
@@ -60,6 +63,10 @@ class Surveys(BaseModel):
 class ProjectStatus(BaseModel):
     project: str
     name: str | None
+    language: str | None
+    """The language of the plan baseline in force (`nb`, `en`): the one the plan's titles and
+    names are written in (`titles` and `names` hold the others), and what its readers are
+    shown by default; null when the plan names none."""
     status_date: date
     period_start: date | None
     period_end: date | None
@@ -87,6 +94,7 @@ async def project_status(
     return ProjectStatus(
         project=project,
         name=baseline.plan.project_name if baseline else budget.name if budget else None,
+        language=baseline.plan.language if baseline else None,
         status_date=day,
         period_start=baseline.plan.period_start if baseline else None,
         period_end=baseline.plan.period_end if baseline else None,
@@ -135,6 +143,7 @@ async def _money(db: Queryable, s: str, project: str, day: date, budget: finance
             LineStatus(
                 id=line["line_id"],
                 name=line["name"],
+                names=line["names"],
                 **usage(line["budget_ore"], line_used(line)).model_dump(),
             )
             for line in lines
@@ -147,6 +156,7 @@ async def _money(db: Queryable, s: str, project: str, day: date, budget: finance
             {
                 "id": row["source_id"],
                 "name": row["name"],
+                "names": row["names"],
                 "kind": row["kind"],
                 "planned": format_ore(row["planned_ore"]),
                 "received": format_ore(row["received_ore"]),

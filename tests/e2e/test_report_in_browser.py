@@ -1,7 +1,9 @@
 """The HTML status report as a reader sees it: opened from a file in headless Chromium (Debian's
 package, installed by scripts/install-chromium.sh when missing), driven over the DevTools
-protocol. The page must load without console errors or requests to anywhere, every picture
-must decode and render, and a screenshot of the whole page must not be blank."""
+protocol, in bokmål (the default) and in English. The page must load without console errors or
+requests to anywhere, every picture must decode and render, and a screenshot of the whole page
+must not be blank. With PTRACK_SCREENSHOTS=1 the bokmål page is photographed into
+docs/report/statusrapport-nb.png, and the board drawn as SVG into docs/report/board-nb.svg."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import contextlib
 import io
 import itertools
 import json
+import os
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +25,17 @@ import pytest
 from PIL import Image, ImageStat
 from websockets.asyncio.client import ClientConnection, connect
 
+from ptrack.present.board import board_svg
 from ptrack.present.report import build_report
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
+SCREENSHOTS = REPO / "docs" / "report"
+MAX_SCREENSHOT_BYTES = 400_000
+TITLES = {
+    "nb": "Statusrapport: Nettverk som arbeidsform i Kongsbergregionen, 30.06.2010",
+    "en": "Status report: Nettverk som arbeidsform i Kongsbergregionen, 30 Jun 2010",
+}
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL = REPO / "scripts" / "install-chromium.sh"
 FLAGS = [
@@ -157,15 +167,30 @@ async def browser(executable: Path) -> AsyncIterator[DevTools]:
                     await process.wait()
 
 
+def fixture(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((FIXTURES / f"{name}-2010-06-30.json").read_text())
+    return loaded
+
+
+@pytest.fixture(params=["nb", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    chosen: str = request.param
+    return chosen
+
+
 @pytest.fixture
-def report_file(tmp_path: Path) -> Path:
-    status = json.loads((FIXTURES / "status-2010-06-30.json").read_text())
-    series = json.loads((FIXTURES / "series-2010-06-30.json").read_text())
+def report_file(tmp_path: Path, lang: str) -> Path:
+    """The report of the fixtures with the plan's history; bokmål as the command makes it when
+    not told (the plan's language), English when asked."""
     path = tmp_path / "status-report.html"
     path.write_text(
-        build_report(status, series, generated_at=datetime(2010, 7, 1, 8, 30, tzinfo=UTC)),
+        build_report(
+            fixture("status"), fixture("series"),
+            generated_at=datetime(2010, 7, 1, 8, 30, tzinfo=UTC),
+            lang=None if lang == "nb" else lang, history=fixture("history"),
+        ),
         encoding="utf-8",
-    )
+    )  # fmt: skip
     return path
 
 
@@ -187,7 +212,7 @@ def problems(events: list[dict[str, Any]], session: str) -> list[str]:
 
 
 async def test_report_renders_in_chromium(
-    chromium: Path, report_file: Path, tmp_path: Path
+    chromium: Path, report_file: Path, tmp_path: Path, lang: str
 ) -> None:
     async with browser(chromium) as tools:
         target = await tools.send("Target.createTarget", url="about:blank")
@@ -214,6 +239,7 @@ async def test_report_renders_in_chromium(
             returnByValue=True,
             expression="""({
                 title: document.title,
+                lang: document.documentElement.lang,
                 scripts: document.scripts.length,
                 images: Array.from(document.images).map(i => ({
                     alt: i.alt, complete: i.complete,
@@ -243,9 +269,8 @@ async def test_report_renders_in_chromium(
     assert requested, "the page itself is a request"
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
 
-    assert (
-        facts["title"] == "Status report: Nettverk som arbeidsform i Kongsbergregionen, 2010-06-30"
-    )
+    assert facts["title"] == TITLES[lang]
+    assert facts["lang"] == lang
     assert facts["scripts"] == 0, "the report needs no JavaScript"
     assert len(facts["images"]) >= 3
     for image in facts["images"]:
@@ -263,3 +288,31 @@ async def test_report_renders_in_chromium(
     # The top of the page (the headline and the S-curve) is not blank either.
     top = picture.crop((0, 0, picture.width, min(picture.height, 1400))).convert("L")
     assert ImageStat.Stat(top).stddev[0] > 10
+    small = _small_png(picture)
+    assert len(small) < MAX_SCREENSHOT_BYTES, f"{len(small)} bytes"
+    if lang == "nb" and os.environ.get("PTRACK_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "statusrapport-nb.png").write_bytes(small)
+
+
+def test_the_board_as_a_picture(tmp_path: Path) -> None:
+    """The board in bokmål as an SVG picture of the terminal, for the documentation."""
+    svg = board_svg(fixture("status"), fixture("series"))
+    assert svg.startswith("<svg")
+    assert svg.rstrip().endswith("</svg>")
+    assert "ptrack&#160;statustavle" in svg or "ptrack statustavle" in svg
+    assert len(svg.encode()) < MAX_SCREENSHOT_BYTES
+    (tmp_path / "board-nb.svg").write_text(svg, encoding="utf-8")
+    if os.environ.get("PTRACK_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "board-nb.svg").write_text(svg, encoding="utf-8")
+
+
+def _small_png(picture: Image.Image) -> bytes:
+    """A palette PNG: the report is flat colours, text and line charts, so 256 colours keep it
+    sharp at a fraction of the size."""
+    out = io.BytesIO()
+    picture.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True
+    )
+    return out.getvalue()

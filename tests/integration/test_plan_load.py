@@ -67,6 +67,7 @@ async def test_load_twice_then_a_revision(
     assert "schedule baseline 1 loaded" in first.stdout
     assert "budget and financing loaded" in first.stdout
     assert first.stdout.count("warning:") == 2  # the source's two contradictions
+    await _languages_loaded(pool, settings, baseline=1)
 
     heads = await _heads(pool, settings)
     again = plan_load(services, admin_key, DEFAULT_PLAN)
@@ -97,6 +98,38 @@ async def test_load_twice_then_a_revision(
     assert budget["external-expertise"] == 5_500_000
     frame = await pool.fetchval(f"SELECT frame_ore FROM {finance}.projects")
     assert frame == 44_000_000, "moving money between lines leaves the frame alone"
+    await _languages_loaded(pool, settings, baseline=2)
+
+
+async def _languages_loaded(
+    pool: asyncpg.Pool[asyncpg.Record], settings: Settings, baseline: int
+) -> None:
+    """The plan's language and English titles in the baseline, English names in the budget
+    and the financing."""
+    milestones, finance = settings.schema_for("milestones"), settings.schema_for("finance")
+    content = await pool.fetchval(
+        f"SELECT content FROM {milestones}.baselines WHERE baseline = $1", baseline
+    )
+    assert content["language"] == "nb"
+    m1 = next(m for m in content["milestones"] if m["id"] == "M1")
+    assert (m1["title"], m1["titles"]) == (
+        "Oppstart av prosjekt besluttet",
+        {"en": "Start of the project decided"},
+    )
+    for items in ("goals", "milestones", "decision_points", "activities"):
+        assert all(item["titles"].get("en") for item in content[items]), items
+    lines = await pool.fetch(f"SELECT line_id, name, names FROM {finance}.budget_lines")
+    line = next(row for row in lines if row["line_id"] == "external-expertise")
+    assert (line["name"], line["names"]) == (
+        "Kjøp av ekstern kompetanse",
+        {"en": "External expertise"},
+    )
+    assert all(row["names"].get("en") for row in lines)
+    sources = await pool.fetch(f"SELECT names FROM {finance}.funding_sources")
+    assert sorted(row["names"]["en"] for row in sources) == [
+        "Discretionary grant",
+        "Documented municipal in-kind work",
+    ]
 
 
 async def _heads(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> list[int]:

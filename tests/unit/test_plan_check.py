@@ -140,3 +140,101 @@ def test_format_finding() -> None:
         format_finding(Path("plans/x.yaml"), finding)
         == "plans/x.yaml:57: warning: HM7: it differs [rule_x]"
     )
+
+
+def _item(data: dict[str, Any], list_name: str, item_id: str) -> dict[str, Any]:
+    items = data["budget"]["lines"] if list_name == "lines" else data[list_name]
+    found: dict[str, Any] = next(item for item in items if item["id"] == item_id)
+    return found
+
+
+def test_the_default_plan_is_bokmal_with_every_title_and_name_in_english() -> None:
+    data = yaml.load(DEFAULT_PLAN.read_text(), Loader=_StringDates)
+    assert data["language"] == "nb"
+    m1 = _item(data, "milestones", "M1")
+    assert (m1["title"], m1["titles"]) == (
+        "Oppstart av prosjekt besluttet",
+        {"en": "Start of the project decided"},
+    )
+    line = _item(data, "lines", "external-expertise")
+    assert (line["name"], line["names"]) == (
+        "Kjøp av ekstern kompetanse",
+        {"en": "External expertise"},
+    )
+    lists = ("goals", "milestones", "decision_points", "activities")
+    assert all(item["titles"]["en"] for name in lists for item in data[name])
+    money = (*data["budget"]["lines"], *data["financing"]["sources"])
+    assert all(item["names"]["en"] for item in money)
+    # No finding about translations: check_plan's other test sees only the two contradictions.
+
+
+def test_a_title_or_name_missing_in_the_other_language_is_a_warning_on_its_line(
+    tmp_path: Path,
+) -> None:
+    def untranslate(data: dict[str, Any]) -> None:
+        del _item(data, "milestones", "M3")["titles"]
+        _item(data, "lines", "process-costs")["names"] = {}
+
+    path = variant(tmp_path, untranslate)
+    findings = [f for f in check_plan(path) if f.rule == "missing_translation"]
+    assert [(f.level, f.path) for f in findings] == [
+        ("warning", "/milestones/2/title"),
+        ("warning", "/budget/lines/2/name"),
+    ]
+    m3, line = findings
+    assert m3.line == line_of(path, "Kongsbergregionens satsingsområder vurdert")
+    assert m3.message == (
+        "milestone M3 has no English title (titles: {en: ...}), so English readers see its "
+        "bokmål one"
+    )
+    assert line.line == line_of(path, "name: Andre prosesskostnader")
+    assert line.message.startswith("budget line process-costs has no English name (names: ")
+    assert not [f for f in check_plan(path) if f.level == "error"]
+
+
+def test_a_plan_in_english_wants_every_title_and_name_in_bokmal(tmp_path: Path) -> None:
+    def in_english(data: dict[str, Any]) -> None:
+        data["language"] = "en"
+
+    data = yaml.load(DEFAULT_PLAN.read_text(), Loader=_StringDates)
+    items = sum(
+        len(data[name]) for name in ("goals", "milestones", "decision_points", "activities")
+    )
+    items += len(data["budget"]["lines"]) + len(data["financing"]["sources"])
+    findings = [
+        f for f in check_plan(variant(tmp_path, in_english)) if f.rule == "missing_translation"
+    ]
+    assert len(findings) == items
+    assert {f.level for f in findings} == {"warning"}
+    assert findings[0].message == (
+        "goal HM1 has no bokmål title (titles: {nb: ...}), so bokmål readers see its English one"
+    )
+
+
+def test_a_plan_without_a_language_is_not_asked_for_translations(tmp_path: Path) -> None:
+    def monolingual(data: dict[str, Any]) -> None:
+        del data["language"]
+        for name in ("goals", "milestones", "decision_points", "activities"):
+            for item in data[name]:
+                del item["titles"]
+        for item in (*data["budget"]["lines"], *data["financing"]["sources"]):
+            del item["names"]
+
+    findings = check_plan(variant(tmp_path, monolingual))
+    assert [f.rule for f in findings] == ["source_contradiction"] * 2
+
+
+def test_languages_outside_nb_and_en_are_schema_errors(tmp_path: Path) -> None:
+    def german(data: dict[str, Any]) -> None:
+        data["language"] = "de"
+        _item(data, "goals", "HM1")["titles"] = {"de": "Netzwerke kartiert"}
+        _item(data, "lines", "contingency")["names"] = {"en": ""}
+
+    path = variant(tmp_path, german)
+    findings = check_plan(path)
+    assert {(f.level, f.rule) for f in findings} == {("error", "schema")}
+    assert [(f.path, f.line) for f in findings] == [
+        ("/language", line_of(path, "language: de")),
+        ("/goals/0/titles", line_of(path, "de: Netzwerke kartiert")),
+        ("/budget/lines/3/names/en", line_of(path, "en: ''")),
+    ]

@@ -1,0 +1,1 @@
+"""`ptrack accounts`: the finance service's project accounts written into a folder."""
