@@ -245,3 +245,15 @@ async def all_funding(db: Queryable, s: str) -> list[dict[str, Any]]:
         f"FROM {s}.funding_sources f ORDER BY f.project_id, f.ordinal"
     )
     return [dict(row) for row in rows]
+
+
+async def budget_revisions(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    """Every budget revision of the project, in log order: its decision, reason, day, the
+    change per line (`changes`: line, delta as a decimal string), and the event behind it."""
+    rows = await db.fetch(
+        f"SELECT event_id, position, decision_ref, reason, revised_on, changes, "
+        f"in_kind_delta_ore, frame_delta_ore FROM {s}.budget_revisions WHERE project_id = $1 "
+        "ORDER BY position",
+        project_id,
+    )
+    return [dict(row) for row in rows]

@@ -56,9 +56,29 @@ class OutsidePeriod(BaseModel):
     in_kind: int
 
 
+class LineChangeView(BaseModel):
+    line: str
+    delta: Money
+    """Added to the line's budget (negative: taken from it)."""
+
+
+class RevisionView(BaseModel):
+    revised_on: date
+    decision_ref: str
+    """The decision (minutes reference) that revised the budget."""
+    reason: str
+    changes: list[LineChangeView]
+    in_kind_delta: Money
+    frame_delta: Money
+    position: int
+    event_id: str
+
+
 class BudgetView(BaseModel):
     project: ProjectInfo
     lines: list[LineUsage]
+    revisions: list[RevisionView]
+    """Every revision of the approved budget, in the order recorded."""
     money: Usage
     """The cost budget (money spent) against bookings net of reversals."""
     in_kind: Usage
@@ -193,8 +213,25 @@ async def budget(db: Queryable, s: str, project: queries.Project) -> BudgetView:
     in_kind = await queries.in_kind_totals(db, s, project.project_id, "municipality")
     outside = await queries.outside_period(db, s, project)
     totals = frame_usage(project, lines, in_kind)
+    revisions = await queries.budget_revisions(db, s, project.project_id)
     return BudgetView(
         project=_info(project),
+        revisions=[
+            RevisionView(
+                revised_on=row["revised_on"],
+                decision_ref=row["decision_ref"],
+                reason=row["reason"],
+                changes=[
+                    LineChangeView(line=change["line"], delta=str(change["delta"]))
+                    for change in row["changes"]
+                ],
+                in_kind_delta=format_ore(row["in_kind_delta_ore"]),
+                frame_delta=format_ore(row["frame_delta_ore"]),
+                position=row["position"],
+                event_id=str(row["event_id"]),
+            )
+            for row in revisions
+        ],
         lines=[
             LineUsage(
                 id=line["line_id"],

@@ -150,6 +150,19 @@ async def test_a_revision_opening_a_line_brings_its_names(
             {"en": "External evaluation"},
         )
         assert lines["contingency"]["names"] == {"en": "Miscellaneous and contingency"}
+        # The budget lists the revision with its decision, for the steering-group report.
+        [listed] = view.json()["revisions"]
+        assert (listed["decision_ref"], listed["revised_on"], listed["reason"]) == (
+            "RU 30/2010",
+            "2010-06-01",
+            "an evaluation bought in",
+        )
+        assert [(c["line"], c["delta"]) for c in listed["changes"]] == [
+            ("contingency", "-5000.00"),
+            ("evaluation", "5000.00"),
+        ]
+        assert listed["position"] == revised.json()["position"]
+        assert listed["frame_delta"] == "0.00"
 
 
 async def test_a_finance_read_model_made_before_names_gains_them(

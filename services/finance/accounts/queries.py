@@ -46,7 +46,7 @@ async def read(pool: Pool, s: str, project_id: str) -> Rows | None:
             position=await read_checkpoint(conn, s, CHECKPOINT),
             project=dict(project),
             lines=await queries.budget_lines(conn, s, project_id),
-            revisions=await revisions(conn, s, project_id),
+            revisions=await queries.budget_revisions(conn, s, project_id),
             ledger=await audit_queries.ledger(conn, s, project_id),
             sources=await queries.funding_sources(conn, s, project_id),
             receipts=await receipts(conn, s, project_id),
@@ -54,17 +54,6 @@ async def read(pool: Pool, s: str, project_id: str) -> Rows | None:
             approval=None,
             financing=None,
         )
-
-
-async def revisions(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
-    """Every budget revision of the project, in log order."""
-    rows = await db.fetch(
-        f"SELECT event_id, position, decision_ref, reason, revised_on, changes, "
-        f"in_kind_delta_ore, frame_delta_ore FROM {s}.budget_revisions WHERE project_id = $1 "
-        "ORDER BY position",
-        project_id,
-    )
-    return [dict(row) for row in rows]
 
 
 async def receipts(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
