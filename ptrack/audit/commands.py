@@ -12,6 +12,7 @@ from pathlib import Path
 from ptrack.command import DEFAULT_PROJECT, Command
 from ptrack.stack.catalog import SERVICES
 from ptrack.stack.location import admin_key, database_url, nats_url, service_url
+from shared.settings import Settings
 
 SERVICE_NAMES = sorted(SERVICES)
 
@@ -99,6 +100,12 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--in-kind", action="store_true", help="in-kind work per municipality")
     parser.add_argument("--project", default=DEFAULT_PROJECT)
     parser.add_argument("--summary", type=Path, help="with --in-kind: the per-municipality file")
+    parser.add_argument(
+        "--lang",
+        choices=["nb", "en"],
+        help="CSV for Norwegian spreadsheets (nb: ';', decimal comma) or English ones "
+        "(default: PTRACK_LANGUAGE, else the service's)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
 
 
@@ -107,10 +114,13 @@ def _export(args: argparse.Namespace) -> int:
     from shared.client import FAILURES
 
     key = admin_key()
+    lang = args.lang or Settings().language
     try:
         if args.bookings:
             count = asyncio.run(
-                export_bookings_csv(service_url("finance"), key, args.project, args.output)
+                export_bookings_csv(
+                    service_url("finance"), key, args.project, args.output, lang=lang
+                )
             )
             print(f"wrote {count} bookings and reversals to {args.output}")
         elif args.in_kind:
@@ -119,7 +129,7 @@ def _export(args: argparse.Namespace) -> int:
             )
             rows, municipalities = asyncio.run(
                 export_in_kind_csv(
-                    service_url("finance"), key, args.project, args.output, summary_file
+                    service_url("finance"), key, args.project, args.output, summary_file, lang=lang
                 )
             )
             print(f"wrote {rows} in-kind entries to {args.output}")

@@ -37,7 +37,7 @@ async def export_log(
     The file appears under its name only when complete: a broken transfer leaves no file that
     would verify as a (shorter) log.
     """
-    params = {"from_position": from_position}
+    params: dict[str, int | str] = {"from_position": from_position}
     url = f"{base_url}/audit/events"
     return await _download(url, key, NDJSON, out, client, params=params, count_lines=True)
 
@@ -49,10 +49,13 @@ async def export_bookings_csv(
     out: Path,
     *,
     client: httpx.AsyncClient | None = None,
+    lang: str | None = None,
 ) -> int:
     """The finance service's bookings and reversals as CSV into `out`; returns the rows written
-    (bookings and reversals, without the header)."""
-    await _download(f"{base_url}/projects/{project}/audit/bookings.csv", key, CSV, out, client)
+    (bookings and reversals, without the header). `lang` nb gives the Norwegian CSV (`;`,
+    decimal comma, a byte-order mark); None leaves the choice to the service."""
+    url = f"{base_url}/projects/{project}/audit/bookings.csv"
+    await _download(url, key, CSV, out, client, params=_language(lang))
     return _csv_rows(out)
 
 
@@ -64,13 +67,15 @@ async def export_in_kind_csv(
     out_summary: Path,
     *,
     client: httpx.AsyncClient | None = None,
+    lang: str | None = None,
 ) -> tuple[int, int]:
     """The in-kind documentation into `out_rows` and its summary per municipality into
     `out_summary`; returns (entries, municipalities), neither counting the header or the total
-    row."""
+    row. `lang` as for `export_bookings_csv`."""
     audit = f"{base_url}/projects/{project}/audit"
-    await _download(f"{audit}/in-kind.csv", key, CSV, out_rows, client)
-    await _download(f"{audit}/in-kind-summary.csv", key, CSV, out_summary, client)
+    params = _language(lang)
+    await _download(f"{audit}/in-kind.csv", key, CSV, out_rows, client, params=params)
+    await _download(f"{audit}/in-kind-summary.csv", key, CSV, out_summary, client, params=params)
     return _csv_rows(out_rows), _csv_rows(out_summary) - 1
 
 
@@ -81,7 +86,7 @@ async def _download(
     out: Path,
     client: httpx.AsyncClient | None,
     *,
-    params: dict[str, int] | None = None,
+    params: dict[str, int | str] | None = None,
     count_lines: bool = False,
 ) -> int:
     """The answer's body into `out` (lines counted when asked); a refusal raises ApiError."""
@@ -116,7 +121,12 @@ async def _save(response: httpx.Response, out: Path, *, count_lines: bool) -> in
     return lines
 
 
+def _language(lang: str | None) -> dict[str, int | str] | None:
+    return None if lang is None else {"lang": lang}
+
+
 def _csv_rows(path: Path) -> int:
-    # Parsed, not counted by newlines: a quoted text field may span lines.
-    with path.open(newline="", encoding="utf-8") as file:
+    # Parsed, not counted by newlines: a quoted text field may span lines. Rows are rows
+    # whichever separator the language chose; the Norwegian file starts with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as file:
         return max(sum(1 for _ in csv.reader(file)) - 1, 0)

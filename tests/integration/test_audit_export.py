@@ -285,6 +285,31 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), rows
 
 
+async def test_bookings_for_norwegian_spreadsheets(finance: RunningService, tmp_path: Path) -> None:
+    """`--lang nb`: `;` between columns, a decimal comma, and a byte-order mark so a Norwegian
+    Excel reads the file as UTF-8; the same rows as the English file."""
+    key = finance.keys["auditor"]
+    english, norwegian = tmp_path / "en.csv", tmp_path / "nb.csv"
+    assert (
+        await export_bookings_csv(BASE, key, PROJECT, english, client=finance.client, lang="en")
+        == 4
+    )
+    assert (
+        await export_bookings_csv(BASE, key, PROJECT, norwegian, client=finance.client, lang="nb")
+        == 4
+    )
+    raw = norwegian.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    nb_rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+    en_rows = list(csv.reader(english.read_text(encoding="utf-8").splitlines()))
+    assert len(nb_rows) == len(en_rows) == 5
+    amount = en_rows[0].index("amount")
+    assert [row[amount].replace(".", ",") for row in en_rows[1:]] == [
+        row[amount].replace("\u00a0", "").replace(" ", "") for row in nb_rows[1:]
+    ]
+    assert any("," in row[amount] for row in nb_rows[1:])
+
+
 async def test_bookings_with_reversals_and_vouchers(
     finance: RunningService, tmp_path: Path
 ) -> None:
