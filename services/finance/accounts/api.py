@@ -23,10 +23,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.finance.accounts import queries
-from services.finance.accounts.document import render_pdf
 from services.finance.accounts.model import Accounts, Head, build
-from services.finance.accounts.tables import CSV, accounts_csv
-from services.finance.accounts.workbook import XLSX, render_xlsx
+from services.finance.accounts.tables import CSV, XLSX, accounts_csv
 from shared.http.deps import Auditor, Fresh, ProjectId, RuntimeDep, not_found
 from shared.http.problems import Problem
 from shared.runtime import Runtime
@@ -165,6 +163,10 @@ async def _render(made: Accounts, wanted: Format, lang: str) -> bytes:
     if wanted == "json":
         return made.model_dump_json().encode()
     if wanted == "xlsx":
+        # Imported when first asked for: openpyxl and Jinja would otherwise cost every finance
+        # process some 20 MB it may never use.
+        from services.finance.accounts.workbook import render_xlsx
+
         return await asyncio.to_thread(render_xlsx, made, lang)
     if wanted == "pdf":
         return await asyncio.to_thread(_pdf, made, lang)
@@ -179,5 +181,7 @@ def _from_accept(accept: str) -> Format:
 
 
 def _pdf(made: Accounts, lang: str) -> bytes:
+    from services.finance.accounts.document import render_pdf
+
     with _PDF_LOCK:
         return render_pdf(made, lang)

@@ -24,6 +24,7 @@ from shared.i18n import PSEUDO
 from shared.money import format_ore
 
 CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 
 

@@ -30,7 +30,6 @@ from services.finance.accounts.model import Accounts, CostLine
 from services.finance.accounts.printable import printable
 from shared.money import ore_to_decimal
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AMOUNT = "#,##0.00"
 HOURS = "#,##0.00"
 SHARE = "0.0%"
