@@ -3,13 +3,14 @@ isolation by schema prefix and stream name, so tests never see each other's data
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -56,6 +57,32 @@ def promtool() -> str:
     return found
 
 
+_PREFIXES: list[str] = []
+"""Every schema prefix this session gave out, for `_leave_no_schemas`."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leave_no_schemas(pg_url: str) -> Iterator[None]:
+    """At the end, drop every schema this session's tests made. The `pool` fixture drops its
+    test's own; tests that run services as processes (without it) would otherwise leave theirs
+    in a server that outlives the run, and the next run's catalogue would be the larger."""
+    yield
+    if _PREFIXES:
+        asyncio.run(_drop_schemas(pg_url, _PREFIXES))
+
+
+async def _drop_schemas(pg_url: str, prefixes: list[str]) -> None:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        for prefix in prefixes:
+            for row in await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", prefix + "%"
+            ):
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 def test_id() -> str:
     return uuid.uuid4().hex[:10]
@@ -63,6 +90,7 @@ def test_id() -> str:
 
 @pytest.fixture
 def settings(pg_url: str, nats_url: str, test_id: str) -> Settings:
+    _PREFIXES.append(f"t{test_id}_")
     return Settings(
         database_url=pg_url,
         nats_url=nats_url,
