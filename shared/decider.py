@@ -10,7 +10,7 @@ generation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -23,11 +23,15 @@ E = TypeVar("E", bound=EventModel)
 class Rejected(Exception):
     """A proposal breaks a domain rule. `field` is a dotted path into the event's data."""
 
-    def __init__(self, field: str, rule: str, detail: str) -> None:
+    def __init__(
+        self, field: str, rule: str, detail: str, *, more: Sequence[Rejected] = ()
+    ) -> None:
         super().__init__(f"{field}: {detail}")
         self.field = field
         self.rule = rule
         self.detail = detail
+        self.more = tuple(more)
+        """Other rules the same proposal breaks, when the decider names them all."""
         self.pointer = ""
         """Where in the request the proposal was (`/3` for the fourth event of a batch)."""
 

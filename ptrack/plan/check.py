@@ -156,6 +156,7 @@ def _check_semantics(data: dict[str, Any], report: _Report) -> None:
     _check_time_phasing(data, report)
     _check_sources(data, report, period["start"], period["end"])
     _check_translations(data, report)
+    _check_in_kind_rules(data, report)
 
 
 def _outside(value: object, start: str, end: str) -> bool:
@@ -360,3 +361,26 @@ def _check_translations(data: dict[str, Any], report: _Report) -> None:
                 f"{_LANGUAGE_NAMES[language]} one"
             )
             report.add("warning", _pointer(*keys, i, key), "missing_translation", message)
+
+
+def _check_in_kind_rules(data: dict[str, Any], report: _Report) -> None:
+    """The `in_kind` section names activities of the plan, a municipality to work in, and a
+    plausible working day."""
+    rules = data.get("in_kind")
+    if not rules:
+        return
+    activity_ids = [activity["id"] for activity in data["activities"]]
+    for i, activity in enumerate(rules["activities"]):
+        if activity not in activity_ids:
+            message = (
+                f"in-kind work is allowed on activity {activity}, which the plan lacks "
+                f"(activities: {', '.join(activity_ids)})"
+            )
+            report.error(_pointer("in_kind", "activities", i), "unknown_reference", message)
+    if not data.get("municipalities"):
+        message = "the plan has in-kind rules but no municipalities to record in-kind work"
+        report.error("/in_kind", "no_municipalities", message, key=True)
+    hours = Decimal(rules["max_hours_per_day"])
+    if not 0 < hours <= 24:
+        message = f"max_hours_per_day is {rules['max_hours_per_day']}; a day has 0 to 24 hours"
+        report.error("/in_kind/max_hours_per_day", "hours_per_day", message)

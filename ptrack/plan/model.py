@@ -43,7 +43,8 @@ class Plan:
         return str(self.data["project"]["id"])
 
     def budget(self) -> dict[str, Any]:
-        """`BudgetApproved` data (each line with its `names`, when the plan gives them)."""
+        """`BudgetApproved` data (each line with its `names`, when the plan gives them; the
+        municipalities and the in-kind rules, when the plan has an `in_kind` section)."""
         project, budget = self.data["project"], self.data["budget"]
         approved = {
             "project_name": project["name"],
@@ -57,6 +58,16 @@ class Plan:
         }
         if budget.get("decision_ref"):
             approved["decision_ref"] = budget["decision_ref"]
+        rules = self.data.get("in_kind")
+        if rules:
+            approved["municipalities"] = list(self.data.get("municipalities", []))
+            ceilings = rules["rate_ceilings"]
+            approved["in_kind_rules"] = {
+                "activities": rules["activities"],
+                "default_rate_ceiling": ceilings["default"],
+                "rate_ceilings": dict(ceilings.get("roles", {})),
+                "max_hours_per_day": rules["max_hours_per_day"],
+            }
         return approved
 
     def financing(self) -> dict[str, Any]:

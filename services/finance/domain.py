@@ -18,6 +18,7 @@ from services.finance.events import (
     FinancingPlanned,
     FundingReceived,
     InKindHoursRecorded,
+    InKindRules,
 )
 from shared.decider import Decider, Rejected
 from shared.money import format_ore
@@ -36,6 +37,12 @@ class ProjectFinance:
     """Planned funding per source, in øre."""
     bookings: Map[str, int] = field(default_factory=Map)
     """What remains of each booking after reversals, in øre."""
+    municipalities: frozenset[str] = frozenset()
+    """The plan's municipalities (checked only when `in_kind_rules` is set)."""
+    in_kind_rules: InKindRules | None = None
+    """The plan's rules for in-kind work; None for a budget approved without them."""
+    hours_per_day: Map[tuple[str, date], Decimal] = field(default_factory=Map)
+    """In-kind hours recorded per (person, work date)."""
 
 
 def decide(proposal: FinanceEvent, state: ProjectFinance) -> list[FinanceEvent]:
@@ -65,6 +72,7 @@ def decide(proposal: FinanceEvent, state: ProjectFinance) -> list[FinanceEvent]:
             _require_budget(state, "municipality")
             _positive(proposal.hours, "hours")
             _positive(proposal.hourly_rate, "hourly_rate")
+            _check_in_kind(proposal, state)
         case FundingReceived():
             _known(proposal.source, state.sources, "source", "known_source", "funding source")
             _positive(proposal.amount, "amount")
@@ -84,6 +92,8 @@ def evolve(state: ProjectFinance, event: FinanceEvent) -> ProjectFinance:
                 frame=event.frame,
                 in_kind_budget=event.in_kind,
                 lines=Map({line.id: line.amount for line in event.lines}),
+                municipalities=frozenset(event.municipalities),
+                in_kind_rules=event.in_kind_rules,
             )
         case FinancingPlanned():
             return replace(state, sources=Map({s.id: s.amount for s in event.sources}))
@@ -92,6 +102,10 @@ def evolve(state: ProjectFinance, event: FinanceEvent) -> ProjectFinance:
         case CostReversed():
             remaining = state.bookings[event.booking_id] - event.amount
             return replace(state, bookings=state.bookings.set(event.booking_id, remaining))
+        case InKindHoursRecorded():
+            key = _day_key(event)
+            hours = state.hours_per_day.get(key, Decimal(0)) + event.hours
+            return replace(state, hours_per_day=state.hours_per_day.set(key, hours))
         case BudgetRevised():
             lines = state.lines
             for change in event.changes:
@@ -168,6 +182,83 @@ def _check_revision(proposal: BudgetRevised, state: ProjectFinance) -> None:
             f"the changes add {format_ore(moved)} to the budget but frame_delta is "
             f"{format_ore(proposal.frame_delta)}; the frame changes only when the revision says so",
         )
+
+
+def _check_in_kind(proposal: InKindHoursRecorded, state: ProjectFinance) -> None:
+    """The period always; the plan's rules when the approved budget carries them. Every
+    broken rule is named, not only the first."""
+    broken = _broken_in_kind_rules(proposal, state)
+    if broken:
+        first, *more = broken
+        raise Rejected(first.field, first.rule, first.detail, more=more)
+
+
+def _broken_in_kind_rules(proposal: InKindHoursRecorded, state: ProjectFinance) -> list[Rejected]:
+    assert state.period_start is not None
+    assert state.period_end is not None
+    broken: list[Rejected] = []
+    rules = state.in_kind_rules
+    if rules is not None and proposal.municipality not in state.municipalities:
+        listed = ", ".join(sorted(state.municipalities)) or "none"
+        broken.append(
+            Rejected(
+                "municipality",
+                "known_municipality",
+                f"{proposal.municipality!r} is not one of the project's municipalities: {listed}",
+            )
+        )
+    if rules is not None and proposal.activity not in rules.activities:
+        broken.append(
+            Rejected(
+                "activity",
+                "in_kind_activity",
+                f"the plan allows no in-kind work on activity {proposal.activity!r}; "
+                f"allowed: {', '.join(rules.activities)}",
+            )
+        )
+    if not state.period_start <= proposal.work_date <= state.period_end:
+        broken.append(
+            Rejected(
+                "work_date",
+                "within_period",
+                f"{proposal.work_date} is outside the project period "
+                f"{state.period_start}..{state.period_end}",
+            )
+        )
+    if rules is None:
+        return broken
+    ceiling, whose = rules.default_rate_ceiling, "the default"
+    if proposal.role is not None and proposal.role in rules.rate_ceilings:
+        ceiling, whose = rules.rate_ceilings[proposal.role], f"the role {proposal.role!r}'s"
+    if proposal.hourly_rate > ceiling:
+        broken.append(
+            Rejected(
+                "hourly_rate",
+                "rate_ceiling",
+                f"{format_ore(proposal.hourly_rate)} an hour is above {whose} ceiling of "
+                f"{format_ore(ceiling)} in the plan",
+            )
+        )
+    recorded = state.hours_per_day.get(_day_key(proposal), Decimal(0))
+    if recorded + proposal.hours > rules.max_hours_per_day:
+        broken.append(
+            Rejected(
+                "hours",
+                "hours_per_day",
+                f"{proposal.person} would have {_hours(recorded + proposal.hours)} hours on "
+                f"{proposal.work_date} ({_hours(recorded)} recorded already); the plan allows "
+                f"at most {_hours(rules.max_hours_per_day)} a day",
+            )
+        )
+    return broken
+
+
+def _day_key(event: InKindHoursRecorded) -> tuple[str, date]:
+    return (event.person, event.work_date)
+
+
+def _hours(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _require_budget(state: ProjectFinance, field_name: str) -> None:

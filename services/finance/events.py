@@ -25,6 +25,26 @@ class BudgetLine(EventModel):
     amount: Amount
 
 
+class InKindRules(EventModel):
+    """The plan's rules for documented in-kind work: which activities it may be recorded on,
+    the highest hourly rate (per role, else the default) and the most hours a person may
+    record for one day."""
+
+    activities: list[Slug] = Field(min_length=1, max_length=100)
+    default_rate_ceiling: Amount
+    rate_ceilings: dict[Text, Amount] = Field(default_factory=dict, max_length=100)
+    """The ceiling per role (as `role` names it), where it differs from the default."""
+    max_hours_per_day: Quantity
+
+
+def _no_municipalities(value: object) -> bool:
+    return not value
+
+
+def _no_rules(value: object) -> bool:
+    return value is None
+
+
 class BudgetApproved(EventModel):
     """The cost budget and the frame, as approved at the start decision."""
 
@@ -39,6 +59,15 @@ class BudgetApproved(EventModel):
     lines: list[BudgetLine] = Field(min_length=1, max_length=100)
     approved_on: date
     decision_ref: Text | None = None
+    municipalities: list[Text] = Field(
+        default_factory=list, max_length=100, exclude_if=_no_municipalities
+    )
+    """The project's municipalities: the only ones that may record in-kind work (when the
+    budget carries `in_kind_rules`)."""
+    in_kind_rules: InKindRules | None = Field(default=None, exclude_if=_no_rules)
+    """The plan's rules for in-kind work; none for a budget approved before plans had them,
+    whose in-kind work is checked only for positive hours and rate and the period. Both are
+    left out of the event's data when absent, so older events serialise as recorded."""
 
     def business_date(self) -> date:
         return self.approved_on

@@ -86,7 +86,9 @@ class BudgetView(BaseModel):
     frame: Usage
     """Both together, against the whole frame."""
     outside_period: OutsidePeriod
-    """Entries dated outside the project period: accepted, but worth a look."""
+    """Entries dated outside the project period: bookings and reversals are accepted but worth a
+    look; in-kind work is refused (`within_period`), so its count holds only entries recorded
+    before that rule."""
 
 
 class InKindGroup(BaseModel):

@@ -198,8 +198,14 @@ def _parse_one(
 def rejection_problem(error: Exception) -> Problem:
     """The HTTP answer for what recording can raise."""
     if isinstance(error, Rejected):
-        path = "".join(f"/{part}" for part in error.field.split(".") if part)
-        errors = [FieldError(f"{error.pointer}/data{path}", error.rule, error.detail)]
+        errors = [
+            FieldError(
+                f"{error.pointer}/data" + "".join(f"/{p}" for p in broken.field.split(".") if p),
+                broken.rule,
+                broken.detail,
+            )
+            for broken in (error, *error.more)
+        ]
         if isinstance(error, Conflict):
             return Problem(
                 409,
@@ -208,7 +214,9 @@ def rejection_problem(error: Exception) -> Problem:
                 title="Conflict",
                 errors=errors,
             )
-        return invalid(f"the event breaks a rule: {error.detail}; nothing was recorded", errors)
+        details = "; ".join(broken.detail for broken in (error, *error.more))
+        rules = "rules" if error.more else "a rule"
+        return invalid(f"the event breaks {rules}: {details}; nothing was recorded", errors)
     if isinstance(error, WrongExpectedVersion):
         return Problem(
             409,

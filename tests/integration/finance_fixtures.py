@@ -60,3 +60,40 @@ def booking(
         "voucher": f"V-{booking_id}",
     }
     return cloudevent("CostBooked", project, data, **extra)
+
+
+MUNICIPALITIES = ["Kongsberg", "Flesberg", "Rollag", "Nore og Uvdal", "Notodden", "Hjartdal"]
+IN_KIND_RULES: dict[str, Any] = {
+    "activities": ["mapping", "assess-ways", "test-school", "follow-up"],
+    "default_rate_ceiling": "700.00",
+    "rate_ceilings": {"Rådgiver": "600.00"},
+    "max_hours_per_day": "12",
+}
+BUDGET_WITH_RULES: dict[str, Any] = {
+    **BUDGET,
+    "municipalities": MUNICIPALITIES,
+    "in_kind_rules": IN_KIND_RULES,
+}
+"""The budget as a plan with an `in_kind` section approves it: the in-kind rules with it."""
+
+
+def plan_events_with_rules(project: str = PROJECT) -> list[dict[str, Any]]:
+    return [
+        cloudevent("BudgetApproved", project, BUDGET_WITH_RULES),
+        cloudevent("FinancingPlanned", project, FINANCING),
+    ]
+
+
+def in_kind_hours(project: str = PROJECT, **changes: Any) -> dict[str, Any]:
+    """Valid in-kind hours under `IN_KIND_RULES`, with `changes` to the data."""
+    data = {
+        "municipality": "Rollag",
+        "person": "Kari Nordmann",
+        "role": "Saksbehandler",
+        "activity": "mapping",
+        "work_date": "2010-03-02",
+        "hours": "7.5",
+        "hourly_rate": "650.00",
+        **changes,
+    }
+    return cloudevent("InKindHoursRecorded", project, data)

@@ -18,6 +18,7 @@ from services.finance.events import (
     FundingReceived,
     FundingSource,
     InKindHoursRecorded,
+    InKindRules,
     LineChange,
 )
 from shared.testing.deciders import given
@@ -174,6 +175,105 @@ def test_in_kind_hours_need_a_budget_and_positive_figures() -> None:
     given(DECIDER).when(hours()).then_rejected("municipality", "budget_approved")
     given(DECIDER, APPROVED).when(hours(amount="0")).then_rejected("hours", "positive")
     given(DECIDER, APPROVED).when(hours(rate="0.00")).then_rejected("hourly_rate", "positive")
+
+
+RULED = APPROVED.model_copy(
+    update={
+        "municipalities": ["Kongsberg", "Rollag"],
+        "in_kind_rules": InKindRules(
+            activities=["mapping", "test-school", "follow-up"],
+            default_rate_ceiling="700.00",
+            rate_ceilings={"Rådgiver": "600.00"},
+            max_hours_per_day="12",
+        ),
+    }
+)
+
+
+def entry(**changes: object) -> InKindHoursRecorded:
+    return hours().model_copy(update=changes)
+
+
+def test_in_kind_hours_keeping_the_plans_rules_are_recorded() -> None:
+    given(DECIDER, RULED).when(hours(rate="700.00")).then(hours(rate="700.00"))
+    given(DECIDER, RULED).when(entry(hours=Decimal(12))).then(entry(hours=Decimal(12)))
+    given(DECIDER, RULED).when(entry(work_date=date(2010, 12, 31))).then(
+        entry(work_date=date(2010, 12, 31))
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"municipality": "Oslo"}, "municipality", "known_municipality"),
+        ({"activity": "no-such-activity"}, "activity", "in_kind_activity"),
+        ({"activity": "design-school"}, "activity", "in_kind_activity"),
+        ({"hourly_rate": 70_001}, "hourly_rate", "rate_ceiling"),
+        ({"role": "Rådgiver", "hourly_rate": 60_001}, "hourly_rate", "rate_ceiling"),
+        ({"work_date": date(2010, 1, 31)}, "work_date", "within_period"),
+        ({"work_date": date(2011, 1, 1)}, "work_date", "within_period"),
+        ({"hours": Decimal("12.25")}, "hours", "hours_per_day"),
+    ],
+)
+def test_in_kind_hours_breaking_a_plan_rule_are_rejected(
+    changes: dict[str, object], field: str, rule: str
+) -> None:
+    rejected = given(DECIDER, RULED).when(entry(**changes)).then_rejected(field, rule)
+    assert rejected.more == ()
+
+
+def test_a_role_ceiling_may_be_below_or_above_the_default() -> None:
+    given(DECIDER, RULED).when(entry(role="Rådgiver", hourly_rate=60_000)).then(
+        entry(role="Rådgiver", hourly_rate=60_000)
+    )
+    given(DECIDER, RULED).when(entry(role=None, hourly_rate=70_001)).then_rejected(
+        "hourly_rate", "rate_ceiling"
+    )
+
+
+def test_a_persons_hours_per_day_add_up_across_entries() -> None:
+    eight = entry(hours=Decimal(8))
+    given(DECIDER, RULED, eight).when(entry(hours=Decimal(4))).then(entry(hours=Decimal(4)))
+    rejected = (
+        given(DECIDER, RULED, eight)
+        .when(entry(hours=Decimal("4.5"), activity="follow-up"))
+        .then_rejected("hours", "hours_per_day")
+    )
+    assert "12.5 hours on 2010-03-02 (8 recorded already)" in rejected.detail
+    other_day = entry(hours=Decimal(8), work_date=date(2010, 3, 3))
+    given(DECIDER, RULED, eight).when(other_day).then(other_day)
+    other_person = entry(hours=Decimal(8), person="Ola Nordmann")
+    given(DECIDER, RULED, eight).when(other_person).then(other_person)
+
+
+def test_every_broken_in_kind_rule_is_named() -> None:
+    example = entry(municipality="Oslo", activity="no-such-activity", hourly_rate=999_900)
+    rejected = (
+        given(DECIDER, RULED).when(example).then_rejected("municipality", "known_municipality")
+    )
+    assert [(r.field, r.rule) for r in rejected.more] == [
+        ("activity", "in_kind_activity"),
+        ("hourly_rate", "rate_ceiling"),
+    ]
+
+
+def test_a_budget_without_rules_checks_in_kind_only_for_the_period() -> None:
+    example = entry(municipality="Oslo", activity="no-such-activity", hourly_rate=999_900)
+    given(DECIDER, APPROVED).when(example).then(example)
+    given(DECIDER, APPROVED).when(entry(hours=Decimal(24))).then(entry(hours=Decimal(24)))
+    given(DECIDER, APPROVED).when(entry(work_date=date(2011, 1, 1))).then_rejected(
+        "work_date", "within_period"
+    )
+
+
+def test_a_budget_without_rules_is_stored_as_before() -> None:
+    """The new fields are left out when absent, so older events keep their stored form."""
+    assert "municipalities" not in APPROVED.model_dump(mode="json")
+    assert "in_kind_rules" not in APPROVED.model_dump(mode="json")
+    dumped = RULED.model_dump(mode="json")
+    assert dumped["municipalities"] == ["Kongsberg", "Rollag"]
+    assert dumped["in_kind_rules"]["max_hours_per_day"] == "12"
+    assert BudgetApproved.model_validate(dumped) == RULED
 
 
 def received(source: str = "grant", amount: str = "120000.00") -> FundingReceived:

@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from ptrack.plan.check import Finding, check_plan, format_finding
-from ptrack.plan.model import _StringDates
+from ptrack.plan.model import _StringDates, read_plan
+from services.finance.events import BudgetApproved
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLAN = ROOT / "plans" / "kongsbergregionen-2010.yaml"
@@ -238,3 +239,63 @@ def test_languages_outside_nb_and_en_are_schema_errors(tmp_path: Path) -> None:
         ("/goals/0/titles", line_of(path, "de: Netzwerke kartiert")),
         ("/budget/lines/3/names/en", line_of(path, "en: ''")),
     ]
+
+
+def test_the_default_plan_allows_in_kind_on_the_activities_that_plan_it() -> None:
+    data = yaml.load(DEFAULT_PLAN.read_text(), Loader=_StringDates)
+    planned = [a["id"] for a in data["activities"] if "in-kind" in a.get("planned", {})]
+    assert data["in_kind"]["activities"] == planned
+    assert data["in_kind"]["rate_ceilings"] == {"default": "700.00"}
+    assert data["in_kind"]["max_hours_per_day"] == "12"
+
+
+def test_an_in_kind_activity_the_plan_lacks_is_an_error_on_its_line(tmp_path: Path) -> None:
+    def unknown(data: dict[str, Any]) -> None:
+        data["in_kind"]["activities"] = ["mapping", "no-such-activity"]
+
+    path = variant(tmp_path, unknown)
+    errors = [f for f in check_plan(path) if f.level == "error"]
+    assert [(f.rule, f.path) for f in errors] == [("unknown_reference", "/in_kind/activities/1")]
+    assert errors[0].line == line_of(path, "- no-such-activity")
+    assert "no-such-activity" in errors[0].message
+
+
+def test_in_kind_rules_need_municipalities_and_a_plausible_day(tmp_path: Path) -> None:
+    def broken(data: dict[str, Any]) -> None:
+        del data["municipalities"]
+        data["in_kind"]["max_hours_per_day"] = "25"
+
+    findings = check_plan(variant(tmp_path, broken))
+    assert {(f.rule, f.path) for f in findings if f.level == "error"} == {
+        ("no_municipalities", "/in_kind"),
+        ("hours_per_day", "/in_kind/max_hours_per_day"),
+    }
+
+
+def test_in_kind_rules_are_checked_against_the_schema(tmp_path: Path) -> None:
+    def broken(data: dict[str, Any]) -> None:
+        data["in_kind"]["rate_ceilings"] = {"default": "seven hundred", "colour": "red"}
+
+    findings = check_plan(variant(tmp_path, broken))
+    assert {f.rule for f in findings} == {"schema"}
+    assert {f.path for f in findings} >= {"/in_kind/rate_ceilings/default"}
+
+
+def test_a_plan_without_in_kind_rules_is_still_valid(tmp_path: Path) -> None:
+    def without(data: dict[str, Any]) -> None:
+        del data["in_kind"]
+
+    assert not [f for f in check_plan(variant(tmp_path, without)) if f.level == "error"]
+
+
+def test_the_default_plans_budget_carries_its_in_kind_rules() -> None:
+    budget = BudgetApproved.model_validate(read_plan(DEFAULT_PLAN).budget())
+    assert budget.municipalities[0] == "Kongsberg"
+    assert len(budget.municipalities) == 6
+    assert budget.in_kind_rules is not None
+    assert budget.in_kind_rules.activities == ["mapping", "assess-ways", "test-school", "follow-up"]
+    assert (budget.in_kind_rules.default_rate_ceiling, budget.in_kind_rules.rate_ceilings) == (
+        70_000,
+        {},
+    )
+    assert budget.in_kind_rules.max_hours_per_day == 12
