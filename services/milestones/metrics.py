@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from prometheus_client.core import Metric
 
 from services.milestones import queries, views
-from services.milestones.schedule import MILESTONE_STATES
+from services.milestones.schedule import GOAL_STATES, MILESTONE_STATES
 from shared.metrics import Samples, gauge
 from shared.readside import ReadSide
 
@@ -31,6 +31,10 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
     "ptrack_milestones": ("Milestones by state on the status date", ["project", "state"]),
     "ptrack_goal_progress_ratio": ("Reported share complete of a goal", ["project", "goal"]),
     "ptrack_goal_deadline_timestamp_seconds": ("Deadline of an action goal", ["project", "goal"]),
+    "ptrack_goal_state": (
+        "1 for the state an action goal is in on the status date, 0 for the others",
+        ["project", "goal", "state"],
+    ),
     "ptrack_activity_progress_ratio": (
         "Reported share complete of an activity",
         ["project", "activity"],
@@ -76,6 +80,9 @@ async def milestones_metrics(read: ReadSide) -> list[Metric]:
             samples["ptrack_goal_progress_ratio"].append(((project, g.id), float(g.share_complete)))
             deadline = _timestamp(g.deadline)
             samples["ptrack_goal_deadline_timestamp_seconds"].append(((project, g.id), deadline))
+            for goal_state in GOAL_STATES:
+                in_it = 1.0 if g.state == goal_state else 0.0
+                samples["ptrack_goal_state"].append(((project, g.id, goal_state), in_it))
         for a in await views.activities(db, s, project, plan, day):
             key = (project, a.id)
             samples["ptrack_activity_progress_ratio"].append((key, float(a.reported_share)))

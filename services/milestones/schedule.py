@@ -20,6 +20,14 @@ MILESTONE_STATES: tuple[MilestoneState, ...] = (
     "reached_late",
 )
 GoalState = Literal["not_started", "on_track", "at_risk", "off_track", "overdue", "done"]
+GOAL_STATES: tuple[GoalState, ...] = (
+    "not_started",
+    "on_track",
+    "at_risk",
+    "off_track",
+    "overdue",
+    "done",
+)
 DecisionState = Literal["pending", "overdue", "deferred", "approved", "rejected"]
 DECISION_STATES: tuple[DecisionState, ...] = (
     "pending",

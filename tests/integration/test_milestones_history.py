@@ -205,4 +205,8 @@ async def test_schedule_metrics_come_from_the_read_model(
     reached = f'ptrack_milestone_reached_timestamp_seconds{{milestone="M2",project="{PROJECT}"}}'
     assert f"{reached} 1.2708576e+09" in text
     assert f'ptrack_goal_progress_ratio{{goal="HM2",project="{PROJECT}"}} 0.5' in text
+    # HM2's deadline (1 May) has passed half done: the state the GoalOverdue alert reads.
+    hm2 = f'ptrack_goal_state{{goal="HM2",project="{PROJECT}"'
+    assert f'{hm2},state="overdue"}} 1.0' in text
+    assert f'{hm2},state="done"}} 0.0' in text
     assert f'ptrack_plan_baseline{{project="{PROJECT}"}} 1.0' in text
