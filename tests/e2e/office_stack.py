@@ -12,7 +12,6 @@ import contextlib
 import json
 import secrets
 import subprocess
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -21,8 +20,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
-from nats.js.errors import NotFoundError
 
 from ptrack.plan.load import load_plan
 from ptrack.plan.model import read_plan
@@ -32,6 +29,7 @@ from shared.auth import Role, auth_sql, create_key
 from shared.db import create_pool
 from shared.settings import Settings
 from shared.store.postgres import migrate
+from tests.isolation import drop_schemas, drop_stream, isolated_settings
 
 REPO = Path(__file__).resolve().parents[2]
 PLAN = REPO / "plans" / "kongsbergregionen-2010.yaml"
@@ -128,17 +126,8 @@ class OfficeStack:
 
 
 def _settings(pg_url: str, nats_url: str) -> Settings:
-    tag = uuid.uuid4().hex[:10]
-    return Settings(
-        database_url=pg_url,
-        nats_url=nats_url,
-        schema_prefix=f"t{tag}_",
-        nats_stream=f"T{tag}",
-        subject_prefix=f"t{tag}",
-        signing_key_dir=Path(tempfile.mkdtemp(prefix="ptrack-keys-")),
-        log_json=False,
-        office_secret=secrets.token_urlsafe(32),
-    )
+    settings = isolated_settings(pg_url, nats_url, uuid.uuid4().hex[:10])
+    return settings.model_copy(update={"office_secret": secrets.token_urlsafe(32)})
 
 
 async def _person(
@@ -192,15 +181,7 @@ async def running_office(pg_url: str, nats_url: str, logs: Path) -> AsyncIterato
         for process in reversed(started):
             await asyncio.to_thread(process.stop)
         try:
-            rows = await pool.fetch(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-                settings.schema_prefix + "%",
-            )
-            for row in rows:
-                await pool.execute(f"DROP SCHEMA IF EXISTS {row['nspname']} CASCADE")
+            await drop_schemas(pool, settings.schema_prefix)
         finally:
             await pool.close()
-        connection = await nats.connect(nats_url)
-        with contextlib.suppress(NotFoundError):
-            await connection.jetstream().delete_stream(settings.nats_stream)
-        await connection.close()
+        await drop_stream(nats_url, settings.nats_stream)

@@ -57,6 +57,7 @@ from tests.integration import test_surveys_api
 from tests.integration.finance_fixtures import booking
 from tests.integration.test_milestones_history import HISTORY as MILESTONES_HISTORY
 from tests.integration.test_registry_scripted import history as registry_history
+from tests.isolation import isolated_settings
 from tools.dashboards.generate import build_dashboards, main, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -438,14 +439,8 @@ def stack(
     if binary is None:
         pytest.fail(f"no prometheus binary on PATH: {INSTALL_HINT}")
     test_id = uuid.uuid4().hex[:10]
-    settings = Settings(
-        database_url=pg_url,
-        nats_url=nats_url,
-        schema_prefix=f"t{test_id}_",
-        nats_stream=f"T{test_id}",
-        subject_prefix=f"t{test_id}",
-        log_json=False,
-        status_date=STATUS_DATE,
+    settings = isolated_settings(pg_url, nats_url, test_id).model_copy(
+        update={"status_date": STATUS_DATE}
     )
     role, password = f"t{test_id}_grafana", secrets.token_hex(16)
     directory = tmp_path_factory.mktemp("dashboards")
