@@ -853,19 +853,22 @@ async def test_screenshots_of_the_main_pages(
 ) -> None:
     to_docs = os.environ.get("PTRACK_SCREENSHOTS") == "1"
     shots: dict[str, bytes] = {}
-    async with visiting(browser, stack) as visitor:
-        async for name in tour(visitor, stack.manager):
-            shots[name] = await visitor.page.screenshot(full_page=True, type="png")
-    async with visiting(browser, stack, viewport=PHONE, phone=True) as visitor:
+    # Each page in English and in bokmål (a Norwegian browser's language), and the status on
+    # a phone in bokmål, as the people the office serves see it.
+    for locale, suffix in (("en-GB", ""), ("nb-NO", "-nb")):
+        async with visiting(browser, stack, locale=locale) as visitor:
+            async for name in tour(visitor, stack.manager):
+                shots[name + suffix] = await visitor.page.screenshot(full_page=True, type="png")
+    async with visiting(browser, stack, locale="nb-NO", viewport=PHONE, phone=True) as visitor:
         await visitor.sign_in(stack.manager)
         await visitor.page.goto(STATUS_AT_END)
         await expect(visitor.page.locator("main figure.chart img").first).to_be_visible()
-        shots["status-phone"] = await visitor.page.screenshot(full_page=True, type="png")
+        shots["status-phone-nb"] = await visitor.page.screenshot(full_page=True, type="png")
 
-    assert list(shots) == [*TOUR, "status-phone"]
+    assert list(shots) == [*TOUR, *(f"{name}-nb" for name in TOUR), "status-phone-nb"]
     for name, png in shots.items():
         picture = Image.open(io.BytesIO(png))
-        expected_width = PHONE["width"] if name.endswith("-phone") else DESKTOP["width"]
+        expected_width = PHONE["width"] if "-phone" in name else DESKTOP["width"]
         assert picture.width == expected_width, (name, picture.size)
         spread = ImageStat.Stat(picture.convert("L")).stddev[0]
         assert spread > 10, f"{name} looks blank (stddev {spread:.1f})"

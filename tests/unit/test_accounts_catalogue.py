@@ -8,48 +8,30 @@ shared/locale/nb/LC_MESSAGES/accounts.po."""
 
 from __future__ import annotations
 
-import configparser
-import io
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from shared.i18n import translations
+from tests.unit.catalogues import extract, read_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = ROOT / "services" / "finance" / "accounts"
 PO = ROOT / "shared" / "locale" / "nb" / "LC_MESSAGES" / "accounts.po"
 KEYWORDS: dict[str, None] = {"_": None, "gettext": None, "N_": None}
-EXTRACTORS = {"python": "python", "jinja2": "jinja2.ext:babel_extract"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]")
 
 
 def extracted() -> dict[str, set[str]]:
     """Every message the accounts mark, with the files marking it."""
-    parser = configparser.ConfigParser()
-    parser.read(ACCOUNTS / "babel.cfg", encoding="utf-8")
-    methods, options = [], {}
-    for section in parser.sections():
-        method, _, pattern = section.partition(":")
-        methods.append((pattern.strip(), EXTRACTORS[method.strip()]))
-        options[pattern.strip()] = dict(parser.items(section))
-    found: dict[str, set[str]] = {}
-    for filename, _line, message, _comments, _context in extract_from_dir(
-        ACCOUNTS, methods, options, keywords=KEYWORDS
-    ):
-        for text in (message,) if isinstance(message, str) else message:
-            if text:
-                found.setdefault(text, set()).add(filename)
-    return found
+    return extract(ACCOUNTS / "babel.cfg", [ACCOUNTS], KEYWORDS)
 
 
 def catalogue() -> Catalog:
-    return read_po(io.BytesIO(PO.read_bytes()), locale="nb")
+    return read_catalogue(PO)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,7 @@ shared/locale/nb/LC_MESSAGES/boards.po and run `make dashboards`."""
 
 from __future__ import annotations
 
-import configparser
 import functools
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,8 +24,6 @@ from typing import Any, get_args
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from services.milestones.events import DecisionRecorded
 from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
@@ -35,6 +31,7 @@ from services.registry.events import DIMENSIONS
 from services.registry.metrics import STATES as NETWORK_STATES
 from services.surveys.events import FACTORS
 from shared.i18n import LANGUAGES, PSEUDO
+from tests.unit.catalogues import extract, read_catalogue, untranslated
 from tools.dashboards import codes
 from tools.dashboards.alerts import RULES, alert_texts
 from tools.dashboards.generate import build_dashboards
@@ -54,35 +51,13 @@ Board = dict[str, Any]
 # --- the catalogue ------------------------------------------------------------------------------
 
 
-def mapping() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
-    """boards.cfg's `[method: pattern]` sections and their options, in order."""
-    parser = configparser.ConfigParser()
-    parser.read(MAPPING, encoding="utf-8")
-    methods: list[tuple[str, str]] = []
-    options: dict[str, dict[str, str]] = {}
-    for section in parser.sections():
-        method, _, pattern = section.partition(":")
-        methods.append((pattern.strip(), method.strip()))
-        options[pattern.strip()] = dict(parser.items(section))
-    return methods, options
-
-
 def extracted() -> dict[str, set[str]]:
     """Every message of the domain, with the files marking it."""
-    methods, options = mapping()
-    found: dict[str, set[str]] = {}
-    for folder in SOURCES:
-        for filename, _line, message, _comments, _context in extract_from_dir(
-            folder, methods, options, keywords=KEYWORDS
-        ):
-            for text in (message,) if isinstance(message, str) else message:
-                if text:
-                    found.setdefault(text, set()).add(filename)
-    return found
+    return extract(MAPPING, SOURCES, KEYWORDS)
 
 
 def catalogue(source: bytes | None = None) -> Catalog:
-    return read_po(io.BytesIO(PO.read_bytes() if source is None else source), locale="nb")
+    return read_catalogue(PO, source)
 
 
 def translator(catalog: Catalog) -> Callable[[str], str]:
@@ -132,15 +107,6 @@ def test_extraction_finds_what_the_boards_and_the_alerts_ask_for(
     files = set().union(*messages.values())
     assert {"finance.py", "panels.py", "codes.py", "ptrack.rules.yml"} <= files
     assert len(alert_messages()) == 2 * 11
-
-
-def untranslated(messages: set[str], catalog: Catalog) -> list[str]:
-    missing = []
-    for message in messages:
-        entry = catalog.get(message)
-        if entry is None or not str(entry.string).strip() or entry.fuzzy:
-            missing.append(message)
-    return sorted(missing)
 
 
 def test_every_message_has_a_bokmal_translation(messages: dict[str, set[str]]) -> None:

@@ -8,20 +8,16 @@ services/office/locale/nb/LC_MESSAGES/office.po."""
 
 from __future__ import annotations
 
-import configparser
 import io
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import get_args
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES, GoalState
@@ -37,6 +33,7 @@ from services.office.sheets import (
 )
 from services.registry.events import DIMENSIONS
 from services.surveys.events import FACTORS
+from tests.unit.catalogues import extract, read_catalogue, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE = ROOT / "services" / "office"
@@ -44,50 +41,17 @@ MAPPING = OFFICE / "babel.cfg"
 PO = OFFICE / "locale" / "nb" / "LC_MESSAGES" / "office.po"
 KEYWORDS: dict[str, None] = {"_": None, "gettext": None, "N_": None}
 """As `make messages` passes them: `_()` in templates, `N_()` and `gettext()` in Python."""
-EXTRACTORS = {"python": "python", "jinja2": "jinja2.ext:babel_extract"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|\{(\w*)\}")
 """`%(good)s` of the templates' newstyle gettext, `{number}` of str.format."""
 
 
-def mapping() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
-    """babel.cfg's `[method: pattern]` sections and their options, in order."""
-    parser = configparser.ConfigParser()
-    parser.read(MAPPING, encoding="utf-8")
-    methods: list[tuple[str, str]] = []
-    options: dict[str, dict[str, str]] = {}
-    for section in parser.sections():
-        method, _, pattern = section.partition(":")
-        methods.append((pattern.strip(), EXTRACTORS[method.strip()]))
-        options[pattern.strip()] = dict(parser.items(section))
-    return methods, options
-
-
 def extracted() -> dict[str, set[str]]:
     """Every message the office marks, with the files (relative to services/office) marking it."""
-    methods, options = mapping()
-    found: dict[str, set[str]] = {}
-    for filename, _line, message, _comments, _context in extract_from_dir(
-        OFFICE, methods, options, keywords=KEYWORDS
-    ):
-        for text in (message,) if isinstance(message, str) else message:
-            if text:
-                found.setdefault(text, set()).add(filename)
-    return found
+    return extract(MAPPING, [OFFICE], KEYWORDS)
 
 
 def catalogue(source: bytes | None = None) -> Catalog:
-    return read_po(io.BytesIO(PO.read_bytes() if source is None else source), locale="nb")
-
-
-def untranslated(messages: Iterable[str], catalog: Catalog) -> list[str]:
-    """The messages with no usable translation: absent, empty, or fuzzy (which the office,
-    compiling without fuzzy entries, would show in English)."""
-    missing = []
-    for message in messages:
-        entry = catalog.get(message)
-        if entry is None or not str(entry.string).strip() or entry.fuzzy:
-            missing.append(message)
-    return sorted(missing)
+    return read_catalogue(PO, source)
 
 
 def placeholders(text: str) -> Counter[str]:
