@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.office import pages, record, signin, upload
 from services.office.gateway import Gateway
-from services.office.session import SessionSealer
+from services.office.session import COOKIE, SessionSealer
 from services.office.web import (
     SECURITY_HEADERS,
     FormTokenWrong,
@@ -143,5 +143,5 @@ def _page(request: Request, template: str, status: int) -> Response:
     office: Office | None = getattr(request.app.state, "office", None)
     if office is None:
         return HTMLResponse(status_code=status, headers=SECURITY_HEADERS)
-    session = office.sealer.open(request.cookies.get("ptrack_office"))
+    session = office.sealer.open(request.cookies.get(COOKIE))
     return render(request, office, template, session, status_code=status)

@@ -19,6 +19,8 @@ import orjson
 from cryptography.fernet import Fernet, InvalidToken
 
 COOKIE = "ptrack_office"
+LANG_COOKIE = "ptrack_lang"
+"""The language chosen before signing in (a session keeps its own)."""
 SIGN_IN_COOKIE = "ptrack_office_signin"
 """Holds the form token of the sign-in page, before there is a session (login CSRF)."""
 

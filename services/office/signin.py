@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.office.i18n import LANGUAGES, known
 from services.office.session import (
     COOKIE,
+    LANG_COOKIE,
     SIGN_IN_COOKIE,
     SIGN_IN_ROLES,
     Session,
@@ -26,7 +27,6 @@ from services.office.web import (
 )
 
 router = APIRouter(tags=["office"])
-LANG_COOKIE = "ptrack_lang"
 Text = Annotated[str, Form(max_length=500)]
 
 

@@ -17,7 +17,7 @@ from jinja2.runtime import Context
 
 from services.office.gateway import Gateway
 from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
-from services.office.session import COOKIE, Session, SessionSealer, tokens_match
+from services.office.session import COOKIE, LANG_COOKIE, Session, SessionSealer, tokens_match
 from shared.present.formatting import title_in
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -140,7 +140,7 @@ def language_of(request: Request, session: Session | None) -> str:
     if session is not None:
         return known(session.lang)
     return known(
-        request.cookies.get("ptrack_lang") or negotiate(request.headers.get("accept-language"))
+        request.cookies.get(LANG_COOKIE) or negotiate(request.headers.get("accept-language"))
     )
 
 
