@@ -186,7 +186,10 @@ def budget_chart(money: dict[str, Any], *, lang: str = DEFAULT_LANGUAGE) -> Char
     _ = reader._
     lines = money["lines"]
     figure, axes = _new_figure(0.55 * len(lines) + 1.0)
-    labels = [line["id"] for line in lines]
+    # The line's name in the reader's language, as the tables beside the chart name it.
+    labels = [
+        _short(title_in(line, lang, "name"), 28) if "name" in line else line["id"] for line in lines
+    ]
     shares = [(line["share_used"] or 0.0) for line in lines]
     colours = [COLOURS["bad"] if share > WARN_SHARE else COLOURS["ok"] for share in shares]
     positions = list(range(len(lines)))
