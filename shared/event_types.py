@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -22,9 +23,28 @@ class EventModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    _event_id: UUID | None = PrivateAttr(default=None)
+
     def business_date(self) -> date | datetime | None:
         """The day the fact happened in the business; the default for the event's time."""
         return None
+
+    @property
+    def event_id(self) -> UUID | None:
+        """The id of the event this is the data of, when known: the recorder tells every model
+        it decides on or folds (`identified`), so a decider can keep facts that later events
+        refer to by id (an in-kind entry a correction names). None for a model built in code.
+        Not part of the data: never dumped, hashed or compared by content."""
+        return self._event_id
+
+
+M = TypeVar("M", bound=EventModel)
+
+
+def identified(model: M, event_id: UUID) -> M:
+    """`model`, knowing the id of the event it is the data of (see `EventModel.event_id`)."""
+    model._event_id = event_id
+    return model
 
 
 class UnknownEventType(LookupError):

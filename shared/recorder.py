@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
 from shared.decider import Decider, Rejected
-from shared.event_types import EventModel, EventTypes
+from shared.event_types import EventModel, EventTypes, identified
 from shared.store.base import (
     AppendRequest,
     AppendResult,
@@ -187,8 +187,13 @@ class Recorder(Generic[S]):
                     )
             state, events = entry.state, []
             for proposal in group.proposals:
+                deciding = state
+                if self.decider.reads is not None:
+                    deciding = await self._read_too(group.stream_id, proposal.event, state, entries)
                 try:
-                    decided = self.decider.decide(proposal.event, state)
+                    decided = self.decider.decide(
+                        identified(proposal.event, proposal.event_id), deciding
+                    )
                 except Rejected as rejected:
                     rejected.pointer = proposal.pointer
                     raise
@@ -198,6 +203,19 @@ class Recorder(Generic[S]):
             requests.append(AppendRequest(group.stream_id, events, entry.version))
             entries[group.stream_id] = _Entry(state, entry.version + len(events))
         return requests, entries
+
+    async def _read_too(
+        self, stream_id: str, event: EventModel, state: S, entries: Mapping[str, _Entry[S]]
+    ) -> S:
+        """`state` with the other stream the decider `reads` for `event`, caught up with the log
+        (or as this request leaves it, when the request changes it first)."""
+        reads = self.decider.reads
+        assert reads is not None
+        other = reads.stream(event)
+        if other is None or other == stream_id:
+            return state
+        entry = entries.get(other) or await self._refresh(other, self._cache.get(other))
+        return reads.merge(state, entry.state)
 
     def _new_event(self, proposal: Proposal, event: EventModel, index: int) -> NewEvent:
         # The first event a proposal yields carries the proposal's id (so retries are idempotent);
@@ -265,7 +283,7 @@ class Recorder(Generic[S]):
         )
         for stored in await self.store.read_stream(stream_id, from_version=version + 1):
             event = self.event_types.to_model(stored.type, stored.schema_version, stored.data)
-            state = self.decider.evolve(state, event)
+            state = self.decider.evolve(state, identified(event, stored.event_id))
             version = stored.stream_version
         fresh = _Entry(state, version)
         self._remember(stream_id, fresh)

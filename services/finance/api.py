@@ -43,6 +43,33 @@ async def in_kind(
     return await views.in_kind(read.pool, read.schema, project)
 
 
+@router.get(
+    "/in-kind/entries",
+    summary="In-kind entries as corrected, with their history and attestation, paged",
+    responses={**_NOT_FOUND, 422: {"description": "Bad filter or cursor"}},
+)
+async def in_kind_entries(
+    project_id: ProjectId,
+    read: ReadSideDep,
+    _: Reader,
+    __: Fresh,
+    municipality: Annotated[
+        str | None, Query(max_length=200, description="Only this municipality's entries")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=100, description="From `next_cursor`")] = None,
+) -> views.InKindEntriesPage:
+    project = await _project(read, project_id)
+    return await views.in_kind_entries(
+        read.pool,
+        read.schema,
+        project,
+        municipality=municipality,
+        after=_after(cursor),
+        limit=limit,
+    )
+
+
 @router.get("/funding", summary="Funding planned against received", responses=_NOT_FOUND)
 async def funding(
     project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh

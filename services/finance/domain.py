@@ -3,9 +3,11 @@ state, `evolve` folds a recorded event into it. One stream per project."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
 
 from immutables import Map
 
@@ -17,11 +19,29 @@ from services.finance.events import (
     FinanceEvent,
     FinancingPlanned,
     FundingReceived,
+    FundingRepaid,
+    InKindAttested,
+    InKindCorrected,
     InKindHoursRecorded,
     InKindRules,
+    InKindWithdrawn,
 )
-from shared.decider import Decider, Rejected
+from shared.decider import Conflict, Decider, Rejected
 from shared.money import format_ore
+
+
+@dataclass(frozen=True, slots=True)
+class InKindEntry:
+    """An in-kind entry as it stands after its corrections."""
+
+    municipality: str
+    person: str
+    role: str | None
+    activity: str
+    work_date: date
+    hours: Decimal
+    hourly_rate: int
+    attested: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +62,12 @@ class ProjectFinance:
     in_kind_rules: InKindRules | None = None
     """The plan's rules for in-kind work; None for a budget approved without them."""
     hours_per_day: Map[tuple[str, date], Decimal] = field(default_factory=Map)
-    """In-kind hours recorded per (person, work date)."""
+    """In-kind hours recorded per (person, work date), as corrected."""
+    entries: Map[UUID, InKindEntry] = field(default_factory=Map)
+    """The in-kind entries standing, by the id of the event that recorded them."""
+    withdrawn: frozenset[UUID] = frozenset()
+    received: Map[str, int] = field(default_factory=Map)
+    """Funding received per source, net of repayments, in øre."""
 
 
 def decide(proposal: FinanceEvent, state: ProjectFinance) -> list[FinanceEvent]:
@@ -72,10 +97,29 @@ def decide(proposal: FinanceEvent, state: ProjectFinance) -> list[FinanceEvent]:
             _require_budget(state, "municipality")
             _positive(proposal.hours, "hours")
             _positive(proposal.hourly_rate, "hourly_rate")
-            _check_in_kind(proposal, state)
+            entry = _entry_of(proposal)
+            recorded = state.hours_per_day.get(_day_key(entry), Decimal(0))
+            _raise_all(_broken_in_kind_rules(entry, state, recorded, "hours"))
+        case InKindCorrected():
+            _check_correction(proposal, state)
+        case InKindWithdrawn():
+            _standing_entry(proposal.entry, state)
+        case InKindAttested():
+            _check_attestation(proposal, state)
         case FundingReceived():
             _known(proposal.source, state.sources, "source", "known_source", "funding source")
             _positive(proposal.amount, "amount")
+        case FundingRepaid():
+            _known(proposal.source, state.sources, "source", "known_source", "funding source")
+            _positive(proposal.amount, "amount")
+            received = state.received.get(proposal.source, 0)
+            if proposal.amount > received:
+                raise Rejected(
+                    "amount",
+                    "within_received",
+                    f"repays {format_ore(proposal.amount)} but {format_ore(received)} has been "
+                    f"received from {proposal.source!r}",
+                )
         case BudgetRevised():
             _check_revision(proposal, state)
     return [proposal]
@@ -95,6 +139,12 @@ def evolve(state: ProjectFinance, event: FinanceEvent) -> ProjectFinance:
                 municipalities=frozenset(event.municipalities),
                 in_kind_rules=event.in_kind_rules,
             )
+        case FundingReceived():
+            received = state.received.get(event.source, 0) + event.amount
+            return replace(state, received=state.received.set(event.source, received))
+        case FundingRepaid():
+            received = state.received.get(event.source, 0) - event.amount
+            return replace(state, received=state.received.set(event.source, received))
         case FinancingPlanned():
             return replace(state, sources=Map({s.id: s.amount for s in event.sources}))
         case CostBooked():
@@ -103,9 +153,19 @@ def evolve(state: ProjectFinance, event: FinanceEvent) -> ProjectFinance:
             remaining = state.bookings[event.booking_id] - event.amount
             return replace(state, bookings=state.bookings.set(event.booking_id, remaining))
         case InKindHoursRecorded():
-            key = _day_key(event)
-            hours = state.hours_per_day.get(key, Decimal(0)) + event.hours
-            return replace(state, hours_per_day=state.hours_per_day.set(key, hours))
+            return _put_entry(state, event.event_id, _entry_of(event))
+        case InKindCorrected():
+            return _put_entry(state, event.entry, _corrected(state.entries[event.entry], event))
+        case InKindWithdrawn():
+            return replace(
+                _take_entry(state, event.entry), withdrawn=state.withdrawn | {event.entry}
+            )
+        case InKindAttested():
+            entries = state.entries
+            for entry_id, entry in state.entries.items():
+                if _attests(event, entry):
+                    entries = entries.set(entry_id, replace(entry, attested=True))
+            return replace(state, entries=entries)
         case BudgetRevised():
             lines = state.lines
             for change in event.changes:
@@ -115,6 +175,12 @@ def evolve(state: ProjectFinance, event: FinanceEvent) -> ProjectFinance:
                 lines=lines,
                 frame=state.frame + event.frame_delta,
                 in_kind_budget=state.in_kind_budget + event.in_kind_delta,
+                in_kind_rules=event.in_kind_rules or state.in_kind_rules,
+                municipalities=(
+                    state.municipalities
+                    if event.municipalities is None
+                    else frozenset(event.municipalities)
+                ),
             )
     return state
 
@@ -133,6 +199,7 @@ def _check_approval(proposal: BudgetApproved, state: ProjectFinance) -> None:
     for index, line in enumerate(proposal.lines):
         _not_negative(line.amount, f"lines.{index}.amount")
     _not_negative(proposal.in_kind, "in_kind")
+    _check_attesters(proposal.in_kind_rules, proposal.municipalities)
     lines_total = sum(line.amount for line in proposal.lines)
     if lines_total + proposal.in_kind != proposal.frame:
         raise Rejected(
@@ -158,8 +225,18 @@ def _check_financing(proposal: FinancingPlanned, state: ProjectFinance) -> None:
 
 def _check_revision(proposal: BudgetRevised, state: ProjectFinance) -> None:
     _require_budget(state, "changes")
-    if not proposal.changes and not proposal.in_kind_delta and not proposal.frame_delta:
+    if not (
+        proposal.changes
+        or proposal.in_kind_delta
+        or proposal.frame_delta
+        or proposal.in_kind_rules
+        or proposal.municipalities is not None
+    ):
         raise Rejected("changes", "not_empty", "a revision must change something")
+    municipalities = (
+        state.municipalities if proposal.municipalities is None else proposal.municipalities
+    )
+    _check_attesters(proposal.in_kind_rules or state.in_kind_rules, municipalities)
     _unique([change.line for change in proposal.changes], "changes", "line")
     for index, change in enumerate(proposal.changes):
         if change.line not in state.lines and change.name is None:
@@ -184,77 +261,222 @@ def _check_revision(proposal: BudgetRevised, state: ProjectFinance) -> None:
         )
 
 
-def _check_in_kind(proposal: InKindHoursRecorded, state: ProjectFinance) -> None:
-    """The period always; the plan's rules when the approved budget carries them. Every
-    broken rule is named, not only the first."""
-    broken = _broken_in_kind_rules(proposal, state)
+def _check_attesters(rules: InKindRules | None, municipalities: Iterable[str]) -> None:
+    known = set(municipalities)
+    for municipality in rules.attesters if rules else {}:
+        if municipality not in known:
+            raise Rejected(
+                "in_kind_rules.attesters",
+                "known_municipality",
+                f"names an attester for {municipality!r}, not one of the project's "
+                f"municipalities: {', '.join(sorted(known)) or 'none'}",
+            )
+
+
+def _raise_all(broken: list[Rejected]) -> None:
+    """Every broken rule is named, not only the first."""
     if broken:
         first, *more = broken
         raise Rejected(first.field, first.rule, first.detail, more=more)
 
 
-def _broken_in_kind_rules(proposal: InKindHoursRecorded, state: ProjectFinance) -> list[Rejected]:
+def _broken_in_kind_rules(
+    entry: InKindEntry, state: ProjectFinance, recorded: Decimal, hours_field: str
+) -> list[Rejected]:
+    """The rules `entry` breaks: the period always, the plan's rules when the approved budget
+    carries them. `recorded` is what the person has on the day besides this entry."""
     assert state.period_start is not None
     assert state.period_end is not None
     broken: list[Rejected] = []
     rules = state.in_kind_rules
-    if rules is not None and proposal.municipality not in state.municipalities:
+    if rules is not None and entry.municipality not in state.municipalities:
         listed = ", ".join(sorted(state.municipalities)) or "none"
         broken.append(
             Rejected(
                 "municipality",
                 "known_municipality",
-                f"{proposal.municipality!r} is not one of the project's municipalities: {listed}",
+                f"{entry.municipality!r} is not one of the project's municipalities: {listed}",
             )
         )
-    if rules is not None and proposal.activity not in rules.activities:
+    if rules is not None and entry.activity not in rules.activities:
         broken.append(
             Rejected(
                 "activity",
                 "in_kind_activity",
-                f"the plan allows no in-kind work on activity {proposal.activity!r}; "
+                f"the plan allows no in-kind work on activity {entry.activity!r}; "
                 f"allowed: {', '.join(rules.activities)}",
             )
         )
-    if not state.period_start <= proposal.work_date <= state.period_end:
+    if not state.period_start <= entry.work_date <= state.period_end:
         broken.append(
             Rejected(
                 "work_date",
                 "within_period",
-                f"{proposal.work_date} is outside the project period "
+                f"{entry.work_date} is outside the project period "
                 f"{state.period_start}..{state.period_end}",
             )
         )
     if rules is None:
         return broken
     ceiling, whose = rules.default_rate_ceiling, "the default"
-    if proposal.role is not None and proposal.role in rules.rate_ceilings:
-        ceiling, whose = rules.rate_ceilings[proposal.role], f"the role {proposal.role!r}'s"
-    if proposal.hourly_rate > ceiling:
+    if entry.role is not None and entry.role in rules.rate_ceilings:
+        ceiling, whose = rules.rate_ceilings[entry.role], f"the role {entry.role!r}'s"
+    if entry.hourly_rate > ceiling:
         broken.append(
             Rejected(
                 "hourly_rate",
                 "rate_ceiling",
-                f"{format_ore(proposal.hourly_rate)} an hour is above {whose} ceiling of "
+                f"{format_ore(entry.hourly_rate)} an hour is above {whose} ceiling of "
                 f"{format_ore(ceiling)} in the plan",
             )
         )
-    recorded = state.hours_per_day.get(_day_key(proposal), Decimal(0))
-    if recorded + proposal.hours > rules.max_hours_per_day:
+    if recorded + entry.hours > rules.max_hours_per_day:
         broken.append(
             Rejected(
-                "hours",
+                hours_field,
                 "hours_per_day",
-                f"{proposal.person} would have {_hours(recorded + proposal.hours)} hours on "
-                f"{proposal.work_date} ({_hours(recorded)} recorded already); the plan allows "
+                f"{entry.person} would have {_hours(recorded + entry.hours)} hours on "
+                f"{entry.work_date} ({_hours(recorded)} recorded already); the plan allows "
                 f"at most {_hours(rules.max_hours_per_day)} a day",
             )
         )
     return broken
 
 
-def _day_key(event: InKindHoursRecorded) -> tuple[str, date]:
-    return (event.person, event.work_date)
+def _check_correction(proposal: InKindCorrected, state: ProjectFinance) -> None:
+    """The corrected entry must keep to the rules on what the correction changes (an entry
+    recorded under earlier rules is not refused for a field left as it was)."""
+    entry = _standing_entry(proposal.entry, state)
+    changed = {
+        name
+        for name in ("hours", "hourly_rate", "activity", "work_date")
+        if getattr(proposal, name) is not None and getattr(proposal, name) != getattr(entry, name)
+    }
+    if not changed:
+        raise Rejected(
+            "entry",
+            "changes_something",
+            "the correction gives no figure that differs from the entry's",
+        )
+    for name in ("hours", "hourly_rate"):
+        if name in changed:
+            _positive(getattr(proposal, name), name)
+    corrected = _corrected(entry, proposal)
+    others = state.hours_per_day.get(_day_key(corrected), Decimal(0))
+    if _day_key(corrected) == _day_key(entry):
+        others -= entry.hours
+    hours_field = "hours" if "hours" in changed else "work_date"
+    if "hours" in changed or "work_date" in changed:
+        changed.add(hours_field)
+    _raise_all(
+        [
+            rejected
+            for rejected in _broken_in_kind_rules(corrected, state, others, hours_field)
+            if rejected.field in changed
+        ]
+    )
+
+
+def _standing_entry(entry_id: UUID, state: ProjectFinance) -> InKindEntry:
+    if entry_id in state.withdrawn:
+        raise Conflict("entry", "withdrawn", f"in-kind entry {entry_id} is withdrawn already")
+    entry = state.entries.get(entry_id)
+    if entry is None:
+        raise Rejected(
+            "entry",
+            "known_entry",
+            f"no in-kind entry {entry_id} in this project (an entry is the id of the event "
+            "that recorded it)",
+        )
+    return entry
+
+
+def _check_attestation(proposal: InKindAttested, state: ProjectFinance) -> None:
+    _require_budget(state, "municipality")
+    if proposal.period_end < proposal.period_start:
+        raise Rejected("period_end", "after_start", "must not be before period_start")
+    rules = state.in_kind_rules
+    if rules is not None and proposal.municipality not in state.municipalities:
+        listed = ", ".join(sorted(state.municipalities)) or "none"
+        raise Rejected(
+            "municipality",
+            "known_municipality",
+            f"{proposal.municipality!r} is not one of the project's municipalities: {listed}",
+        )
+    attester = rules.attesters.get(proposal.municipality) if rules else None
+    if attester is not None and proposal.attested_by != attester:
+        raise Rejected(
+            "attested_by",
+            "attester",
+            f"{proposal.municipality}'s in-kind work is attested by {attester}, its member of "
+            "the project group in the plan",
+        )
+    if not any(_attests(proposal, entry) for entry in state.entries.values()):
+        raise Rejected(
+            "municipality",
+            "nothing_to_attest",
+            f"{proposal.municipality} has no unattested in-kind entries from "
+            f"{proposal.period_start} to {proposal.period_end}",
+        )
+
+
+def _attests(attestation: InKindAttested, entry: InKindEntry) -> bool:
+    return (
+        not entry.attested
+        and entry.municipality == attestation.municipality
+        and attestation.period_start <= entry.work_date <= attestation.period_end
+    )
+
+
+def _entry_of(event: InKindHoursRecorded) -> InKindEntry:
+    return InKindEntry(
+        municipality=event.municipality,
+        person=event.person,
+        role=event.role,
+        activity=event.activity,
+        work_date=event.work_date,
+        hours=event.hours,
+        hourly_rate=event.hourly_rate,
+    )
+
+
+def _corrected(entry: InKindEntry, correction: InKindCorrected) -> InKindEntry:
+    """The entry with the correction's figures; unattested, since what was attested changed."""
+    return replace(
+        entry,
+        hours=entry.hours if correction.hours is None else correction.hours,
+        hourly_rate=entry.hourly_rate if correction.hourly_rate is None else correction.hourly_rate,
+        activity=correction.activity or entry.activity,
+        work_date=correction.work_date or entry.work_date,
+        attested=False,
+    )
+
+
+def _put_entry(state: ProjectFinance, entry_id: UUID | None, entry: InKindEntry) -> ProjectFinance:
+    """`entry` standing under `entry_id` (replacing what stood there), its hours counted on
+    its day. An entry without an id (a model built in code) counts its hours only."""
+    if entry_id is not None:
+        state = _take_entry(state, entry_id)
+    key = _day_key(entry)
+    hours = state.hours_per_day.get(key, Decimal(0)) + entry.hours
+    entries = state.entries if entry_id is None else state.entries.set(entry_id, entry)
+    return replace(state, hours_per_day=state.hours_per_day.set(key, hours), entries=entries)
+
+
+def _take_entry(state: ProjectFinance, entry_id: UUID) -> ProjectFinance:
+    entry = state.entries.get(entry_id)
+    if entry is None:
+        return state
+    key = _day_key(entry)
+    return replace(
+        state,
+        hours_per_day=state.hours_per_day.set(key, state.hours_per_day[key] - entry.hours),
+        entries=state.entries.delete(entry_id),
+    )
+
+
+def _day_key(entry: InKindEntry) -> tuple[str, date]:
+    return (entry.person, entry.work_date)
 
 
 def _hours(value: Decimal) -> str:

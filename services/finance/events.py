@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
@@ -25,6 +26,10 @@ class BudgetLine(EventModel):
     amount: Amount
 
 
+def _empty(value: object) -> bool:
+    return not value
+
+
 class InKindRules(EventModel):
     """The plan's rules for documented in-kind work: which activities it may be recorded on,
     the highest hourly rate (per role, else the default) and the most hours a person may
@@ -35,10 +40,10 @@ class InKindRules(EventModel):
     rate_ceilings: dict[Text, Amount] = Field(default_factory=dict, max_length=100)
     """The ceiling per role (as `role` names it), where it differs from the default."""
     max_hours_per_day: Quantity
-
-
-def _no_municipalities(value: object) -> bool:
-    return not value
+    attesters: dict[Text, Text] = Field(default_factory=dict, max_length=100, exclude_if=_empty)
+    """Who attests each municipality's entries (the municipality's member of the project
+    group); a municipality not named here may be attested by anyone named. Left out of the
+    data when empty, so rules recorded before attestation serialise as recorded."""
 
 
 def _no_rules(value: object) -> bool:
@@ -59,9 +64,7 @@ class BudgetApproved(EventModel):
     lines: list[BudgetLine] = Field(min_length=1, max_length=100)
     approved_on: date
     decision_ref: Text | None = None
-    municipalities: list[Text] = Field(
-        default_factory=list, max_length=100, exclude_if=_no_municipalities
-    )
+    municipalities: list[Text] = Field(default_factory=list, max_length=100, exclude_if=_empty)
     """The project's municipalities: the only ones that may record in-kind work (when the
     budget carries `in_kind_rules`)."""
     in_kind_rules: InKindRules | None = Field(default=None, exclude_if=_no_rules)
@@ -136,6 +139,49 @@ class InKindHoursRecorded(EventModel):
         return self.work_date
 
 
+class InKindCorrected(EventModel):
+    """Corrects a recorded in-kind entry: the fields given replace the entry's, the others
+    stay. The entry is the id of the event that recorded it; that event stays in the log."""
+
+    entry: UUID
+    hours: Quantity | None = None
+    hourly_rate: Amount | None = None
+    activity: Slug | None = None
+    work_date: date | None = None
+    reason: Text
+    corrected_on: date
+
+    def business_date(self) -> date:
+        return self.corrected_on
+
+
+class InKindWithdrawn(EventModel):
+    """Withdraws a recorded in-kind entry (recorded in error, or not accepted): it is worth
+    nothing from now on, and the event that recorded it stays in the log."""
+
+    entry: UUID
+    reason: Text
+    withdrawn_on: date
+
+    def business_date(self) -> date:
+        return self.withdrawn_on
+
+
+class InKindAttested(EventModel):
+    """A municipality's contact attests ("attesterer") its in-kind entries with work dates in
+    a period: every entry of it that stands unattested when this is recorded. An entry
+    corrected afterwards is unattested again."""
+
+    municipality: Text
+    period_start: date
+    period_end: date
+    attested_by: Text
+    attested_on: date
+
+    def business_date(self) -> date:
+        return self.attested_on
+
+
 class FundingReceived(EventModel):
     source: Slug
     amount: Amount
@@ -144,6 +190,21 @@ class FundingReceived(EventModel):
 
     def business_date(self) -> date:
         return self.received_date
+
+
+class FundingRepaid(EventModel):
+    """Money paid back to a funding source (an unspent grant, a payment received in error):
+    it no longer counts as received."""
+
+    source: Slug
+    amount: Amount
+    repaid_date: date
+    reference: Text
+    """The payment's reference (bank or voucher), so the funder can find it."""
+    reason: Text
+
+    def business_date(self) -> date:
+        return self.repaid_date
 
 
 class LineChange(EventModel):
@@ -166,6 +227,11 @@ class BudgetRevised(EventModel):
     changes: list[LineChange] = Field(default_factory=list, max_length=100)
     in_kind_delta: Amount = 0
     frame_delta: Amount = 0
+    in_kind_rules: InKindRules | None = Field(default=None, exclude_if=_no_rules)
+    """New rules for in-kind work, replacing the approved ones (for entries recorded from
+    then on); none when the revision leaves them as they are."""
+    municipalities: list[Text] | None = Field(default=None, max_length=100, exclude_if=_no_rules)
+    """The project's municipalities, replacing the approved list; none to keep it."""
 
     def business_date(self) -> date:
         return self.revised_on
@@ -177,7 +243,11 @@ FinanceEvent = (
     | CostBooked
     | CostReversed
     | InKindHoursRecorded
+    | InKindCorrected
+    | InKindWithdrawn
+    | InKindAttested
     | FundingReceived
+    | FundingRepaid
     | BudgetRevised
 )
 
@@ -188,8 +258,12 @@ EVENT_TYPES = EventTypes(
         EventType("BudgetRevised", BudgetRevised, category="budget"),
         EventType("FinancingPlanned", FinancingPlanned, category="funding"),
         EventType("FundingReceived", FundingReceived, category="funding"),
+        EventType("FundingRepaid", FundingRepaid, category="funding"),
         EventType("CostBooked", CostBooked, category="cost"),
         EventType("CostReversed", CostReversed, category="cost"),
         EventType("InKindHoursRecorded", InKindHoursRecorded, category="inkind"),
+        EventType("InKindCorrected", InKindCorrected, category="inkind"),
+        EventType("InKindWithdrawn", InKindWithdrawn, category="inkind"),
+        EventType("InKindAttested", InKindAttested, category="inkind"),
     ],
 )

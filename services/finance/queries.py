@@ -81,12 +81,15 @@ async def budget_lines(
 async def in_kind_totals(
     db: Queryable, s: str, project_id: str, by: str, until: date | None = None
 ) -> list[dict[str, Any]]:
-    """In-kind work per municipality or activity (`key`), done by `until` when given."""
+    """In-kind work per municipality or activity (`key`), done by `until` when given: the
+    standing entries, their hours and value as corrected, and the value attested."""
     column = {"municipality": "municipality", "activity": "activity"}[by]
     rows = await db.fetch(
         f"SELECT {column} AS key, sum(hours) AS hours, sum(value_ore)::bigint AS value_ore, "
-        f"count(*) AS entries FROM {s}.in_kind WHERE project_id = $1 AND work_date <= {_UNTIL} "
-        f"GROUP BY {column} ORDER BY {column}",
+        "count(*) FILTER (WHERE NOT withdrawn) AS entries, coalesce(sum(value_ore) FILTER "
+        "(WHERE attestation IS NOT NULL), 0)::bigint AS attested_ore "
+        f"FROM {s}.in_kind WHERE project_id = $1 AND work_date <= {_UNTIL} "
+        f"GROUP BY {column} HAVING count(*) FILTER (WHERE NOT withdrawn) > 0 ORDER BY {column}",
         project_id,
         until,
     )
@@ -99,7 +102,7 @@ async def outside_period(db: Queryable, s: str, project: Project) -> dict[str, i
         f"SELECT (SELECT count(*) FROM {s}.bookings WHERE project_id = $1 "
         "AND booking_date NOT BETWEEN $2 AND $3) AS bookings, "
         f"(SELECT count(*) FROM {s}.in_kind WHERE project_id = $1 "
-        "AND work_date NOT BETWEEN $2 AND $3) AS in_kind, "
+        "AND work_date NOT BETWEEN $2 AND $3 AND NOT withdrawn) AS in_kind, "
         f"(SELECT count(*) FROM {s}.reversals WHERE project_id = $1 "
         "AND reversal_date NOT BETWEEN $2 AND $3) AS reversals",
         project.project_id,
@@ -111,10 +114,11 @@ async def outside_period(db: Queryable, s: str, project: Project) -> dict[str, i
 
 
 def received_sql(s: str, until: str | None = None) -> str:
-    """What a source has brought in: money received, or for the project's one in-kind source,
-    the value of the in-kind work documented (nobody posts in-kind work as "received").
-    `until` is an SQL expression limiting both to a day."""
+    """What a source has brought in: money received net of what was paid back, or for the
+    project's one in-kind source, the value of the in-kind work documented (nobody posts
+    in-kind work as "received"). `until` is an SQL expression limiting them to a day."""
     money_until = f"AND r.received_date <= {until}" if until else ""
+    repaid_until = f"AND p.repaid_date <= {until}" if until else ""
     work_until = f"AND i.work_date <= {until}" if until else ""
     return f"""
         CASE WHEN f.kind = 'in_kind' AND (SELECT count(*) FROM {s}.funding_sources o
@@ -123,6 +127,8 @@ def received_sql(s: str, until: str | None = None) -> str:
                    WHERE i.project_id = f.project_id {work_until})
              ELSE (SELECT coalesce(sum(r.amount_ore), 0) FROM {s}.funding_receipts r
                    WHERE r.project_id = f.project_id AND r.source_id = f.source_id {money_until})
+                - (SELECT coalesce(sum(p.amount_ore), 0) FROM {s}.funding_repayments p
+                   WHERE p.project_id = f.project_id AND p.source_id = f.source_id {repaid_until})
         END::bigint"""
 
 
@@ -254,6 +260,72 @@ async def budget_revisions(db: Queryable, s: str, project_id: str) -> list[dict[
         f"SELECT event_id, position, decision_ref, reason, revised_on, changes, "
         f"in_kind_delta_ore, frame_delta_ore FROM {s}.budget_revisions WHERE project_id = $1 "
         "ORDER BY position",
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def in_kind_entries_page(
+    db: Queryable,
+    s: str,
+    project_id: str,
+    *,
+    municipality: str | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """In-kind entries as corrected (withdrawn ones too), in (work date, position) order after
+    a keyset cursor, each with its attestation."""
+    rows = await db.fetch(
+        f"SELECT i.event_id, i.position, i.municipality, i.person, i.role, i.activity, "
+        "i.work_date, i.hours, i.rate_ore, i.value_ore, i.description, i.withdrawn, "
+        "i.corrections, a.attested_by, a.attested_on, a.event_id AS attestation_id "
+        f"FROM {s}.in_kind i LEFT JOIN {s}.in_kind_attestations a ON a.event_id = i.attestation "
+        "WHERE i.project_id = $1 AND ($2::text IS NULL OR i.municipality = $2) "
+        "AND ($3::date IS NULL OR (i.work_date, i.position) > ($3, $4)) "
+        "ORDER BY i.work_date, i.position LIMIT $5",
+        project_id,
+        municipality,
+        after[0] if after else None,
+        after[1] if after else 0,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def in_kind_changes(
+    db: Queryable, s: str, project_id: str, entries: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Corrections and withdrawals, in log order: of the given entries, or of the project."""
+    rows = await db.fetch(
+        f"SELECT event_id, entry_id, position, kind, changed_on, reason, hours_before, "
+        "rate_before, activity_before, work_date_before, value_before, hours_after, rate_after, "
+        "activity_after, work_date_after, value_after, lost_attestation "
+        f"FROM {s}.in_kind_changes WHERE project_id = $1 "
+        "AND ($2::uuid[] IS NULL OR entry_id = ANY($2::uuid[])) ORDER BY position",
+        project_id,
+        entries,
+    )
+    return [dict(row) for row in rows]
+
+
+async def in_kind_attestations(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    """Every attestation, in log order, with what it covers still attested (an entry
+    corrected since is not)."""
+    rows = await db.fetch(
+        f"SELECT a.event_id, a.position, a.municipality, a.period_start, a.period_end, "
+        "a.attested_by, a.attested_on, a.entries, a.hours, a.value_ore, "
+        f"(SELECT count(*) FROM {s}.in_kind i WHERE i.attestation = a.event_id) AS standing "
+        f"FROM {s}.in_kind_attestations a WHERE a.project_id = $1 ORDER BY a.position",
+        project_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def funding_repayments(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        f"SELECT event_id, position, source_id, amount_ore, repaid_date, reference, reason "
+        f"FROM {s}.funding_repayments WHERE project_id = $1 ORDER BY position",
         project_id,
     )
     return [dict(row) for row in rows]

@@ -8,6 +8,7 @@ a long log then never updates one hot row over and over inside its single transa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from services.finance.domain import in_kind_value
 from services.finance.events import (
@@ -17,7 +18,11 @@ from services.finance.events import (
     CostReversed,
     FinancingPlanned,
     FundingReceived,
+    FundingRepaid,
+    InKindAttested,
+    InKindCorrected,
     InKindHoursRecorded,
+    InKindWithdrawn,
 )
 from shared.db import Conn
 from shared.event_types import EventModel
@@ -118,10 +123,63 @@ CREATE TABLE IF NOT EXISTS {s}.budget_revisions (
     in_kind_delta_ore bigint NOT NULL,
     frame_delta_ore  bigint NOT NULL
 );
+CREATE TABLE IF NOT EXISTS {s}.in_kind_changes (
+    event_id       uuid    PRIMARY KEY,
+    project_id     text    NOT NULL,
+    entry_id       uuid    NOT NULL,
+    position       bigint  NOT NULL,
+    kind           text    NOT NULL,  -- corrected | withdrawn
+    changed_on     date    NOT NULL,
+    reason         text    NOT NULL,
+    hours_before   numeric NOT NULL,
+    rate_before    bigint  NOT NULL,
+    activity_before text   NOT NULL,
+    work_date_before date  NOT NULL,
+    value_before   bigint  NOT NULL,
+    hours_after    numeric NOT NULL,
+    rate_after     bigint  NOT NULL,
+    activity_after text    NOT NULL,
+    work_date_after date   NOT NULL,
+    value_after    bigint  NOT NULL,
+    lost_attestation boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS in_kind_changes_by_entry ON {s}.in_kind_changes (entry_id, position);
+CREATE INDEX IF NOT EXISTS in_kind_changes_by_project ON {s}.in_kind_changes (project_id);
+CREATE TABLE IF NOT EXISTS {s}.in_kind_attestations (
+    event_id     uuid    PRIMARY KEY,
+    project_id   text    NOT NULL,
+    position     bigint  NOT NULL,
+    municipality text    NOT NULL,
+    period_start date    NOT NULL,
+    period_end   date    NOT NULL,
+    attested_by  text    NOT NULL,
+    attested_on  date    NOT NULL,
+    entries      integer NOT NULL,
+    hours        numeric NOT NULL,
+    value_ore    bigint  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS in_kind_attestations_by_project
+    ON {s}.in_kind_attestations (project_id, position);
+CREATE TABLE IF NOT EXISTS {s}.funding_repayments (
+    event_id     uuid   PRIMARY KEY,
+    project_id   text   NOT NULL,
+    position     bigint NOT NULL,
+    source_id    text   NOT NULL,
+    amount_ore   bigint NOT NULL,
+    repaid_date  date   NOT NULL,
+    reference    text   NOT NULL,
+    reason       text   NOT NULL
+);
 -- Columns added since the tables were first made: a model made before them gains them here,
 -- and what they hold there is what a rebuild would give (no earlier event carried them).
 ALTER TABLE {s}.budget_lines ADD COLUMN IF NOT EXISTS names jsonb NOT NULL DEFAULT '{{}}';
 ALTER TABLE {s}.funding_sources ADD COLUMN IF NOT EXISTS names jsonb NOT NULL DEFAULT '{{}}';
+-- An entry's figures are as corrected; a withdrawn one is worth nothing (0 hours, 0 øre), so
+-- every sum is right without knowing about withdrawals. `attestation` is the attesting event.
+ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS withdrawn boolean NOT NULL DEFAULT false;
+ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS corrections integer NOT NULL DEFAULT 0;
+ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS attestation uuid;
+CREATE INDEX IF NOT EXISTS in_kind_by_attestation ON {s}.in_kind (attestation);
 """
 
 
@@ -139,6 +197,9 @@ class FinanceProjection:
         "funding_sources",
         "funding_receipts",
         "budget_revisions",
+        "in_kind_changes",
+        "in_kind_attestations",
+        "funding_repayments",
     )
 
     def schema_sql(self, schema: str) -> str:
@@ -245,6 +306,20 @@ class FinanceProjection:
                          model.received_date, model.reference),
                     )
                 ]  # fmt: skip
+            case InKindCorrected() | InKindWithdrawn():
+                return _in_kind_change(s, project, event, model)
+            case InKindAttested():
+                return _attestation(s, project, event, model)
+            case FundingRepaid():
+                return [
+                    (
+                        f"INSERT INTO {s}.funding_repayments (event_id, project_id, position, "
+                        "source_id, amount_ore, repaid_date, reference, reason) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        (event.event_id, project, event.position, model.source, model.amount,
+                         model.repaid_date, model.reference, model.reason),
+                    )
+                ]  # fmt: skip
             case BudgetRevised():
                 return self._revision(s, project, event, model)
         return []
@@ -289,3 +364,68 @@ class FinanceProjection:
                  model.in_kind_delta, model.frame_delta),
             ),
         ]  # fmt: skip
+
+
+def _in_kind_change(
+    s: str, project: str, event: StoredEvent, model: InKindCorrected | InKindWithdrawn
+) -> list[Statement]:
+    """A correction or withdrawal: the entry's figures before and after go into the history
+    (read from the entry, so the projection needs no state), then the entry takes the new ones
+    and loses its attestation. Figures a correction leaves out stay; a withdrawal leaves the
+    entry worth nothing (0 hours, 0 øre)."""
+    if isinstance(model, InKindCorrected):
+        kind, changed_on, withdrawn = "corrected", model.corrected_on, False
+        figures = (model.hours, model.hourly_rate, model.activity, model.work_date)
+    else:
+        kind, changed_on, withdrawn = "withdrawn", model.withdrawn_on, True
+        figures = (Decimal(0), None, None, None)
+    # The value is hours × rate rounded half up to the øre, as `in_kind_value` computes it
+    # (round() of a positive numeric rounds half away from zero: the same).
+    value = (
+        "0" if withdrawn else "round(coalesce($2::numeric, hours) * coalesce($3::bigint, rate_ore))"
+    )
+    return [
+        (
+            f"INSERT INTO {s}.in_kind_changes (event_id, project_id, entry_id, position, kind, "
+            "changed_on, reason, hours_before, rate_before, activity_before, work_date_before, "
+            "value_before, hours_after, rate_after, activity_after, work_date_after, "
+            "value_after, lost_attestation) "
+            "SELECT $7, project_id, event_id, $8, $9, $10, $11, hours, rate_ore, activity, "
+            "work_date, value_ore, coalesce($2::numeric, hours), coalesce($3::bigint, rate_ore), "
+            f"coalesce($4, activity), coalesce($5::date, work_date), {value}::bigint, "
+            f"attestation IS NOT NULL FROM {s}.in_kind WHERE event_id = $1 AND project_id = $6",
+            (model.entry, *figures, project, event.event_id, event.position, kind, changed_on,
+             model.reason),
+        ),
+        (
+            f"UPDATE {s}.in_kind SET hours = coalesce($2::numeric, hours), "
+            "rate_ore = coalesce($3::bigint, rate_ore), activity = coalesce($4, activity), "
+            f"work_date = coalesce($5::date, work_date), value_ore = {value}::bigint, "
+            "withdrawn = $7, corrections = corrections + (NOT $7)::int, attestation = NULL "
+            "WHERE event_id = $1 AND project_id = $6",
+            (model.entry, *figures, project, withdrawn),
+        ),
+    ]  # fmt: skip
+
+
+def _attestation(
+    s: str, project: str, event: StoredEvent, model: InKindAttested
+) -> list[Statement]:
+    """The entries the attestation covers (those of the municipality in the period that stand
+    unattested, as the decider found them) take its id; then its row sums them."""
+    return [
+        (
+            f"UPDATE {s}.in_kind SET attestation = $1 WHERE project_id = $2 "
+            "AND municipality = $3 AND work_date BETWEEN $4 AND $5 AND attestation IS NULL "
+            "AND NOT withdrawn",
+            (event.event_id, project, model.municipality, model.period_start, model.period_end),
+        ),
+        (
+            f"INSERT INTO {s}.in_kind_attestations (event_id, project_id, position, "
+            "municipality, period_start, period_end, attested_by, attested_on, entries, hours, "
+            "value_ore) SELECT $1, $2, $3, $4, $5, $6, $7, $8, count(*), coalesce(sum(hours), 0), "
+            f"coalesce(sum(value_ore), 0) FROM {s}.in_kind WHERE attestation = $1",
+            (event.event_id, project, event.position, model.municipality, model.period_start,
+             model.period_end, model.attested_by, model.attested_on),
+        ),
+    ]  # fmt: skip

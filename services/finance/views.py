@@ -8,7 +8,7 @@ import base64
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -96,16 +96,99 @@ class InKindGroup(BaseModel):
     hours: str
     value: Money
     entries: int
+    attested: Money
+    """The part of `value` attested by the municipality's contact."""
+
+
+class AttestationView(BaseModel):
+    municipality: str
+    period_start: date
+    period_end: date
+    attested_by: str
+    attested_on: date
+    entries: int
+    """The entries it attested when recorded."""
+    hours: str
+    value: Money
+    standing: int
+    """Of those, the entries still attested (not corrected or withdrawn since)."""
+    position: int
+    event_id: str
 
 
 class InKindView(BaseModel):
     project: ProjectInfo
     budget: Money
     recorded: Money
+    """The documented value: every standing entry as corrected (withdrawn ones count 0)."""
+    attested: Money
+    unattested: Money
     hours: str
     by_municipality: list[InKindGroup]
     by_activity: list[InKindGroup]
     outside_period: int
+    corrections: int
+    """Corrections recorded (each entry's figures are shown as corrected)."""
+    withdrawn: int
+    """Entries withdrawn (worth nothing; listed in `/in-kind/entries`)."""
+    attestations: list[AttestationView]
+
+
+class InKindFigures(BaseModel):
+    hours: str
+    rate: Money
+    activity: str
+    work_date: date
+    value: Money
+
+
+class InKindChange(BaseModel):
+    kind: Literal["corrected", "withdrawn"]
+    changed_on: date
+    reason: str
+    before: InKindFigures
+    after: InKindFigures
+    lost_attestation: bool
+    """The entry was attested before this change, and is not after it."""
+    position: int
+    event_id: str
+
+
+class InKindEntryView(BaseModel):
+    entry: str
+    """The id of the event that recorded it: what a correction or withdrawal names."""
+    position: int
+    municipality: str
+    person: str
+    role: str | None
+    activity: str
+    work_date: date
+    hours: str
+    rate: Money
+    value: Money
+    """hours × rate to the øre, as corrected; 0 when withdrawn."""
+    description: str | None
+    withdrawn: bool
+    attested_by: str | None
+    attested_on: date | None
+    history: list[InKindChange]
+    """Its corrections and withdrawal, in the order recorded (the figures first recorded are
+    the first change's `before`)."""
+
+
+class InKindEntriesPage(BaseModel):
+    items: list[InKindEntryView]
+    next_cursor: str | None
+
+
+class RepaymentView(BaseModel):
+    source: str
+    amount: Money
+    repaid_date: date
+    reference: str
+    reason: str
+    position: int
+    event_id: str
 
 
 class SourceView(BaseModel):
@@ -116,6 +199,7 @@ class SourceView(BaseModel):
     kind: str
     planned: Money
     received: Money
+    """Net of what was paid back."""
     outstanding: Money
 
 
@@ -126,6 +210,8 @@ class FundingView(BaseModel):
     received: Money
     frame: Money
     planned_matches_frame: bool
+    repayments: list[RepaymentView]
+    """Money paid back to the sources, in the order recorded (already taken off `received`)."""
 
 
 class Booking(BaseModel):
@@ -259,15 +345,107 @@ async def in_kind(db: Queryable, s: str, project: queries.Project) -> InKindView
     }
     outside = await queries.outside_period(db, s, project)
     recorded = sum(row["value_ore"] for row in groups["municipality"])
+    attested = sum(row["attested_ore"] for row in groups["municipality"])
     hours = sum((row["hours"] for row in groups["municipality"]), Decimal(0))
+    changes = await queries.in_kind_changes(db, s, project.project_id)
+    attestations = await queries.in_kind_attestations(db, s, project.project_id)
     return InKindView(
         project=_info(project),
         budget=format_ore(project.in_kind),
         recorded=format_ore(recorded),
+        attested=format_ore(attested),
+        unattested=format_ore(recorded - attested),
         hours=_hours(hours),
         by_municipality=_in_kind_groups(groups["municipality"]),
         by_activity=_in_kind_groups(groups["activity"]),
         outside_period=outside["in_kind"],
+        corrections=sum(1 for change in changes if change["kind"] == "corrected"),
+        withdrawn=sum(1 for change in changes if change["kind"] == "withdrawn"),
+        attestations=[
+            AttestationView(
+                municipality=row["municipality"],
+                period_start=row["period_start"],
+                period_end=row["period_end"],
+                attested_by=row["attested_by"],
+                attested_on=row["attested_on"],
+                entries=row["entries"],
+                hours=_hours(row["hours"]),
+                value=format_ore(row["value_ore"]),
+                standing=row["standing"],
+                position=row["position"],
+                event_id=str(row["event_id"]),
+            )
+            for row in attestations
+        ],
+    )
+
+
+async def in_kind_entries(
+    db: Queryable,
+    s: str,
+    project: queries.Project,
+    *,
+    municipality: str | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> InKindEntriesPage:
+    """A page of in-kind entries as corrected, each with its history, in (work date, log
+    position) order after the cursor `after`."""
+    rows = await queries.in_kind_entries_page(
+        db, s, project.project_id, municipality=municipality, after=after, limit=limit
+    )
+    history: dict[Any, list[InKindChange]] = {}
+    if rows:
+        changes = await queries.in_kind_changes(
+            db, s, project.project_id, [row["event_id"] for row in rows]
+        )
+        for change in changes:
+            history.setdefault(change["entry_id"], []).append(_change(change))
+    last = rows[-1] if len(rows) == limit else None
+    return InKindEntriesPage(
+        items=[
+            InKindEntryView(
+                entry=str(row["event_id"]),
+                position=row["position"],
+                municipality=row["municipality"],
+                person=row["person"],
+                role=row["role"],
+                activity=row["activity"],
+                work_date=row["work_date"],
+                hours=_hours(row["hours"]),
+                rate=format_ore(row["rate_ore"]),
+                value=format_ore(row["value_ore"]),
+                description=row["description"],
+                withdrawn=row["withdrawn"],
+                attested_by=row["attested_by"],
+                attested_on=row["attested_on"],
+                history=history.get(row["event_id"], []),
+            )
+            for row in rows
+        ],
+        next_cursor=_encode_cursor(last["work_date"], last["position"]) if last else None,
+    )
+
+
+def _change(row: dict[str, Any]) -> InKindChange:
+    def figures(when: str) -> InKindFigures:
+        return InKindFigures(
+            hours=_hours(row[f"hours_{when}"]),
+            rate=format_ore(row[f"rate_{when}"]),
+            activity=row[f"activity_{when}"],
+            work_date=row[f"work_date_{when}"],
+            value=format_ore(row[f"value_{when}"]),
+        )
+
+    return InKindChange(
+        kind=row["kind"],
+        changed_on=row["changed_on"],
+        reason=row["reason"],
+        before=figures("before"),
+        after=figures("after"),
+        lost_attestation=row["lost_attestation"],
+        position=row["position"],
+        event_id=str(row["event_id"]),
     )
 
 
@@ -278,6 +456,7 @@ def _in_kind_groups(rows: list[dict[str, Any]]) -> list[InKindGroup]:
             hours=_hours(row["hours"]),
             value=format_ore(row["value_ore"]),
             entries=row["entries"],
+            attested=format_ore(row["attested_ore"]),
         )
         for row in rows
     ]
@@ -285,6 +464,7 @@ def _in_kind_groups(rows: list[dict[str, Any]]) -> list[InKindGroup]:
 
 async def funding(db: Queryable, s: str, project: queries.Project) -> FundingView:
     sources = await queries.funding_sources(db, s, project.project_id)
+    repayments = await queries.funding_repayments(db, s, project.project_id)
     planned = sum(source["planned_ore"] for source in sources)
     return FundingView(
         project=_info(project),
@@ -304,6 +484,18 @@ async def funding(db: Queryable, s: str, project: queries.Project) -> FundingVie
         received=format_ore(sum(source["received_ore"] for source in sources)),
         frame=format_ore(project.frame),
         planned_matches_frame=planned == project.frame,
+        repayments=[
+            RepaymentView(
+                source=row["source_id"],
+                amount=format_ore(row["amount_ore"]),
+                repaid_date=row["repaid_date"],
+                reference=row["reference"],
+                reason=row["reason"],
+                position=row["position"],
+                event_id=str(row["event_id"]),
+            )
+            for row in repayments
+        ],
     )
 
 

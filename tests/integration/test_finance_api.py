@@ -107,7 +107,7 @@ async def test_reversals_in_kind_and_funding_add_up(finance: RunningService) -> 
     assert budget["frame"]["used"] == "10125.00"
     in_kind = (await finance.get(f"/projects/{PROJECT}/in-kind")).json()
     assert in_kind["by_municipality"] == [
-        {"key": "Flesberg", "hours": "7.5", "value": "4125.00", "entries": 1}
+        {"key": "Flesberg", "hours": "7.5", "value": "4125.00", "entries": 1, "attested": "0.00"}
     ]
     funding = (await finance.get(f"/projects/{PROJECT}/funding")).json()
     # The grant's first part, and for the in-kind source the in-kind work documented so far.

@@ -74,6 +74,9 @@ def imports_of(path: Path) -> Iterator[tuple[str, int]]:
             for alias in node.names:
                 yield alias.name, node.lineno
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = {f"{node.module}.{alias.name}" for alias in node.names}
+            if names <= _PURE_NAMES:
+                continue
             yield node.module, node.lineno
             for alias in node.names:  # `from services.finance import queries` names a module
                 yield f"{node.module}.{alias.name}", node.lineno
@@ -109,6 +112,9 @@ _IO = frozenset(
 )
 """What a pure module may not import: drivers, web frameworks, and the standard library's I/O,
 clock, randomness and id generation."""
+
+_PURE_NAMES = frozenset({"uuid.UUID"})
+"""Names a pure module may import from those: types, not what makes ids."""
 
 
 def _not_a_module(name: str) -> bool:
