@@ -312,6 +312,13 @@ def series(
     ]
 
 
+def planned_in_kind(planned: Iterable[PlannedCost], status_date: date) -> int:
+    """The in-kind work the time-phased plan expects by the end of `status_date`, in øre: PV of
+    the in-kind rows alone, accrued by the day and rounded once as PV is, so it is what scope
+    total's PV holds beyond scope money's (give or take the øre each rounds)."""
+    return _half_up(_pv(_plan((row for row in planned if row.in_kind), "total"), status_date))
+
+
 def figures_by_scope(inputs: EvmInputs, status_date: date) -> dict[Scope, EvmFigures]:
     """`earned_value` on `status_date` in every scope."""
     return {

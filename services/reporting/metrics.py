@@ -1,6 +1,7 @@
 """Earned value gauges per project and scope, as of `PTRACK_STATUS_DATE` (default today).
 A ratio that is undefined on the day (nothing booked, nothing planned yet) is left out rather
-than reported as 0 or infinity."""
+than reported as 0 or infinity. Beside them, the in-kind work planned by the status date, which
+the InKindBehindPlan alert holds finance's documented in-kind value against."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 from prometheus_client.core import Metric
 
 from services.milestones import queries as milestones
-from services.reporting.evm import figures_by_scope
+from services.reporting.evm import figures_by_scope, planned_in_kind
 from services.reporting.inputs import evm_inputs
 from shared.metrics import gauge
 from shared.money import ORE_PER_KRONE
@@ -33,6 +34,10 @@ RATIOS = {
 }
 DAYS = {"ptrack_evm_sv_t_seconds": ("sv_t_days", "Earned-schedule variance, ES - AT")}
 """In seconds (Prometheus's base unit for time), from the figures' days."""
+IN_KIND_PLANNED = "ptrack_in_kind_planned_nok"
+"""Per project, no scope: in-kind work is only in scope total. Reported here rather than by
+finance because the time-phased plan is the milestones' baseline, which reporting already
+joins with finance's figures."""
 
 
 async def reporting_metrics(read: ReadSide) -> list[Metric]:
@@ -43,6 +48,10 @@ async def reporting_metrics(read: ReadSide) -> list[Metric]:
         inputs = await evm_inputs(db, s, project, day)
         if inputs is None:
             continue
+        # 0 while nothing is planned yet (or the plan has no in-kind), so a board shows 0 and the
+        # alert can tell "nothing expected" from "no figure".
+        in_kind = planned_in_kind(inputs.planned, day)
+        samples[IN_KIND_PLANNED].append(((project,), in_kind / ORE_PER_KRONE))
         for scope, figures in figures_by_scope(inputs, day).items():
             key = (project, scope)
             for name, (field, _) in MONEY.items():
@@ -58,6 +67,14 @@ async def reporting_metrics(read: ReadSide) -> list[Metric]:
                 if isinstance(value, Decimal):
                     samples[name].append((key, float(value) * 86400))
     return [
-        gauge(name, documentation, _LABELS, samples[name])
-        for name, (_, documentation) in {**MONEY, **RATIOS, **DAYS}.items()
+        *(
+            gauge(name, documentation, _LABELS, samples[name])
+            for name, (_, documentation) in {**MONEY, **RATIOS, **DAYS}.items()
+        ),
+        gauge(
+            IN_KIND_PLANNED,
+            "In-kind work the baseline in force plans by the status date, cumulative",
+            ["project"],
+            samples[IN_KIND_PLANNED],
+        ),
     ]

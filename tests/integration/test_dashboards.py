@@ -546,6 +546,53 @@ def test_every_promql_query_returns_data(stack: Stack) -> None:
     assert not missing, "\n".join(missing)
 
 
+def _value(stack: Stack, expr: str) -> float:
+    (series,) = stack.prometheus.wait_for(expr)
+    return float(series["value"][1])
+
+
+def test_overdue_goals_decisions_and_in_kind_behind_plan(stack: Stack) -> None:
+    """The figures of the panels on goals and decision points past their dates and on in-kind
+    documented against the plan to date are the services' own, and the alerts on them fire. On
+    30 June HM2 is past its deadline (1 May) half done; the plan expects 100 000 of in-kind by
+    then (mapping 60 000, assess-ways 20 000, follow-up 5 × 4 000) and the history documents
+    35.5 hours at 550, 19 525: under the alert's 80 %."""
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    read = f"{stack.urls['milestones']}/projects/{PROJECT}"
+    day = {"status_date": STATUS_DATE.isoformat()}
+    goals = httpx.get(f"{read}/goals", params=day, headers=headers, timeout=30).json()["goals"]
+    overdue = sorted(goal["id"] for goal in goals if goal["state"] == "overdue")
+    assert overdue == ["HM2"]
+    decisions = httpx.get(f"{read}/decisions", params=day, headers=headers, timeout=30).json()
+    selector = f'{{project="{PROJECT}"}}'
+    assert _value(stack, f"ptrack:goals_overdue:count{selector}") == len(overdue)
+    assert (
+        _value(stack, f'max(ptrack_decision_points{{project="{PROJECT}", state="overdue"}})')
+        == decisions["by_state"]["overdue"]
+    )
+
+    assert _value(stack, f"max(ptrack_in_kind_planned_nok{selector})") == 100000
+    assert _value(stack, f"ptrack:in_kind_value_nok:sum{selector}") == 19525
+    ratio = _value(stack, f"ptrack:in_kind_documented_of_planned:ratio{selector}")
+    assert ratio == pytest.approx(0.19525)
+
+    behind = stack.prometheus.wait_for('ALERTS{alertname="InKindBehindPlan", alertstate="firing"}')
+    assert [alert["metric"]["project"] for alert in behind] == [PROJECT]
+    late = stack.prometheus.wait_for('ALERTS{alertname="GoalOverdue", alertstate="firing"}')
+    assert [(a["metric"]["goal"], a["metric"]["project"]) for a in late] == [("HM2", PROJECT)]
+    (alert,) = [
+        a for a in stack.prometheus.alerts() if a["labels"]["alertname"] == "InKindBehindPlan"
+    ]
+    # humanizePercentage shows four digits of 0.19525 × 100, which in floating point is
+    # 19.525000000000002: 19.53.
+    assert alert["annotations"]["summary"] == (
+        f"Dokumentert egeninnsats i {PROJECT} er 19,53 % av det planen venter så langt"
+    )
+    assert alert["annotations"]["summary_en"] == (
+        f"In-kind work documented for {PROJECT} is 19.53% of what the plan expects to date"
+    )
+
+
 def test_variables_offer_the_project_and_every_service(stack: Stack) -> None:
     for board, name, query in variables("prometheus"):
         metric, label = re.fullmatch(r"label_values\((\w+), *(\w+)\)", query).groups()  # type: ignore[union-attr]

@@ -84,6 +84,9 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
         metrics = await reporting.metrics()
         assert f'ptrack_evm_cpi_ratio{{project="{PROJECT}",scope="money"}} 1.0' in metrics
         assert f'ptrack_evm_pv_nok{{project="{PROJECT}",scope="money"}} 38500.0' in metrics
+        # In-kind planned by 31 March: mapping 30000 + 30000, assess-ways 10000 (March),
+        # follow-up 4000 + 4000 = 78000; none of it documented here, which is finance's figure.
+        assert f'ptrack_in_kind_planned_nok{{project="{PROJECT}"}} 78000.0' in metrics
         assert (
             'ptrack_projection_lag_events{projection="finance",service="reporting"} 0.0' in metrics
         )

@@ -26,7 +26,7 @@ import pytest
 from babel.messages.catalog import Catalog
 
 from services.milestones.events import DecisionRecorded
-from services.milestones.schedule import DECISION_STATES, MILESTONE_STATES
+from services.milestones.schedule import DECISION_STATES, GOAL_STATES, MILESTONE_STATES
 from services.registry.events import DIMENSIONS
 from services.registry.metrics import STATES as NETWORK_STATES
 from services.surveys.events import FACTORS
@@ -106,7 +106,7 @@ def test_extraction_finds_what_the_boards_and_the_alerts_ask_for(
     assert set(messages) - boards - alert_messages() == set(), "extracted but never asked for"
     files = set().union(*messages.values())
     assert {"finance.py", "panels.py", "codes.py", "ptrack.rules.yml"} <= files
-    assert len(alert_messages()) == 2 * 11
+    assert len(alert_messages()) == 2 * 12
 
 
 def test_every_message_has_a_bokmal_translation(messages: dict[str, set[str]]) -> None:
@@ -338,7 +338,7 @@ def drifted(source: str, gettext: Callable[[str], str]) -> list[str]:
 
 def test_every_alert_speaks_both_languages_as_the_catalogue_does() -> None:
     texts_ = list(alert_texts(RULES.read_text()))
-    assert len(texts_) == 2 * 11  # summary and description of each of the eleven alerts
+    assert len(texts_) == 2 * 12  # summary and description of each of the twelve alerts
     assert not drifted(RULES.read_text(), Language.of("nb").gettext)
 
 
@@ -365,6 +365,7 @@ def test_the_domain_is_read_from_shared_locale() -> None:
 def test_the_codes_named_are_the_services_own() -> None:
     assert list(codes.MILESTONE_STATES) == list(MILESTONE_STATES)
     assert list(codes.DECISION_STATES) == list(DECISION_STATES)
+    assert list(codes.GOAL_STATES) == list(GOAL_STATES)
     assert set(codes.OUTCOMES) == set(get_args(DecisionRecorded.model_fields["outcome"].annotation))
     assert list(codes.NETWORK_STATES) == list(NETWORK_STATES)
     assert list(codes.DIMENSIONS) == list(DIMENSIONS)

@@ -23,6 +23,16 @@ MILESTONE_STATES = {
     "reached_late": N_("reached late"),
 }
 
+GOAL_STATES = {
+    # Translators: how an action goal stands on the status date (a cell's name).
+    "not_started": N_("not started"),
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "off_track": N_("off track"),
+    "overdue": N_("overdue"),
+    "done": N_("done"),
+}
+
 DECISION_STATES = {
     # Translators: how a steering-group decision point stands on the status date.
     "pending": N_("pending"),

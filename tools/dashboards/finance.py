@@ -101,6 +101,9 @@ S_CURVE = f"""
     ORDER BY months.month
 """
 
+IN_KIND_BEHIND = thresholds(RED, (0.8, ORANGE), (1, GREEN))
+"""The 80 % of the InKindBehindPlan alert; from 100 % the documentation keeps up with the plan."""
+
 IN_KIND_BY_MONTH = """
     SELECT to_char(work_date, 'YYYY-MM') AS month, municipality,
            sum(hours)::float8 AS hours
@@ -202,7 +205,8 @@ def finance(lang: Language) -> board.Dashboard:
         )
         .with_panel(
             a_gauge(
-                _("In-kind documented of planned"),
+                # The whole pledge; the In-kind work row holds it against the plan to date.
+                _("In-kind documented of the pledge"),
                 _("Documented in-kind value against the in-kind part of the frame."),
                 promql(f"sum({in_kind_value}) / max(ptrack_in_kind_budget_nok{PROJECT})"),
                 steps=thresholds(ORANGE, (1, GREEN)),
@@ -387,6 +391,45 @@ def finance(lang: Language) -> board.Dashboard:
                 x=None,
                 stacked=True,
                 pivot=matrix("month", "municipality", "hours"),
+            )
+        )
+        .with_panel(
+            a_gauge(
+                _("In-kind documented of planned to date"),
+                _(
+                    "Documented in-kind value against what the pledge's time-phased plan "
+                    "expects by the status date; below 80 % raises InKindBehindPlan. Absent "
+                    "while nothing is planned yet."
+                ),
+                promql(f"max(ptrack:in_kind_documented_of_planned:ratio{PROJECT})"),
+                steps=IN_KIND_BEHIND,
+                maximum=1.2,
+                width=6,
+                height=8,
+            )
+        )
+        .with_panel(
+            trend(
+                _("In-kind documented against planned to date"),
+                _(
+                    "Documented in-kind value and what the plan expects by the status date, as "
+                    "Prometheus recorded them: each day moves the status date on."
+                ),
+                promql(
+                    f"max(ptrack:in_kind_value_nok:sum{PROJECT})",
+                    _("Documented"),
+                    ref="Documented",
+                    instant=False,
+                ),
+                promql(
+                    f"max(ptrack_in_kind_planned_nok{PROJECT})",
+                    _("Planned to date"),
+                    ref="Planned",
+                    instant=False,
+                ),
+                unit=NOK,
+                width=18,
+                height=8,
             )
         )
         .with_row(board.Row(_("Funding")))

@@ -25,6 +25,7 @@ from tools.dashboards.panels import (
     PROMETHEUS,
     RATIO,
     RED,
+    TEXT,
     Language,
     a_stat,
     bars,
@@ -191,6 +192,54 @@ def project_status(lang: Language) -> board.Dashboard:
         .span(14)
         .height(9)
     )
+    goals = {
+        "Deadline": f"max by (goal) (ptrack_goal_deadline_timestamp_seconds{PROJECT}) * 1000",
+        "Share": f"max by (goal) (ptrack_goal_progress_ratio{PROJECT})",
+        "State": f"max by (goal, state) (ptrack_goal_state{PROJECT}) == 1",
+    }
+    # Translators: a column of the action goal table.
+    deadline = _("Deadline")
+    goal_states = value_names(named(lang, codes.GOAL_STATES))
+    # Only overdue stands out, in red: the state GoalOverdue raises; the others read as text.
+    goal_states[0].options["overdue"].color = RED
+    goal_table = (
+        table.Panel()
+        .title(_("Action goals on the status date"))
+        .description(
+            _(
+                "Each action goal's deadline, the latest share reported complete and its state; "
+                "overdue: past the deadline and not reported done (raises GoalOverdue)."
+            )
+        )
+        .datasource(PROMETHEUS)
+        .targets([promql(e, ref=ref, table=True) for ref, e in goals.items()])
+        .with_transformation(MERGE)
+        .with_transformation(
+            organize(
+                {
+                    "goal": _("Goal"),
+                    "state": state,
+                    "Value #Deadline": deadline,
+                    "Value #Share": _("Share complete"),
+                },
+                hide=("Time", "Value #State"),
+            )
+        )
+        .override_by_name(*override(deadline, {"unit": DATE}))
+        .override_by_name(*override(_("Share complete"), {"unit": RATIO}))
+        .override_by_name(
+            *override(
+                state,
+                {
+                    "mappings": goal_states,
+                    "custom.cellOptions": {"type": "color-text"},
+                    "color": {"mode": "fixed", "fixedColor": TEXT},
+                },
+            )
+        )
+        .span(10)
+        .height(9)
+    )
     return (
         business_board(
             lang,
@@ -300,6 +349,17 @@ def project_status(lang: Language) -> board.Dashboard:
         )
         .with_row(board.Row(_("Goals and activities")))
         .with_panel(
+            a_stat(
+                _("Action goals past their deadline"),
+                _("Past their deadline and not reported done; each raises GoalOverdue."),
+                promql(f"max(ptrack:goals_overdue:count{PROJECT})"),
+                steps=thresholds(GREEN, (1, RED)),
+                width=4,
+                height=9,
+            )
+        )
+        .with_panel(goal_table)
+        .with_panel(
             bars(
                 _("Action goals: share complete"),
                 _("The latest reported share complete of each action goal by the status date."),
@@ -334,18 +394,31 @@ def project_status(lang: Language) -> board.Dashboard:
                 ],
                 unit=RATIO,
                 maximum=1,
-                width=14,
+                width=24,
                 height=9,
             )
         )
         .with_row(board.Row(_("Decisions")))
+        .with_panel(
+            a_stat(
+                _("Decision points overdue"),
+                _(
+                    "Past the month they were due to be decided in, without a decision; they "
+                    "raise DecisionPointOverdue."
+                ),
+                promql('max(ptrack_decision_points{project="$project", state="overdue"})'),
+                steps=thresholds(GREEN, (1, RED)),
+                width=4,
+                height=8,
+            )
+        )
         .with_panel(
             bars(
                 _("Decision points by state"),
                 _("The steering group's decision points on the status date."),
                 promql(f"max by (state) (ptrack_decision_points{PROJECT})", "{{state}}"),
                 decimals=0,
-                width=8,
+                width=6,
                 height=8,
                 names=named(lang, codes.DECISION_STATES),
             )
@@ -364,7 +437,7 @@ def project_status(lang: Language) -> board.Dashboard:
                     "revision": _("Revises an earlier decision"),
                     "note": _("Note"),
                 },
-                width=16,
+                width=14,
                 height=8,
                 properties={
                     "outcome": {"mappings": value_names(named(lang, codes.OUTCOMES))},
