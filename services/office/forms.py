@@ -393,6 +393,83 @@ FORMS: tuple[Form, ...] = (
             Field("description", N_("Description"), "textarea", required=False),
         ),
     ),
+    Form(
+        "in-kind-corrected",
+        N_("In-kind entry corrected"),
+        "finance",
+        "InKindCorrected",
+        "money",
+        (
+            Field("entry", N_("Entry"), "select", options="in_kind_entries"),
+            Field("hours", N_("Hours"), "decimal", required=False),
+            Field("hourly_rate", N_("Hourly rate (NOK)"), "money", required=False),
+            Field("activity", N_("Activity"), "select", required=False, options="activities"),
+            Field("work_date", N_("Date worked"), "date", required=False),
+            Field("reason", N_("Reason")),
+            Field("corrected_on", N_("Corrected on"), "date", default=_TODAY),
+        ),
+        intro=N_(
+            "Fill in only what was wrong; the rest of the entry stays. The entry as first "
+            "recorded stays in the log, and the correction is shown beside it."
+        ),
+    ),
+    Form(
+        "in-kind-withdrawn",
+        N_("In-kind entry withdrawn"),
+        "finance",
+        "InKindWithdrawn",
+        "money",
+        (
+            Field("entry", N_("Entry"), "select", options="in_kind_entries"),
+            Field("reason", N_("Reason")),
+            Field("withdrawn_on", N_("Withdrawn on"), "date", default=_TODAY),
+        ),
+    ),
+    Form(
+        "in-kind-attested",
+        N_("In-kind work attested"),
+        "finance",
+        "InKindAttested",
+        "money",
+        (
+            Field("municipality", N_("Municipality"), "select", options="municipalities"),
+            Field("period_start", N_("From"), "date"),
+            Field("period_end", N_("To"), "date"),
+            Field("attested_by", N_("Attested by"), default=_PERSON),
+            Field("attested_on", N_("Attested on"), "date", default=_TODAY),
+        ),
+        intro=N_(
+            "The municipality's member of the project group attests its in-kind work with "
+            "dates in the period. An entry corrected afterwards must be attested again."
+        ),
+    ),
+    Form(
+        "funding-received",
+        N_("Funding received"),
+        "finance",
+        "FundingReceived",
+        "money",
+        (
+            Field("source", N_("Funding source"), "select", options="funding_sources"),
+            Field("amount", N_("Amount received (NOK)"), "money"),
+            Field("received_date", N_("Received on"), "date", default=_TODAY),
+            Field("reference", N_("Payment reference"), required=False),
+        ),
+    ),
+    Form(
+        "funding-repaid",
+        N_("Funding paid back"),
+        "finance",
+        "FundingRepaid",
+        "money",
+        (
+            Field("source", N_("Funding source"), "select", options="funding_sources"),
+            Field("amount", N_("Amount paid back (NOK)"), "money"),
+            Field("repaid_date", N_("Paid back on"), "date", default=_TODAY),
+            Field("reference", N_("Payment reference")),
+            Field("reason", N_("Reason")),
+        ),
+    ),
 )
 BY_ID: dict[str, Form] = {form.id: form for form in FORMS}
 GROUPS: tuple[tuple[str, str], ...] = (

@@ -186,6 +186,31 @@ async def choices(
         known = {m for m, _ in found.get("municipalities", [])}
         known |= {m for n in networks for m in n.get("municipalities", [])}
         found["municipalities"] = [(m, m) for m in sorted(known)]
+    if "municipalities" in needed:
+        budget = await gateway.get(key, "finance", f"/projects/{project}/budget")
+        known = {m for m, _ in found.get("municipalities", [])}
+        known |= set((budget or {}).get("municipalities", []))
+        found["municipalities"] = [(m, m) for m in sorted(known)]
+    if "in_kind_entries" in needed:
+        page = await gateway.get(
+            key, "finance", f"/projects/{project}/in-kind/entries", {"limit": "1000"}
+        )
+        found["in_kind_entries"] = [
+            (
+                e["entry"],
+                f"{e['work_date']} {e['person']}, {e['municipality']}: {e['hours']} h "
+                f"({e['activity']}, {e['value']})",
+            )
+            for e in (page or {}).get("items", [])
+            if not e["withdrawn"]
+        ]
+    if "funding_sources" in needed:
+        funding = await gateway.get(key, "finance", f"/projects/{project}/funding")
+        found["funding_sources"] = [
+            (s["id"], title_in(s, session.lang, "name"))
+            for s in (funding or {}).get("sources", [])
+            if s["kind"] != "in_kind"
+        ]
     if "bookings" in needed:
         page = await gateway.get(key, "finance", f"/projects/{project}/costs", {"limit": "1000"})
         found["bookings"] = [

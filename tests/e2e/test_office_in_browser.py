@@ -460,6 +460,63 @@ FACTS: list[tuple[str, dict[str, str | bool]]] = [
             "description": "Mapping interviews",
         },
     ),
+    (
+        "in-kind",
+        {
+            "municipality": "Flesberg",
+            "activity": "follow-up",
+            "work_date": "2010-03-08",
+            "hours": "2",
+            "hourly_rate": "450",
+        },
+    ),
+    (
+        "in-kind-attested",
+        {
+            "municipality": "Kongsberg",
+            "period_start": "2010-03-01",
+            "period_end": "2010-03-31",
+            "attested_by": "Kontaktperson Kongsberg",
+            "attested_on": "2010-04-05",
+        },
+    ),
+    (
+        "in-kind-corrected",
+        {
+            # Chosen by its label: the entry's id is the event id the office gave it.
+            "entry": "2010-03-05 Kari Nordmann, Kongsberg: 7.5 h (mapping, 3375.00)",
+            "hours": "6",
+            "reason": "The time sheet said 6 hours",
+            "corrected_on": "2010-04-06",
+        },
+    ),
+    (
+        "in-kind-withdrawn",
+        {
+            "entry": "2010-03-08 Kari Nordmann, Flesberg: 2 h (follow-up, 900.00)",
+            "reason": "Recorded on the wrong project",
+            "withdrawn_on": "2010-04-07",
+        },
+    ),
+    (
+        "funding-received",
+        {
+            "source": "discretionary-grant",
+            "amount": "120 000",
+            "received_date": "2010-03-01",
+            "reference": "Bank 2010-0301",
+        },
+    ),
+    (
+        "funding-repaid",
+        {
+            "source": "discretionary-grant",
+            "amount": "5 000",
+            "repaid_date": "2010-12-20",
+            "reference": "Bank 2010-1220",
+            "reason": "Unspent part of the grant",
+        },
+    ),
 ]
 
 
@@ -504,7 +561,7 @@ async def test_every_fact_recorded_through_its_form_is_on_the_status_page_and_in
         minutes = await text_of(decision.locator("td").nth(2))
         assert minutes == f"RU-sak 7/2010 ({plain(EN.date('2010-02-01'))})"
         kongsberg = table_row(page, "ik-h", re.compile(r"^Kongsberg$"))
-        assert await text_of(kongsberg.locator("td")) == plain(EN.money("3375"))
+        assert await text_of(kongsberg.locator("td")) == plain(EN.money("2700"))  # corrected
         networks = await text_of(page.locator('main section[aria-labelledby="net-h"] p').first)
         assert "Mapped: 1" in networks, networks
         assert "Assessed: 1" in networks, networks
