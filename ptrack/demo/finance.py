@@ -22,6 +22,7 @@ KRONE = 100
 """Øre per krone: amounts are integer øre, as in the finance service."""
 _ACCOUNTING = System("finance", "accounting")
 _FINANCE_OFFICE = System("finance", "project-office")
+_PLAN_OFFICE = System("milestones", "project-office")
 
 _REVISION = {"contingency": -10_000 * KRONE, "external-expertise": 10_000 * KRONE}
 _REVISED_ON = date(2010, 9, 6)
@@ -137,7 +138,7 @@ def tell_finance(history: History, rng: random.Random, plan: Plan) -> None:
         }
         history.event(_ACCOUNTING, "CostBooked", data, booking.day, booking.booking_id)
     _funding(history, plan)
-    _budget_revision(history)
+    _budget_revision(history, plan)
 
 
 def _planned_costs(plan: Plan) -> dict[str, dict[str, int]]:
@@ -274,15 +275,47 @@ def _funding(history: History, plan: Plan) -> None:
         history.event(_ACCOUNTING, "FundingReceived", data, day, f"{grant['id']}/{number}")
 
 
-def _budget_revision(history: History) -> None:
+_REVISION_REASON = (
+    "Ekstern prosessveileder til piloten og evalueringen av nettverksskolen, dekket av "
+    "uforutsette kostnader"
+)
+_REPLANNED = {
+    # The revision's months: the adviser on the pilot's four months, and the contingency taken
+    # from the follow-up's months from July on.
+    ("test-school", "external-expertise"): dict.fromkeys(("09", "10", "11", "12"), 2500),
+    ("follow-up", "contingency"): dict.fromkeys(("07", "08", "09", "10", "11"), -2000),
+}
+
+
+def _budget_revision(history: History, plan: Plan) -> None:
+    """The steering group moves money between lines, and the plan's months with it (a second
+    baseline on the same decision), so earned value measures against the budget approved."""
     changes = [{"line": line, "delta": format_ore(delta)} for line, delta in _REVISION.items()]
     data = {
         "decision_ref": _REVISION_REF,
-        "reason": "Ekstern prosessveileder til piloten og evalueringen av nettverksskolen, "
-        "dekket av uforutsette kostnader",
+        "reason": _REVISION_REASON,
         "revised_on": _REVISED_ON.isoformat(),
         "changes": changes,
         "in_kind_delta": "0.00",
         "frame_delta": format_ore(sum(_REVISION.values())),
     }
     history.event(_FINANCE_OFFICE, "BudgetRevised", data, _REVISED_ON, _REVISION_REF)
+    schedule = plan.schedule()
+    for activity in schedule["activities"]:
+        for (activity_id, line), deltas in _REPLANNED.items():
+            if activity["id"] != activity_id:
+                continue
+            months = activity.setdefault("planned", {}).setdefault(line, {})
+            for month, delta in deltas.items():
+                key = f"{_REVISED_ON.year}-{month}"
+                amount = parse_ore(months.get(key, "0")) + delta * KRONE
+                months[key] = format_ore(amount)
+            activity["planned"][line] = {k: v for k, v in sorted(months.items()) if v != "0.00"}
+    revised = {
+        **schedule,
+        "baseline": 2,
+        "reason": _REVISION_REASON,
+        "decision_ref": _REVISION_REF,
+        "revised_on": _REVISED_ON.isoformat(),
+    }
+    history.event(_PLAN_OFFICE, "PlanRevised", revised, _REVISED_ON, _REVISION_REF)

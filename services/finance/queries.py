@@ -329,3 +329,38 @@ async def funding_repayments(db: Queryable, s: str, project_id: str) -> list[dic
         project_id,
     )
     return [dict(row) for row in rows]
+
+
+async def in_kind_rules(db: Queryable, s: str, project_id: str) -> dict[str, Any]:
+    """The project's municipalities and its rules for in-kind work (null when it has none)."""
+    row = await db.fetchrow(
+        f"SELECT municipalities, in_kind_rules FROM {s}.projects WHERE project_id = $1",
+        project_id,
+    )
+    return {"municipalities": [], "in_kind_rules": None} if row is None else dict(row)
+
+
+async def budget_on(db: Queryable, s: str, project_id: str, day: date) -> dict[str, int]:
+    """Each budget line's budget as it stood on `day` (revisions dated later taken back out),
+    and `in-kind` for the in-kind budget, in øre."""
+    rows = await db.fetch(
+        f"""
+        SELECT l.line_id, l.budget_ore - coalesce((
+            SELECT sum((c ->> 'delta')::numeric * 100)::bigint
+            FROM {s}.budget_revisions r, jsonb_array_elements(r.changes) c
+            WHERE r.project_id = l.project_id AND r.revised_on > $2 AND c ->> 'line' = l.line_id
+        ), 0) AS budget_ore
+        FROM {s}.budget_lines l WHERE l.project_id = $1 ORDER BY l.ordinal
+        """,
+        project_id,
+        day,
+    )
+    in_kind = await db.fetchval(
+        f"SELECT p.in_kind_ore - coalesce((SELECT sum(r.in_kind_delta_ore) FROM "
+        f"{s}.budget_revisions r WHERE r.project_id = p.project_id AND r.revised_on > $2), 0) "
+        f"FROM {s}.projects p WHERE p.project_id = $1",
+        project_id,
+        day,
+    )
+    budget = {row["line_id"]: int(row["budget_ore"]) for row in rows}
+    return {**budget, "in-kind": int(in_kind or 0)}

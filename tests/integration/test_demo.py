@@ -25,7 +25,7 @@ FACTORS = {"understanding", "anchoring", "commitment", "small_visible_successes"
 
 @pytest.fixture
 def services(start_services: StartServices) -> dict[str, str]:
-    return start_services(SERVICES)
+    return start_services((*SERVICES, "reporting"))
 
 
 @pytest.fixture
@@ -56,6 +56,14 @@ class Reader:
         assert response.status_code == 200, response.text
         return response.json()
 
+    async def waiting(self, service: str, path: str, **params: str) -> Any:
+        """From a service that records nothing of its own (reporting): once its feeds have
+        caught up with their sources."""
+        url = f"{self.urls[service]}{path}"
+        response = await self.client.get(url, params={**params, "wait": "true"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 async def test_the_demo_tells_its_story_once(
     services: dict[str, str],
@@ -74,6 +82,7 @@ async def test_the_demo_tells_its_story_once(
     read = Reader(client, services, summary)
     await _milestones_show_m7_missed(read)
     await _finance_shows_bookings_and_in_kind(read, plan.data["municipalities"])
+    await _budget_and_plan_agree(read)
     await _registry_shows_mapping_and_pilot(read)
     await _surveys_show_factors_and_suppress_small_groups(read)
 
@@ -115,9 +124,28 @@ async def _finance_shows_bookings_and_in_kind(read: Reader, municipalities: list
     by_municipality = {group["key"]: float(group["value"]) for group in in_kind["by_municipality"]}
     assert set(by_municipality) == set(municipalities)
     assert all(value > 0 for value in by_municipality.values())
+    # One time sheet corrected after its attestation, one withdrawn; December's unattested.
+    assert (in_kind["corrections"], in_kind["withdrawn"]) == (1, 1)
+    assert [a["attested_on"] for a in in_kind["attestations"]] == ["2010-07-05"] * 6 + [
+        "2010-12-06"
+    ] * 6
+    assert 0 < float(in_kind["unattested"]) < float(in_kind["attested"])
+    entries = await read("finance", f"/projects/{PROJECT}/in-kind/entries", limit="1000")
+    changed = [entry for entry in entries["items"] if entry["history"]]
+    assert sorted(entry["history"][0]["kind"] for entry in changed) == ["corrected", "withdrawn"]
+    lost = next(entry for entry in changed if entry["history"][0]["kind"] == "corrected")
+    assert lost["history"][0]["lost_attestation"] and lost["attested_on"] == "2010-12-06"
     funding = await read("finance", f"/projects/{PROJECT}/funding")
     grant = next(source for source in funding["sources"] if source["kind"] == "grant")
     assert grant["received"] == grant["planned"]
+
+
+async def _budget_and_plan_agree(read: Reader) -> None:
+    """The budget revision of September came with its plan revision (baseline 2)."""
+    for day in ("2010-09-05", "2010-09-06", STATUS_DATE.isoformat()):
+        status = await read.waiting("reporting", f"/projects/{PROJECT}/status", status_date=day)
+        assert status["budget_against_plan"] == [], day
+    assert status["schedule"]["baseline"] == 2
 
 
 async def _registry_shows_mapping_and_pilot(read: Reader) -> None:

@@ -91,6 +91,34 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
             'ptrack_projection_lag_events{projection="finance",service="reporting"} 0.0' in metrics
         )
 
+        assert status["budget_against_plan"] == [], "the plan's months add up to its budget"
+        # The steering group moves 10 000 to external expertise on 6 September, and nobody
+        # revises the plan: from then on the status says the two disagree, line by line.
+        revision = {
+            "decision_ref": "RU 22/2010",
+            "reason": "Ekstern prosessveileder",
+            "revised_on": "2010-09-06",
+            "changes": [
+                {"line": "contingency", "delta": "-10000.00"},
+                {"line": "external-expertise", "delta": "10000.00"},
+            ],
+        }
+        revised = await finance.post(cloudevent("BudgetRevised", PROJECT, revision))
+        assert revised.status_code == 201, revised.text
+        before = await reporting.get(
+            f"/projects/{PROJECT}/status",
+            status_date="2010-09-05",
+            wait="true",
+        )
+        assert before.json()["budget_against_plan"] == []
+        after = await reporting.get(f"/projects/{PROJECT}/status", status_date="2010-09-06")
+        assert after.json()["budget_against_plan"] == [
+            {"line": "external-expertise", "budget": "60000.00", "planned": "50000.00",
+             "difference": "10000.00"},
+            {"line": "contingency", "budget": "10000.00", "planned": "20000.00",
+             "difference": "-10000.00"},
+        ]  # fmt: skip
+
         unknown = await reporting.get("/projects/nowhere/status")
         assert unknown.status_code == 404
         refused = await reporting.post(booking("GL-2"), role="admin")
