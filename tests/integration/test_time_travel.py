@@ -30,7 +30,7 @@ from services.surveys.app import build as surveys_app
 from shared.projection import compare_schemas
 from shared.settings import Settings
 from shared.testing.apps import RunningService, cloudevent, running
-from tests.integration.finance_fixtures import PROJECT, booking
+from tests.integration.finance_fixtures import PROJECT, booking, in_kind_hours
 from tests.integration.finance_fixtures import plan_events as finance_plan
 from tests.integration.test_milestones_history import HISTORY as MILESTONES_HISTORY
 from tests.integration.test_registry_scripted import history as registry_history
@@ -38,6 +38,10 @@ from tests.integration.test_reporting import plan_events
 from tests.integration.test_surveys_api import HISTORY as SURVEYS_HISTORY
 
 SERVICES = ("registry", "milestones", "finance", "surveys", "reporting")
+FIRST_ENTRY, SECOND_ENTRY = (
+    "5d1c6a7e-0000-4000-8000-000000000001",
+    "5d1c6a7e-0000-4000-8000-000000000002",
+)
 
 
 def reversal(booking_id: str, amount: str, day: str, reason: str) -> dict[str, Any]:
@@ -56,10 +60,43 @@ def finance_history() -> list[dict[str, Any]]:
             "InKindHoursRecorded", PROJECT,
             {"municipality": "Flesberg", "person": "Ola Nordmann", "activity": "mapping",
              "work_date": "2010-03-03", "hours": "7.5", "hourly_rate": "550.00"},
+            id_=FIRST_ENTRY,
         ),
         cloudevent(
             "FundingReceived", PROJECT,
             {"source": "grant", "amount": "120000.00", "received_date": "2010-03-01"},
+        ),
+    ]  # fmt: skip
+
+
+def in_kind_changes() -> list[dict[str, Any]]:
+    """After `finance_history`: a second entry, an attestation, a correction, a withdrawal and
+    a repayment."""
+    return [
+        cloudevent(
+            "InKindHoursRecorded", PROJECT,
+            {"municipality": "Rollag", "person": "Kari Nordmann", "activity": "follow-up",
+             "work_date": "2010-04-06", "hours": "3", "hourly_rate": "500.00"},
+            id_=SECOND_ENTRY,
+        ),
+        cloudevent(
+            "InKindAttested", PROJECT,
+            {"municipality": "Flesberg", "period_start": "2010-03-01", "period_end": "2010-03-31",
+             "attested_by": "Siri Flesberg", "attested_on": "2010-04-05"},
+        ),
+        cloudevent(
+            "InKindCorrected", PROJECT,
+            {"entry": FIRST_ENTRY, "hours": "6", "reason": "one interview fewer",
+             "corrected_on": "2010-04-12"},
+        ),
+        cloudevent(
+            "InKindWithdrawn", PROJECT,
+            {"entry": SECOND_ENTRY, "reason": "meeting cancelled", "withdrawn_on": "2010-04-13"},
+        ),
+        cloudevent(
+            "FundingRepaid", PROJECT,
+            {"source": "grant", "amount": "1000.00", "repaid_date": "2010-12-20",
+             "reference": "Bank 42", "reason": "unspent"},
         ),
     ]  # fmt: skip
 
@@ -109,7 +146,7 @@ async def test_replaying_twice_gives_the_live_models_row_by_row(
     settings: Settings, pool: Any, drop_stream: None
 ) -> None:
     async with stack(settings) as services:
-        await post(services["finance"], *finance_history())
+        await post(services["finance"], *finance_history(), *in_kind_changes())
         for item in MILESTONES_HISTORY:
             await post(services["milestones"], item)
         await post(services["registry"], *registry_history())
@@ -135,8 +172,10 @@ async def test_replaying_twice_gives_the_live_models_row_by_row(
             assert first.services[name].events_kept == first.services[name].events_read
         # Not empty against empty: the replays hold the histories.
         finance = first.services["finance"]
-        assert finance.events_read == 8
+        assert finance.events_read == 13
         assert (finance.tables["bookings"], finance.tables["reversals"]) == (3, 1)
+        assert (finance.tables["in_kind_changes"], finance.tables["in_kind_attestations"]) == (2, 1)
+        assert finance.tables["funding_repayments"] == 1
         reporting = first.services["reporting"]
         assert reporting.events_read == sum(
             first.services[name].events_read for name in SERVICES if name != "reporting"
@@ -163,6 +202,13 @@ async def money_view(reporting: RunningService, **params: Any) -> tuple[str, str
         status["evm"]["total"]["ac"],
         lines["external-expertise"]["used"],
     )
+
+
+async def in_kind_view(reporting: RunningService, **params: Any) -> dict[str, str]:
+    response = await reporting.get(f"/projects/{PROJECT}/status", **params)
+    assert response.status_code == 200, response.text
+    found: dict[str, str] = response.json()["money"]["in_kind_by_municipality"]
+    return found
 
 
 async def line(pool: Any, schema: str, line_id: str) -> tuple[int, int]:
@@ -314,6 +360,45 @@ async def test_a_correction_recorded_late_shows_as_of_its_date_not_as_of_before_
                 pool, settings, services=["finance"],
                 as_of_recorded=seen, as_of_business=date(2010, 5, 31),
             )  # fmt: skip
+
+
+async def test_an_in_kind_correction_shows_as_recorded_before_it_was_made(
+    settings: Settings, pool: Any, drop_stream: None
+) -> None:
+    async with stack(settings, ("finance", "reporting")) as services:
+        finance, reporting = services["finance"], services["reporting"]
+        budget, _ = plan_events()
+        await post(finance, *budget)
+        hours = in_kind_hours(work_date="2010-05-03")  # 7.5 h at 650.00: 4 875
+        recorded = await post(finance, hours)
+        await asyncio.sleep(0.05)
+        seen = datetime.now(UTC)
+        await asyncio.sleep(0.05)
+        correction = {"entry": hours["id"], "hours": "5", "reason": "two hours too many",
+                      "corrected_on": "2010-06-10"}  # fmt: skip
+        corrected = await post(finance, cloudevent("InKindCorrected", PROJECT, correction))
+        stamps = [
+            datetime.fromisoformat(r["events"][0]["recorded_at"]) for r in (recorded, corrected)
+        ]
+        if not stamps[0] < seen < stamps[1]:
+            seen = stamps[0] + (stamps[1] - stamps[0]) / 2
+        await caught_up(services)
+
+        # Now, for any day: the figure as corrected.
+        assert await in_kind_view(reporting, status_date="2010-06-30") == {"Rollag": "3250.00"}
+        # As the steering group was shown it before the correction was recorded: the original.
+        when = seen.isoformat()
+        assert await in_kind_view(reporting, status_date="2010-06-30", as_of_recorded=when) == {
+            "Rollag": "4875.00"
+        }
+        # As of a business day before the correction's date, replayed: the original too.
+        await replay(
+            pool, settings, services=["finance"], into="june", as_of_business=date(2010, 6, 9)
+        )
+        june = scratch_schema(settings, "finance", "june")
+        value = await pool.fetchval(f"SELECT value_ore FROM {june}.in_kind")
+        assert value == 487_500
+        assert await pool.fetchval(f"SELECT count(*) FROM {june}.in_kind_changes") == 0
 
 
 async def test_recorded_views_are_reused_and_only_a_few_kept(
