@@ -4,8 +4,10 @@ and earned value would then measure against a budget nobody approved. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+from services.milestones.events import PlanContent
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,19 @@ def disagreements(
         for line in lines
         if budget.get(line, 0) != sums.get(line, 0)
     ]
+
+
+def planned_by_line(plan: PlanContent) -> Iterator[tuple[str, int]]:
+    """(line, amount) for every month of every activity of `plan`: its time-phased budget."""
+    for activity in plan.activities:
+        for line, months in activity.planned.items():
+            for amount in months.values():
+                yield line, amount
+
+
+def differences(budget: Mapping[str, int], planned: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """budget − planned for every line either of them has (0 where they agree)."""
+    sums: dict[str, int] = dict.fromkeys(budget, 0)
+    for line, amount in planned:
+        sums[line] = sums.get(line, 0) + amount
+    return {line: budget.get(line, 0) - total for line, total in sums.items()}

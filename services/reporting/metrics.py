@@ -10,7 +10,10 @@ from decimal import Decimal
 
 from prometheus_client.core import Metric
 
+from services.finance import queries as finance
 from services.milestones import queries as milestones
+from services.milestones import views as schedule
+from services.reporting.consistency import differences, planned_by_line
 from services.reporting.evm import figures_by_scope, planned_in_kind
 from services.reporting.inputs import evm_inputs
 from shared.metrics import gauge
@@ -34,6 +37,9 @@ RATIOS = {
 }
 DAYS = {"ptrack_evm_sv_t_seconds": ("sv_t_days", "Earned-schedule variance, ES - AT")}
 """In seconds (Prometheus's base unit for time), from the figures' days."""
+PLAN_DIFFERENCE = "ptrack_budget_plan_difference_nok"
+"""Per project and budget line (`in-kind` for the in-kind budget): the budget on the status date
+less what the baseline in force plans for the line month by month; 0 where they agree."""
 IN_KIND_PLANNED = "ptrack_in_kind_planned_nok"
 """Per project, no scope: in-kind work is only in scope total. Reported here rather than by
 finance because the time-phased plan is the milestones' baseline, which reporting already
@@ -52,6 +58,11 @@ async def reporting_metrics(read: ReadSide) -> list[Metric]:
         # alert can tell "nothing expected" from "no figure".
         in_kind = planned_in_kind(inputs.planned, day)
         samples[IN_KIND_PLANNED].append(((project,), in_kind / ORE_PER_KRONE))
+        baseline = await schedule.baseline_on(db, s, project, day)
+        if baseline is not None and await finance.project(db, s, project) is not None:
+            budget = await finance.budget_on(db, s, project, day)
+            for line, difference in differences(budget, planned_by_line(baseline.plan)).items():
+                samples[PLAN_DIFFERENCE].append(((project, line), difference / ORE_PER_KRONE))
         for scope, figures in figures_by_scope(inputs, day).items():
             key = (project, scope)
             for name, (field, _) in MONEY.items():
@@ -70,6 +81,12 @@ async def reporting_metrics(read: ReadSide) -> list[Metric]:
         *(
             gauge(name, documentation, _LABELS, samples[name])
             for name, (_, documentation) in {**MONEY, **RATIOS, **DAYS}.items()
+        ),
+        gauge(
+            PLAN_DIFFERENCE,
+            "Budget on the status date less what the plan baseline in force plans, per line",
+            ["project", "line"],
+            samples[PLAN_DIFFERENCE],
         ),
         gauge(
             IN_KIND_PLANNED,

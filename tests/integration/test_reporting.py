@@ -92,12 +92,12 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
         )
 
         assert status["budget_against_plan"] == [], "the plan's months add up to its budget"
-        # The steering group moves 10 000 to external expertise on 6 September, and nobody
+        # The steering group moves 10 000 to external expertise on 20 March, and nobody
         # revises the plan: from then on the status says the two disagree, line by line.
         revision = {
             "decision_ref": "RU 22/2010",
             "reason": "Ekstern prosessveileder",
-            "revised_on": "2010-09-06",
+            "revised_on": "2010-03-20",
             "changes": [
                 {"line": "contingency", "delta": "-10000.00"},
                 {"line": "external-expertise", "delta": "10000.00"},
@@ -107,17 +107,22 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
         assert revised.status_code == 201, revised.text
         before = await reporting.get(
             f"/projects/{PROJECT}/status",
-            status_date="2010-09-05",
+            status_date="2010-03-19",
             wait="true",
         )
         assert before.json()["budget_against_plan"] == []
-        after = await reporting.get(f"/projects/{PROJECT}/status", status_date="2010-09-06")
+        after = await reporting.get(f"/projects/{PROJECT}/status", status_date="2010-03-20")
         assert after.json()["budget_against_plan"] == [
             {"line": "external-expertise", "budget": "60000.00", "planned": "50000.00",
              "difference": "10000.00"},
             {"line": "contingency", "budget": "10000.00", "planned": "20000.00",
              "difference": "-10000.00"},
         ]  # fmt: skip
+        metrics = await reporting.metrics()  # as of 31 March
+        difference = f'ptrack_budget_plan_difference_nok{{line="%s",project="{PROJECT}"}} %s'
+        assert difference % ("external-expertise", "10000.0") in metrics
+        assert difference % ("contingency", "-10000.0") in metrics
+        assert difference % ("in-kind", "0.0") in metrics
 
         unknown = await reporting.get("/projects/nowhere/status")
         assert unknown.status_code == 404

@@ -241,6 +241,21 @@ def finance(lang: Language) -> board.Dashboard:
                 width=10,
             )
         )
+        .with_panel(
+            bars(
+                _("Budget against the plan's months, per line"),
+                _(
+                    "Each line's budget on the status date less what the plan baseline in force "
+                    "spreads over its months (in-kind: the in-kind budget). 0 where they agree; "
+                    "any other figure raises BudgetAndPlanDisagree: the budget was revised "
+                    "without its plan."
+                ),
+                promql(f"max by (line) (ptrack_budget_plan_difference_nok{PROJECT})", "{{line}}"),
+                unit=NOK,
+                width=24,
+                height=6,
+            )
+        )
         .with_row(board.Row(_("Earned value on the status date")))
         .with_panel(
             a_stat(
