@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from services.finance.domain import in_kind_value
 from services.finance.events import (
@@ -22,6 +23,7 @@ from services.finance.events import (
     InKindAttested,
     InKindCorrected,
     InKindHoursRecorded,
+    InKindRules,
     InKindWithdrawn,
 )
 from shared.db import Conn
@@ -180,6 +182,9 @@ ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS withdrawn boolean NOT NULL DEFA
 ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS corrections integer NOT NULL DEFAULT 0;
 ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS attestation uuid;
 CREATE INDEX IF NOT EXISTS in_kind_by_attestation ON {s}.in_kind (attestation);
+-- The plan's rules for in-kind work as they stand (approved, or replaced by a revision).
+ALTER TABLE {s}.projects ADD COLUMN IF NOT EXISTS municipalities jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE {s}.projects ADD COLUMN IF NOT EXISTS in_kind_rules jsonb;
 """
 
 
@@ -218,11 +223,12 @@ class FinanceProjection:
                 return [
                     (
                         f"INSERT INTO {s}.projects (project_id, name, currency, period_start, "
-                        "period_end, frame_ore, in_kind_ore, approved_on, decision_ref) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        "period_end, frame_ore, in_kind_ore, approved_on, decision_ref, "
+                        "municipalities, in_kind_rules) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                         (project, model.project_name, model.currency, model.period_start,
                          model.period_end, model.frame, model.in_kind, model.approved_on,
-                         model.decision_ref),
+                         model.decision_ref, model.municipalities, _rules(model.in_kind_rules)),
                     ),
                     *(
                         (
@@ -352,8 +358,11 @@ class FinanceProjection:
             *lines,
             (
                 f"UPDATE {s}.projects SET frame_ore = frame_ore + $2, "
-                "in_kind_ore = in_kind_ore + $3, revisions = revisions + 1 WHERE project_id = $1",
-                (project, model.frame_delta, model.in_kind_delta),
+                "in_kind_ore = in_kind_ore + $3, revisions = revisions + 1, "
+                "municipalities = coalesce($4::jsonb, municipalities), "
+                "in_kind_rules = coalesce($5::jsonb, in_kind_rules) WHERE project_id = $1",
+                (project, model.frame_delta, model.in_kind_delta, model.municipalities,
+                 _rules(model.in_kind_rules)),
             ),
             (
                 f"INSERT INTO {s}.budget_revisions (event_id, project_id, position, decision_ref, "
@@ -364,6 +373,10 @@ class FinanceProjection:
                  model.in_kind_delta, model.frame_delta),
             ),
         ]  # fmt: skip
+
+
+def _rules(rules: InKindRules | None) -> dict[str, Any] | None:
+    return None if rules is None else rules.model_dump(mode="json")
 
 
 def _in_kind_change(

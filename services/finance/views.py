@@ -89,6 +89,12 @@ class BudgetView(BaseModel):
     """Entries dated outside the project period: bookings and reversals are accepted but worth a
     look; in-kind work is refused (`within_period`), so its count holds only entries recorded
     before that rule."""
+    municipalities: list[str]
+    """The project's municipalities: the only ones that may record in-kind work (when it has
+    rules)."""
+    in_kind_rules: dict[str, Any] | None
+    """The rules in-kind work is checked against, as approved or last revised (activities,
+    rate ceilings, hours per day, attesters); null for a budget approved without them."""
 
 
 class InKindGroup(BaseModel):
@@ -302,7 +308,10 @@ async def budget(db: Queryable, s: str, project: queries.Project) -> BudgetView:
     outside = await queries.outside_period(db, s, project)
     totals = frame_usage(project, lines, in_kind)
     revisions = await queries.budget_revisions(db, s, project.project_id)
+    rules = await queries.in_kind_rules(db, s, project.project_id)
     return BudgetView(
+        municipalities=rules["municipalities"],
+        in_kind_rules=rules["in_kind_rules"],
         project=_info(project),
         revisions=[
             RevisionView(

@@ -1,7 +1,9 @@
 """The project accounts (`GET /projects/{id}/accounts`) on real PostgreSQL and NATS: the default
 plan, costs with a reversal, a budget revision, funding received and in-kind work in two
 municipalities; then the accounts as JSON, XLSX, PDF and CSV in bokmål and English, each checked
-against the finance API's own figures to the øre, and the basis against the log's head.
+against the finance API's own figures to the øre, and the basis against the log's head. Two tests
+go on to correct, withdraw and attest in-kind entries and pay back funding, and find each change
+with its event in every format.
 
 The PDF is rendered to PNG (pypdfium2) and its text read back. With
 `PTRACK_ACCOUNTS_SCREENSHOTS=DIR` the first pages of the bokmål PDF are kept there as PNG (how
@@ -256,7 +258,8 @@ async def test_the_workbook_sums_equal_the_api(finance: tuple[RunningService, in
     )
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == [
-        "Costs", "Financing", "In-kind work", "In-kind documentation", "Basis",
+        "Costs", "Financing", "In-kind work", "In-kind documentation",
+        "Corrections and withdrawals", "Attestations", "Basis",
     ]  # fmt: skip
     budget = (await service.get(f"/projects/{PROJECT}/budget")).json()
     funding = (await service.get(f"/projects/{PROJECT}/funding")).json()
@@ -478,3 +481,235 @@ async def test_the_command_writes_the_package(
     assert (tmp_path / "out" / lines[1]).read_bytes().startswith(b"%PDF")
     refused = await service.get(f"/projects/{PROJECT}/accounts", role="manager")
     assert refused.status_code == 403
+
+
+def recorded(person: str, day: str) -> str:
+    """The id of the event in `HISTORY` that recorded `person`'s in-kind work on `day`."""
+    return next(
+        str(body["id"])
+        for body in HISTORY
+        if body["type"] == "InKindHoursRecorded"
+        and (body["data"]["person"], body["data"]["work_date"]) == (person, day)
+    )
+
+
+def attester(municipality: str) -> str:
+    """Who the plan says attests `municipality`'s in-kind work (anyone, when it names none)."""
+    budget = next(
+        body for _, body in plan_posts(read_plan(DEFAULT_PLAN)) if body["type"] == "BudgetApproved"
+    )
+    rules = budget["data"].get("in_kind_rules") or {}
+    return str((rules.get("attesters") or {}).get(municipality, f"Kontakt {municipality}"))
+
+
+async def correct_withdraw_attest_repay(service: RunningService) -> dict[str, str]:
+    """On top of `HISTORY`: a new entry for Per Hansen in Kongsberg; his entry of 2 March
+    corrected from 7.5 to 6 hours; Ola Nordmann's hour in Flesberg on 1 April withdrawn;
+    Kongsberg's March attested (the two entries of Per's); then the new entry corrected, which
+    loses its attestation; and 20 000 of the grant paid back. Returns the events' ids."""
+    added = hours("Kongsberg", "Per Hansen", "follow-up", "2010-03-20", "2", "600.00")
+    steps = {
+        "added": added,
+        "corrected": event("InKindCorrected", entry=recorded("Per Hansen", "2010-03-02"),
+                           hours="6", reason="Feil i timelisten", corrected_on="2010-04-02"),
+        "withdrawn": event("InKindWithdrawn", entry=recorded("Ola Nordmann", "2010-04-01"),
+                           reason="Ført i feil prosjekt", withdrawn_on="2010-04-03"),
+        "attested": event("InKindAttested", municipality="Kongsberg",
+                          period_start="2010-03-01", period_end="2010-03-31",
+                          attested_by=attester("Kongsberg"), attested_on="2010-04-05"),
+        "recorrected": event("InKindCorrected", entry=added["id"], hours="3",
+                             reason="Glemt en time", corrected_on="2010-04-09"),
+        "repaid": event("FundingRepaid", source="discretionary-grant", amount="20000.00",
+                        repaid_date="2010-12-15", reference="Bank 2010-0099",
+                        reason="Ubrukte midler tilbakebetalt"),
+    }  # fmt: skip
+    for body in steps.values():  # one by one: each is decided on what the one before left
+        response = await service.post(body)
+        assert response.status_code == 201, response.text
+    return {name: str(body["id"]) for name, body in steps.items()}
+
+
+async def test_corrections_attestations_and_repayments_in_the_accounts(
+    finance: tuple[RunningService, int],
+) -> None:
+    service, _ = finance
+    ids = await correct_withdraw_attest_repay(service)
+    position = await service.log_head()
+    made = (await accounts(service, position)).json()
+    in_kind = (await service.get(f"/projects/{PROJECT}/in-kind", min_position=position)).json()
+    funding = (await service.get(f"/projects/{PROJECT}/funding")).json()
+
+    work = made["in_kind"]
+    # 6 h and 3 h at 600.00 for Per, Kari's 3.25 h and Ola's 7.5 h at 550.00; Ola's withdrawn
+    # hour is worth nothing, and only Per's corrected entry still stands attested.
+    assert (work["documented"], work["attested"], work["unattested"], work["hours"]) == (
+        "11312.50", "3600.00", "7712.50", "19.75",
+    )  # fmt: skip
+    assert (work["documented"], work["attested"], work["unattested"]) == (
+        in_kind["recorded"], in_kind["attested"], in_kind["unattested"],
+    )  # fmt: skip
+    assert (work["corrections"], work["withdrawn"]) == (2, 1)
+    assert (work["corrections"], work["withdrawn"]) == (
+        in_kind["corrections"],
+        in_kind["withdrawn"],
+    )
+    assert [
+        (m["municipality"], m["entries"], m["value"], m["attested"], m["unattested"])
+        for m in work["by_municipality"]
+    ] == [
+        ("Flesberg", 1, "4125.00", "0.00", "4125.00"),
+        ("Kongsberg", 3, "7187.50", "3600.00", "3587.50"),
+    ]
+    assert [(m["municipality"], m["attested"]) for m in work["by_municipality"]] == [
+        (group["key"], group["attested"]) for group in in_kind["by_municipality"]
+    ]
+    detail = {entry["event_id"]: entry for entry in work["detail"]}
+    assert ids["withdrawn"] not in detail
+    assert recorded("Ola Nordmann", "2010-04-01") not in detail
+    assert sum(ore(entry["value"]) for entry in work["detail"]) == ore(work["documented"])
+    per = detail[recorded("Per Hansen", "2010-03-02")]
+    assert (per["hours"], per["value"], per["corrections"]) == ("6", "3600.00", 1)
+    assert (per["attested_by"], per["attested_on"]) == (attester("Kongsberg"), "2010-04-05")
+    assert per["attestation"]["event_id"] == ids["attested"]
+    added = detail[ids["added"]]
+    assert (added["value"], added["corrections"], added["attestation"]) == ("1800.00", 1, None)
+    assert detail[recorded("Kari Nordmann", "2010-04-08")]["corrections"] == 0
+
+    changes = work["changes"]
+    assert [(c["event_id"], c["kind"], c["entry"]) for c in changes] == [
+        (ids["corrected"], "corrected", recorded("Per Hansen", "2010-03-02")),
+        (ids["withdrawn"], "withdrawn", recorded("Ola Nordmann", "2010-04-01")),
+        (ids["recorrected"], "corrected", ids["added"]),
+    ]
+    corrected, withdrawn, recorrected = changes
+    assert (corrected["before"]["hours"], corrected["after"]["hours"]) == ("7.5", "6")
+    assert (corrected["before"]["value"], corrected["after"]["value"]) == ("4500.00", "3600.00")
+    assert corrected["reason"] == "Feil i timelisten"
+    assert (withdrawn["person"], withdrawn["municipality"]) == ("Ola Nordmann", "Flesberg")
+    assert (withdrawn["recorded_work_date"], withdrawn["changed_on"]) == (
+        "2010-04-01", "2010-04-03",
+    )  # fmt: skip
+    assert (withdrawn["before"]["value"], withdrawn["after"]["value"]) == ("550.00", "0.00")
+    assert (corrected["lost_attestation"], recorrected["lost_attestation"]) == (False, True)
+    log = (await service.get("/audit/events", role="auditor", from_position=1)).json()["events"]
+    positions = {event["id"]: event["position"] for event in log}
+    assert all(c["position"] == positions[c["event_id"]] for c in changes)
+    assert withdrawn["entry_position"] == positions[withdrawn["entry"]]
+
+    [attestation] = work["attestations"]
+    assert (attestation["municipality"], attestation["attested_by"]) == (
+        "Kongsberg", attester("Kongsberg"),
+    )  # fmt: skip
+    assert (attestation["period_start"], attestation["period_end"]) == ("2010-03-01", "2010-03-31")
+    # Attested: Per's 6 h (3600.00) and the new 2 h (1200.00); the new one corrected since.
+    assert (attestation["entries"], attestation["hours"], attestation["value"]) == (
+        2, "8", "4800.00",
+    )  # fmt: skip
+    assert attestation["standing"] == 1 == in_kind["attestations"][0]["standing"]
+    assert attestation["position"] == positions[ids["attested"]]
+
+    money = made["financing"]
+    grant = next(s for s in money["sources"] if s["id"] == "discretionary-grant")
+    api = next(s for s in funding["sources"] if s["id"] == "discretionary-grant")
+    assert (grant["received"], grant["repaid"]) == ("100000.00", "20000.00")
+    assert (grant["received"], grant["outstanding"]) == (api["received"], api["outstanding"])
+    [repayment] = grant["repayments"]
+    assert repayment == {
+        "amount": "-20000.00",
+        "repaid_date": "2010-12-15",
+        "reference": "Bank 2010-0099",
+        "reason": "Ubrukte midler tilbakebetalt",
+        "position": positions[ids["repaid"]],
+        "event_id": ids["repaid"],
+    }
+    flows = grant["receipts"] + grant["repayments"]
+    assert sum(ore(flow["amount"]) for flow in flows) == ore(grant["received"])
+    assert (money["received_total"], money["repaid_total"]) == (funding["received"], "20000.00")
+    own = next(s for s in money["sources"] if s["received_as"] == "in_kind")
+    assert own["received"] == work["documented"]
+    assert sum(ore(m["attested"]) for m in own["documented"]) == ore(work["attested"])
+
+
+async def test_the_files_carry_the_corrections_attestations_and_repayments(
+    finance: tuple[RunningService, int],
+) -> None:
+    service, _ = finance
+    ids = await correct_withdraw_attest_repay(service)
+    position = await service.log_head()
+
+    book = openpyxl.load_workbook(
+        io.BytesIO((await accounts(service, position, "xlsx", "en")).content)
+    )
+    header, changes = _table(_sheet_rows(book["Corrections and withdrawals"]), "Date")
+    column = {name: index for index, name in enumerate(header)}
+    assert [(row[column["Figures"]], row[column["Event id"]]) for row in changes] == [
+        (figures, ids[name])
+        for name in ("corrected", "withdrawn", "recorrected")
+        for figures in ("Before", "After")
+    ]
+    withdrawn = [row for row in changes if row[column["Event id"]] == ids["withdrawn"]]
+    assert [_money(row[column["Value"]]) for row in withdrawn] == [55000, 0]
+    assert {row[column["Change"]] for row in withdrawn} == {"Withdrawn"}
+    assert changes[-1][column["Change"]] == "Corrected, attestation lost"
+    _, attested = _table(_sheet_rows(book["Attestations"]), "Municipality")
+    assert [(row[0], row[5], _money(row[7]), row[8], row[10]) for row in attested] == [
+        ("Kongsberg", 2, 480000, 1, ids["attested"]),
+    ]
+    summary = _sheet_rows(book["In-kind work"])
+    header, groups = _table(summary, "Municipality")
+    assert header[6:8] == ["Attested", "Unattested"]
+    assert [_money(cell) for cell in groups[-1][5:8]] == [1131250, 360000, 771250]
+    _, entries = _table(_sheet_rows(book["In-kind documentation"]), "Date")
+    assert len(entries) - 1 == 4  # the withdrawn entry is not there
+    assert {row[10] for row in entries[:-1]} == {attester("Kongsberg"), None}
+    _, flows = _table(_sheet_rows(book["Financing"]), "Financing source", nth=1)
+    assert [(row[1], _money(row[5]), row[7]) for row in flows if row[1] == "Repaid"] == [
+        ("Repaid", -2000000, ids["repaid"])
+    ]
+    norsk = openpyxl.load_workbook(io.BytesIO((await accounts(service, position, "xlsx")).content))
+    assert norsk.sheetnames[4:6] == ["Korrigert og trukket tilbake", "Attesteringer"]
+
+    text = (await accounts(service, position, "csv", "en")).content.decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    head = {name: index for index, name in enumerate(rows[0])}
+    section = {
+        name: [row for row in rows[1:] if row[head["Section"]] == name]
+        for name in ("Corrections and withdrawals", "Attestations", "Financing", "In-kind work")
+    }
+    assert [
+        (row[head["Entry"]], row[head["Amount"]], row[head["Event id"]])
+        for row in section["Corrections and withdrawals"]
+    ] == [
+        ("Before", "4500.00", ids["corrected"]), ("After", "3600.00", ids["corrected"]),
+        ("Before", "550.00", ids["withdrawn"]), ("After", "0.00", ids["withdrawn"]),
+        ("Before", "1200.00", ids["recorrected"]), ("After", "1800.00", ids["recorrected"]),
+    ]  # fmt: skip
+    assert [
+        (row[head["Attested by"]], row[head["Amount"]], row[head["Event id"]])
+        for row in section["Attestations"]
+    ] == [(attester("Kongsberg"), "4800.00", ids["attested"])]
+    assert [
+        (row[head["Reference"]], row[head["Amount"]], row[head["Event id"]])
+        for row in section["Financing"]
+        if row[head["Entry"]] == "Repaid"
+    ] == [("Bank 2010-0099", "-20000.00", ids["repaid"])]
+    totals = {
+        row[head["Entry"]]: row[head["Amount"]]
+        for row in section["In-kind work"]
+        if row[head["Name"]] == "Total"
+    }
+    assert (totals["Documented"], totals["Attested"], totals["Unattested"]) == (
+        "11312.50", "3600.00", "7712.50",
+    )  # fmt: skip
+
+    pdf, _ = _pdf_pages((await accounts(service, position, "pdf", "en")).content)
+    printed = SPACES.sub(" ", " ".join(pdf).replace("\r\n", " ").replace("\n", " "))
+    for words in (
+        "Corrections and withdrawals of in-kind work",
+        "Ført i feil prosjekt",
+        "Corrected, attestation lost",
+        "Attestations",
+        "Ubrukte midler tilbakebetalt",
+        "20,000.00",
+    ):
+        assert words in printed, words

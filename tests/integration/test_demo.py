@@ -134,7 +134,8 @@ async def _finance_shows_bookings_and_in_kind(read: Reader, municipalities: list
     changed = [entry for entry in entries["items"] if entry["history"]]
     assert sorted(entry["history"][0]["kind"] for entry in changed) == ["corrected", "withdrawn"]
     lost = next(entry for entry in changed if entry["history"][0]["kind"] == "corrected")
-    assert lost["history"][0]["lost_attestation"] and lost["attested_on"] == "2010-12-06"
+    assert lost["history"][0]["lost_attestation"]
+    assert lost["attested_on"] == "2010-12-06"
     funding = await read("finance", f"/projects/{PROJECT}/funding")
     grant = next(source for source in funding["sources"] if source["kind"] == "grant")
     assert grant["received"] == grant["planned"]

@@ -78,7 +78,7 @@ def sample_rows() -> Rows:
             "name": f"{MARK}Grant",
             "kind": "grant",
             "planned_ore": 24_000_000,
-            "received_ore": 12_000_000,
+            "received_ore": 11_000_000,
         },
         {
             "source_id": f"{MARK}in-kind",
@@ -98,11 +98,42 @@ def sample_rows() -> Rows:
             "reference": f"{MARK}Tilsagn",
         }
     ]
+    repayments = [
+        {
+            "event_id": _id(18),
+            "position": 18,
+            "source_id": f"{MARK}grant",
+            "amount_ore": 1_000_000,
+            "repaid_date": date(2010, 12, 1),
+            "reference": f"{MARK}Bank",
+            "reason": f"{MARK}Unspent",
+        }
+    ]
+    attested = (_id(16), 16, f"{MARK}Contact", date(2010, 4, 5))
     in_kind = [
         _work(12, "Flesberg", "Ola", "mapping", date(2010, 3, 3), "7.5", 55_000),
-        _work(13, "Flesberg", "Ola", "follow-up", date(2010, 4, 1), "1", 55_000),
-        _work(11, "Kongsberg", "Per", "mapping", date(2010, 3, 2), "7.5", 60_000),
+        _work(13, "Flesberg", "Ola", "follow-up", date(2010, 4, 1), "1", 55_000, corrections=1),
+        _work(11, "Kongsberg", "Per", "mapping", date(2010, 3, 2), "7.5", 60_000, attested),
         _work(14, "Kongsberg", "Kari", "assess", date(2010, 4, 8), "3.25", 55_000),
+    ]
+    changes = [
+        _change(15, 13, "corrected", ("2", "1"), lost_attestation=True),
+        _change(17, 7, "withdrawn", ("4", "0")),
+    ]
+    attestations = [
+        {
+            "event_id": _id(16),
+            "position": 16,
+            "municipality": f"{MARK}Kongsberg",
+            "period_start": date(2010, 3, 1),
+            "period_end": date(2010, 3, 31),
+            "attested_by": f"{MARK}Contact",
+            "attested_on": date(2010, 4, 5),
+            "entries": 1,
+            "hours": Decimal("7.5"),
+            "value_ore": 450_000,
+            "standing": 1,
+        }
     ]
     approval = LoggedEvent(
         1,
@@ -120,14 +151,17 @@ def sample_rows() -> Rows:
     )
     financing = LoggedEvent(2, _id(2), {"planned_on": "2010-02-01", "sources": []})
     return Rows(
-        position=14,
+        position=18,
         project=project,
         lines=lines,
         revisions=revisions,
         ledger=ledger,
         sources=sources,
         receipts=receipts,
+        repayments=repayments,
         in_kind=in_kind,
+        changes=changes,
+        attestations=attestations,
         approval=approval,
         financing=financing,
     )
@@ -138,10 +172,10 @@ def sample_head(*, covered: bool = True) -> Head:
         hash=f"{MARK}hash",
         event_id=_id(14),
         made_at=datetime(2010, 12, 31, 12, 0, tzinfo=UTC),
-        log_head=14,
+        log_head=18,
         checkpoint={
             "service": f"{MARK}finance",
-            "position": 14 if covered else 13,
+            "position": 18 if covered else 17,
             "hash": f"{MARK}checkpointhash",
             "signed_at": "2010-12-31T11:00:00.000000Z",
             "key_id": f"{MARK}key",
@@ -196,9 +230,19 @@ def _booking(
 
 
 def _work(
-    position: int, municipality: str, person: str, activity: str, day: date, hours: str, rate: int
+    position: int,
+    municipality: str,
+    person: str,
+    activity: str,
+    day: date,
+    hours: str,
+    rate: int,
+    attested: tuple[str, int, str, date] | None = None,
+    *,
+    corrections: int = 0,
 ) -> dict[str, Any]:
     spent = Decimal(hours)
+    attestation_id, attestation_position, by, on = attested or (None, None, None, None)
     return {
         "event_id": _id(position),
         "position": position,
@@ -211,4 +255,44 @@ def _work(
         "rate_ore": rate,
         "value_ore": int(spent * rate),
         "description": None,
+        "corrections": corrections,
+        "attestation_id": attestation_id,
+        "attestation_position": attestation_position,
+        "attested_by": by,
+        "attested_on": on,
+    }
+
+
+def _change(
+    position: int,
+    entry: int,
+    kind: str,
+    hours: tuple[str, str],
+    *,
+    lost_attestation: bool = False,
+) -> dict[str, Any]:
+    """A change of a Flesberg entry of Ola's at 550.00 an hour: its hours before and after."""
+    before, after = Decimal(hours[0]), Decimal(hours[1])
+    return {
+        "event_id": _id(position),
+        "position": position,
+        "entry_id": _id(entry),
+        "entry_position": entry,
+        "person": f"{MARK}Ola",
+        "role": None,
+        "municipality": f"{MARK}Flesberg",
+        "kind": kind,
+        "changed_on": date(2010, 4, 6),
+        "reason": f"{MARK}Reason{position}",
+        "hours_before": before,
+        "rate_before": 55_000,
+        "activity_before": f"{MARK}follow-up",
+        "work_date_before": date(2010, 4, 1),
+        "value_before": int(before * 55_000),
+        "hours_after": after,
+        "rate_after": 55_000,
+        "activity_after": f"{MARK}follow-up",
+        "work_date_after": date(2010, 4, 1),
+        "value_after": int(after * 55_000),
+        "lost_attestation": lost_attestation,
     }

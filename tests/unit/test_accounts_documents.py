@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
@@ -157,9 +158,24 @@ def test_the_figures_add_up_from_the_entries() -> None:
         (f"{MARK}Flesberg", 1, 2),
         (f"{MARK}Kongsberg", 2, 2),
     ]
+    # Attested apart from unattested, per municipality and in all; the withdrawn entry (only in
+    # the history) counts nowhere.
+    assert (work.attested, work.unattested) == (450_000, 1_096_250 - 450_000)
+    assert [(m.attested, m.unattested) for m in work.by_municipality] == [
+        (0, 467_500),
+        (450_000, 178_750),
+    ]
+    assert (work.corrections, work.withdrawn, work.entries) == (1, 1, 4)
+    assert [change.changed() for change in work.changes] == [["hours", "value"]] * 2
+    assert work.changes[1].recorded_work_date == date(2010, 4, 1)
     grant, own = accounts.financing.sources
     assert (grant.received_as, own.received_as) == ("money", "in_kind")
     assert sum(m.value for m in own.documented) == own.received
+    # Receipts and repayments (negative) add up to what the source has received.
+    flows = [receipt.amount for receipt in grant.receipts]
+    flows += [repayment.amount for repayment in grant.repayments]
+    assert sum(flows) == grant.received == 11_000_000
+    assert grant.repaid == accounts.financing.repaid_total == 1_000_000
     assert accounts.basis.checkpoint_covers is True
     assert build(sample_rows(), sample_head(covered=False), "nb").basis.checkpoint_covers is False
     # JSON: øre as decimal strings with two decimals, never a number.

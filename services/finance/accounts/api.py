@@ -77,8 +77,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     description=(
         "Per cost line the original budget, each revision with its decision, the revised "
         "budget, the actual cost (booked net of reversals) by voucher, deviation and share; "
-        "per financing source planned against received (for the in-kind source: documented, "
-        "by municipality); the in-kind documentation; and the basis: the finance log position "
+        "per financing source planned against received net of repayments, with each receipt "
+        "and repayment (for the in-kind source: documented, by municipality); the in-kind work "
+        "as corrected, attested and unattested apart, entry by entry (withdrawn entries left "
+        "out); every correction and withdrawal with the figures before and after; the "
+        "attestations; and the basis: the finance log position "
         "and hash the accounts were made from and the latest signed checkpoint. Every figure "
         "from an event names its log position and id. `format` (or `Accept`) picks JSON, XLSX, "
         "PDF or CSV; `lang` the language of the words and figures (default: the service's "

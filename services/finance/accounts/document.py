@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from services.finance.accounts.messages import Writing, writing
+from services.finance.accounts.messages import ATTESTATION_NOTE, IN_KIND_NOTE, Writing, writing
 from services.finance.accounts.model import Accounts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +55,12 @@ def _environment(lang: str) -> Environment:
         moment=words.moment,
         kind=words.kind,
         entry=words.entry,
+    )
+    env.globals.update(
+        change=words.change,
+        changed=words.changed,
+        in_kind_note=IN_KIND_NOTE,
+        attestation_note=ATTESTATION_NOTE,
     )
     return env
 

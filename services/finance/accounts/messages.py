@@ -16,6 +16,7 @@ from typing import Any
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations
 
+from services.finance.accounts.model import InKindChange, InKindFigures
 from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, PSEUDO, Formats, translations
 from shared.money import ore_to_decimal
 
@@ -38,6 +39,26 @@ KINDS = {
 }
 """A financing source's kind, as people read it."""
 ENTRIES = {"booking": N_("Booking"), "reversal": N_("Reversal")}
+CHANGES = {"corrected": N_("Corrected"), "withdrawn": N_("Withdrawn")}
+"""What became of an in-kind entry."""
+FIGURES = {
+    "activity": N_("Activity"),
+    "work_date": N_("Work date"),
+    "hours": N_("Hours"),
+    "rate": N_("Rate"),
+    "value": N_("Value"),
+}
+"""An in-kind entry's figures, as a correction names what it changed."""
+IN_KIND_NOTE = N_(
+    "Attested: the value of the entries the municipality's contact has attested and that have "
+    "not changed since. Withdrawn entries are worth nothing: they are left out here, and listed "
+    "with the corrections and withdrawals."
+)
+ATTESTATION_NOTE = N_(
+    "A municipality's contact attests its entries in a period. Entries, hours and value are "
+    "those attested when it was recorded; still attested: those of them not corrected or "
+    "withdrawn since."
+)
 
 
 def language(lang: str | None) -> str:
@@ -90,6 +111,31 @@ class Writing:
 
     def entry(self, entry: str) -> str:
         return self._(ENTRIES[entry]) if entry in ENTRIES else entry
+
+    def change(self, change: InKindChange) -> str:
+        """Corrected or withdrawn, in words, saying so when the entry lost its attestation."""
+        kind = self._(CHANGES[change.kind]) if change.kind in CHANGES else change.kind
+        return (
+            self._("%(change)s, attestation lost", change=kind) if change.lost_attestation else kind
+        )
+
+    def figure(self, figures: InKindFigures, name: str) -> str:
+        """One of an in-kind entry's figures, written in this language."""
+        if name == "hours":
+            return self.hours(figures.hours)
+        if name in ("rate", "value"):
+            return self.amount(getattr(figures, name))
+        if name == "work_date":
+            return self.day(figures.work_date)
+        return str(getattr(figures, name))
+
+    def changed(self, change: InKindChange) -> list[tuple[str, str, str]]:
+        """What a correction or withdrawal changed: each figure's name, before and after."""
+        return [
+            (self._(FIGURES[name]), self.figure(change.before, name),
+             self.figure(change.after, name))
+            for name in change.changed()
+        ]  # fmt: skip
 
 
 @functools.cache

@@ -125,6 +125,19 @@ class Receipt(BaseModel):
     event_id: str
 
 
+class Repayment(BaseModel):
+    """Money paid back to a source."""
+
+    amount: Money
+    """Negative: it takes money off, so a source's receipts and repayments add up to what it
+    has received."""
+    repaid_date: date
+    reference: str
+    reason: str
+    position: int
+    event_id: str
+
+
 class Documented(BaseModel):
     """In-kind work documented in one municipality."""
 
@@ -133,6 +146,8 @@ class Documented(BaseModel):
     entries: int
     hours: Quantity
     value: Money
+    attested: Money
+    unattested: Money
 
 
 class Source(BaseModel):
@@ -141,10 +156,15 @@ class Source(BaseModel):
     kind: str
     planned: Money
     received: Money
-    """Money received; for the project's one in-kind source, the in-kind work documented."""
+    """Money received net of repayments; for the project's one in-kind source, the in-kind
+    work documented."""
+    repaid: Money
+    """Money paid back (already taken off `received`)."""
     outstanding: Money
     received_as: Literal["money", "in_kind"]
     receipts: list[Receipt]
+    repayments: list[Repayment]
+    """They and `receipts` add up to `received`."""
     documented: list[Documented]
     """For the in-kind source: what was documented, by municipality."""
 
@@ -156,6 +176,7 @@ class Financing(BaseModel):
     sources: list[Source]
     planned_total: Money
     received_total: Money
+    repaid_total: Money
     outstanding_total: Money
     frame: Money
 
@@ -166,6 +187,8 @@ class InKindActivity(BaseModel):
     entries: int
     hours: Quantity
     value: Money
+    attested: Money
+    unattested: Money
 
 
 class InKindMunicipality(BaseModel):
@@ -174,10 +197,15 @@ class InKindMunicipality(BaseModel):
     entries: int
     hours: Quantity
     value: Money
+    attested: Money
+    """The part of `value` its contact has attested (entries unchanged since)."""
+    unattested: Money
     activities: list[InKindActivity]
 
 
 class InKindEntry(BaseModel):
+    """A standing entry (a withdrawn one is worth nothing, and is only in the history)."""
+
     person: str
     role: str | None
     municipality: str
@@ -186,8 +214,72 @@ class InKindEntry(BaseModel):
     hours: Quantity
     rate: Money
     value: Money
-    """hours × rate, to the øre, as recorded."""
+    """hours × rate, to the øre, as corrected."""
     description: str | None
+    corrections: int
+    """How often its figures were corrected (each change is in `InKind.changes`)."""
+    attested_by: str | None
+    attested_on: date | None
+    attestation: Trace | None
+    """The attestation standing for it; null when unattested (or changed since)."""
+    position: int
+    event_id: str
+    """The event that recorded it: what its corrections name as their `entry`."""
+
+
+class InKindFigures(BaseModel):
+    hours: Quantity
+    rate: Money
+    activity: str
+    work_date: date
+    value: Money
+
+
+class InKindChange(BaseModel):
+    """An entry corrected or withdrawn, with its figures before and after."""
+
+    kind: Literal["corrected", "withdrawn"]
+    changed_on: date
+    entry: str
+    """The id of the event that recorded the entry."""
+    entry_position: int
+    person: str
+    role: str | None
+    municipality: str
+    recorded_work_date: date
+    """The work date the entry was first recorded with."""
+    before: InKindFigures
+    after: InKindFigures
+    reason: str
+    lost_attestation: bool
+    """The entry was attested before this change, and is not after it."""
+    position: int
+    event_id: str
+
+    def changed(self) -> list[str]:
+        """The figures that differ after the change, by name (`hours`, `rate`, `activity`,
+        `work_date`, `value`)."""
+        return [
+            name
+            for name in InKindFigures.model_fields
+            if getattr(self.before, name) != getattr(self.after, name)
+        ]
+
+
+class InKindAttestation(BaseModel):
+    """A municipality's contact attesting its entries in a period."""
+
+    municipality: str
+    period_start: date
+    period_end: date
+    attested_by: str
+    attested_on: date
+    entries: int
+    """The entries it attested when recorded; `hours` and `value` are theirs then."""
+    hours: Quantity
+    value: Money
+    standing: int
+    """Of those, the entries still attested (not corrected or withdrawn since)."""
     position: int
     event_id: str
 
@@ -195,14 +287,24 @@ class InKindEntry(BaseModel):
 class InKind(BaseModel):
     budget: Money
     documented: Money
+    """The standing entries as corrected."""
+    attested: Money
+    unattested: Money
     remaining: Money
     share: float | None
     hours: Quantity
     entries: int
     persons: int
     """Distinct names within each municipality, added up."""
+    corrections: int
+    withdrawn: int
+    """Entries withdrawn: left out of `detail` and every sum, listed in `changes`."""
     by_municipality: list[InKindMunicipality]
     detail: list[InKindEntry]
+    changes: list[InKindChange]
+    """Every correction and withdrawal, in the order recorded."""
+    attestations: list[InKindAttestation]
+    """Every attestation, in the order recorded."""
 
 
 class Checkpoint(BaseModel):
@@ -279,11 +381,13 @@ class LoggedEvent:
 class Rows:
     """What the accounts are built from, read in one snapshot of the read model (ids as text).
 
-    `lines`, `sources`, `ledger` and `in_kind` are the rows of `queries.budget_lines`,
-    `queries.funding_sources`, `audit_queries.ledger` and `audit_queries.in_kind_entries`;
-    `project` a `projects` row; `revisions` and `receipts` rows of `budget_revisions` and
-    `funding_receipts`. `approval` and `financing` are the BudgetApproved and the latest
-    FinancingPlanned event up to `position`, read from the log."""
+    `lines`, `sources`, `ledger`, `in_kind`, `changes`, `attestations` and `repayments` are
+    the rows of `queries.budget_lines`, `queries.funding_sources`, `audit_queries.ledger`,
+    `audit_queries.in_kind_entries` (the standing entries), `audit_queries.in_kind_changes`,
+    `queries.in_kind_attestations` and `queries.funding_repayments`; `project` a `projects`
+    row; `revisions` and `receipts` rows of `budget_revisions` and `funding_receipts`.
+    `approval` and `financing` are the BudgetApproved and the latest FinancingPlanned event up
+    to `position`, read from the log."""
 
     position: int
     project: Mapping[str, Any]
@@ -292,7 +396,10 @@ class Rows:
     ledger: Sequence[Mapping[str, Any]]
     sources: Sequence[Mapping[str, Any]]
     receipts: Sequence[Mapping[str, Any]]
+    repayments: Sequence[Mapping[str, Any]]
     in_kind: Sequence[Mapping[str, Any]]
+    changes: Sequence[Mapping[str, Any]]
+    attestations: Sequence[Mapping[str, Any]]
     approval: LoggedEvent | None
     financing: LoggedEvent | None
 
@@ -470,8 +577,21 @@ def _financing(rows: Rows, in_kind: InKind, lang: str) -> Financing:
                 event_id=str(receipt["event_id"]),
             )
         )
+    repayments: dict[str, list[Repayment]] = {}
+    for repayment in rows.repayments:
+        repayments.setdefault(repayment["source_id"], []).append(
+            Repayment(
+                amount=-repayment["amount_ore"],
+                repaid_date=repayment["repaid_date"],
+                reference=repayment["reference"],
+                reason=repayment["reason"],
+                position=repayment["position"],
+                event_id=str(repayment["event_id"]),
+            )
+        )
     # As the read model counts it: the project's one in-kind source brings in the in-kind work
-    # documented (nobody posts that as received); with several, each counts its receipts.
+    # documented (nobody posts that as received); with several, each counts its receipts net
+    # of its repayments.
     work_counts = sum(1 for row in rows.sources if row["kind"] == "in_kind") == 1
     documented = [
         Documented(
@@ -480,12 +600,15 @@ def _financing(rows: Rows, in_kind: InKind, lang: str) -> Financing:
             entries=group.entries,
             hours=group.hours,
             value=group.value,
+            attested=group.attested,
+            unattested=group.unattested,
         )
         for group in in_kind.by_municipality
     ]
     sources = []
     for row in rows.sources:
         as_work = work_counts and row["kind"] == "in_kind"
+        repaid = [] if as_work else repayments.get(row["source_id"], [])
         sources.append(
             Source(
                 id=row["source_id"],
@@ -493,9 +616,11 @@ def _financing(rows: Rows, in_kind: InKind, lang: str) -> Financing:
                 kind=row["kind"],
                 planned=row["planned_ore"],
                 received=row["received_ore"],
+                repaid=-sum(repayment.amount for repayment in repaid),
                 outstanding=row["planned_ore"] - row["received_ore"],
                 received_as="in_kind" if as_work else "money",
                 receipts=[] if as_work else receipts.get(row["source_id"], []),
+                repayments=repaid,
                 documented=documented if as_work else [],
             )
         )
@@ -508,6 +633,7 @@ def _financing(rows: Rows, in_kind: InKind, lang: str) -> Financing:
         sources=sources,
         planned_total=planned_total,
         received_total=received_total,
+        repaid_total=sum(source.repaid for source in sources),
         outstanding_total=planned_total - received_total,
         frame=rows.project["frame_ore"],
     )
@@ -525,6 +651,12 @@ def _in_kind(rows: Rows) -> InKind:
             rate=row["rate_ore"],
             value=row["value_ore"],
             description=row["description"],
+            corrections=row["corrections"],
+            attested_by=row["attested_by"],
+            attested_on=row["attested_on"],
+            attestation=None
+            if row["attestation_id"] is None
+            else Trace(position=row["attestation_position"], event_id=str(row["attestation_id"])),
             position=row["position"],
             event_id=str(row["event_id"]),
         )
@@ -550,26 +682,89 @@ def _in_kind(rows: Rows) -> InKind:
             )
         )
     budget = rows.project["in_kind_ore"]
-    documented = sum(entry.value for entry in entries)
+    total = _tally(entries)
+    changes = _in_kind_changes(rows)
     return InKind(
         budget=budget,
-        documented=documented,
-        remaining=budget - documented,
-        share=share(documented, budget),
-        hours=sum((entry.hours for entry in entries), Decimal(0)),
-        entries=len(entries),
+        documented=total["value"],
+        attested=total["attested"],
+        unattested=total["unattested"],
+        remaining=budget - total["value"],
+        share=share(total["value"], budget),
+        hours=total["hours"],
+        entries=total["entries"],
         persons=sum(group.persons for group in groups),
+        corrections=sum(1 for change in changes if change.kind == "corrected"),
+        withdrawn=sum(1 for change in changes if change.kind == "withdrawn"),
         by_municipality=groups,
         detail=entries,
+        changes=changes,
+        attestations=[
+            InKindAttestation(
+                municipality=row["municipality"],
+                period_start=row["period_start"],
+                period_end=row["period_end"],
+                attested_by=row["attested_by"],
+                attested_on=row["attested_on"],
+                entries=row["entries"],
+                hours=Decimal(str(row["hours"])),
+                value=row["value_ore"],
+                standing=row["standing"],
+                position=row["position"],
+                event_id=str(row["event_id"]),
+            )
+            for row in rows.attestations
+        ],
     )
 
 
+def _in_kind_changes(rows: Rows) -> list[InKindChange]:
+    def figures(row: Mapping[str, Any], when: str) -> InKindFigures:
+        return InKindFigures(
+            hours=Decimal(str(row[f"hours_{when}"])),
+            rate=row[f"rate_{when}"],
+            activity=row[f"activity_{when}"],
+            work_date=row[f"work_date_{when}"],
+            value=row[f"value_{when}"],
+        )
+
+    recorded: dict[str, date] = {}
+    changes = []
+    for row in sorted(rows.changes, key=lambda change: change["position"]):
+        entry = str(row["entry_id"])
+        # The first change's figures before it are the entry's as recorded.
+        recorded.setdefault(entry, row["work_date_before"])
+        changes.append(
+            InKindChange(
+                kind=row["kind"],
+                changed_on=row["changed_on"],
+                entry=entry,
+                entry_position=row["entry_position"],
+                person=row["person"],
+                role=row["role"],
+                municipality=row["municipality"],
+                recorded_work_date=recorded[entry],
+                before=figures(row, "before"),
+                after=figures(row, "after"),
+                reason=row["reason"],
+                lost_attestation=row["lost_attestation"],
+                position=row["position"],
+                event_id=str(row["event_id"]),
+            )
+        )
+    return changes
+
+
 def _tally(entries: Sequence[InKindEntry]) -> dict[str, Any]:
+    value = sum(entry.value for entry in entries)
+    attested = sum(entry.value for entry in entries if entry.attestation is not None)
     return {
         "persons": len({entry.person for entry in entries}),
         "entries": len(entries),
         "hours": sum((entry.hours for entry in entries), Decimal(0)),
-        "value": sum(entry.value for entry in entries),
+        "value": value,
+        "attested": attested,
+        "unattested": value - attested,
     }
 
 

@@ -2,10 +2,11 @@
 model had reached in that snapshot; the plan's events (BudgetApproved, FinancingPlanned) and the
 hash at that position from the log; the latest signed checkpoint.
 
-The read model keeps the event position and id of every booking, reversal, receipt, in-kind
-entry and revision, but not of the approval and the financing plan (nor their `names` in other
-languages): those two are read from the project's stream in the log, up to the snapshot's
-position, so nothing in the read model has to change (nor be rebuilt) for them."""
+The read model keeps the event position and id of every booking, reversal, receipt,
+repayment, in-kind entry, correction, withdrawal, attestation and revision, but not of the
+approval and the financing plan (nor their `names` in other languages): those two are read from
+the project's stream in the log, up to the snapshot's position, so nothing in the read model has
+to change (nor be rebuilt) for them."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ async def read(pool: Pool, s: str, project_id: str) -> Rows | None:
             ledger=await audit_queries.ledger(conn, s, project_id),
             sources=await queries.funding_sources(conn, s, project_id),
             receipts=await receipts(conn, s, project_id),
+            repayments=await queries.funding_repayments(conn, s, project_id),
             in_kind=await audit_queries.in_kind_entries(conn, s, project_id),
+            changes=await audit_queries.in_kind_changes(conn, s, project_id),
+            attestations=await queries.in_kind_attestations(conn, s, project_id),
             approval=None,
             financing=None,
         )

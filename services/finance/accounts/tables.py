@@ -5,9 +5,10 @@ Bokmål: `;` between fields and a decimal comma (`440000,00`), UTF-8 with a byte
 a spreadsheet set to Norwegian opens the file with numbers as numbers and `æøå` intact.
 Amounts have no thousands separator in either: a separator would make them text on import.
 
-The accounts CSV has one row per figure: each budget, revision, voucher, receipt and in-kind
-entry with the position and id of its event, and the sums (revised budget, actual, deviation,
-outstanding) without one."""
+The accounts CSV has one row per figure: each budget, revision, voucher, receipt, repayment,
+in-kind entry (with its attestation), the figures before and after each correction or
+withdrawal of one, and each attestation, with the position and id of its event; and the sums
+(revised budget, actual, deviation, outstanding, attested) without one."""
 
 from __future__ import annotations
 
@@ -98,7 +99,13 @@ COLUMNS = (
     N_("Amount"),
     N_("Position"),
     N_("Event id"),
+    N_("Work date"),
+    N_("Attested by"),
+    N_("Attested on"),
+    N_("Corrections"),
 )
+"""The last four came with corrections and attestations: after the others, so a reader of the
+earlier columns finds them where they were."""
 
 
 def accounts_csv(accounts: Accounts, lang: str) -> bytes:
@@ -128,6 +135,10 @@ def _rows(a: Accounts, w: Writing, style: CsvStyle) -> Iterable[list[str]]:
         amount: int | None = None,
         position: int | None = None,
         event_id: str | None = None,
+        work_date: date | None = None,
+        attested_by: str | None = None,
+        attested_on: date | None = None,
+        corrections: int | None = None,
     ) -> list[str]:
         return [
             section,
@@ -146,6 +157,10 @@ def _rows(a: Accounts, w: Writing, style: CsvStyle) -> Iterable[list[str]]:
             style.amount(amount),
             "" if position is None else str(position),
             event_id or "",
+            work_date.isoformat() if work_date else "",
+            safe_text(attested_by),
+            attested_on.isoformat() if attested_on else "",
+            "" if corrections is None else str(corrections),
         ]
 
     costs, total = _("Costs"), _("Total")
@@ -200,6 +215,12 @@ def _rows(a: Accounts, w: Writing, style: CsvStyle) -> Iterable[list[str]]:
                 reference=receipt.reference, amount=receipt.amount, position=receipt.position,
                 event_id=receipt.event_id,
             )  # fmt: skip
+        for repayment in source.repayments:
+            yield row(
+                financing, source.id, source.name, _("Repaid"), on=repayment.repaid_date,
+                reference=repayment.reference, text=repayment.reason, amount=repayment.amount,
+                position=repayment.position, event_id=repayment.event_id,
+            )  # fmt: skip
         for documented in source.documented:
             yield row(
                 financing, source.id, source.name, _("Documented"),
@@ -218,14 +239,50 @@ def _rows(a: Accounts, w: Writing, style: CsvStyle) -> Iterable[list[str]]:
             in_kind, "", "", _("Documented"), on=e.work_date, reference=e.role,
             text=e.description, municipality=e.municipality, person=e.person,
             activity=e.activity, hours=e.hours, rate=e.rate, amount=e.value,
-            position=e.position, event_id=e.event_id,
+            position=e.position, event_id=e.event_id, work_date=e.work_date,
+            attested_by=e.attested_by, attested_on=e.attested_on, corrections=e.corrections,
         )  # fmt: skip
     for group in k.by_municipality:
+        name = _("Total for %(municipality)s", municipality=group.municipality)
         yield row(
-            in_kind, "", _("Total for %(municipality)s", municipality=group.municipality),
-            _("Documented"), municipality=group.municipality, hours=group.hours,
-            amount=group.value,
+            in_kind, "", name, _("Documented"), municipality=group.municipality,
+            hours=group.hours, amount=group.value,
+        )  # fmt: skip
+        yield row(
+            in_kind, "", name, _("Attested"), municipality=group.municipality,
+            amount=group.attested,
+        )  # fmt: skip
+        yield row(
+            in_kind, "", name, _("Unattested"), municipality=group.municipality,
+            amount=group.unattested,
         )  # fmt: skip
     yield row(in_kind, "", total, _("Documented"), hours=k.hours, amount=k.documented)
+    yield row(in_kind, "", total, _("Attested"), amount=k.attested)
+    yield row(in_kind, "", total, _("Unattested"), amount=k.unattested)
     yield row(in_kind, "", total, _("In-kind budget"), amount=k.budget)
     yield row(in_kind, "", total, _("Remaining"), amount=k.remaining)
+
+    # A change as two rows, the entry's figures before it and after it; both name the change's
+    # event, and `Reference` the entry's (the event that recorded it).
+    changes = _("Corrections and withdrawals")
+    for change in k.changes:
+        for entry, figures in ((_("Before"), change.before), (_("After"), change.after)):
+            yield row(
+                changes, "", w.change(change), entry, on=change.changed_on,
+                reference=change.entry, text=change.reason, municipality=change.municipality,
+                person=change.person, activity=figures.activity, hours=figures.hours,
+                rate=figures.rate, amount=figures.value, position=change.position,
+                event_id=change.event_id, work_date=figures.work_date,
+            )  # fmt: skip
+
+    attestations = _("Attestations")
+    for at in k.attestations:
+        yield row(
+            attestations, "", "", _("Attested"), on=at.attested_on,
+            text=_("Period %(start)s – %(end)s; entries attested: %(entries)s, still attested: "
+                   "%(standing)s", start=at.period_start.isoformat(),
+                   end=at.period_end.isoformat(), entries=at.entries, standing=at.standing),
+            municipality=at.municipality, hours=at.hours, amount=at.value,
+            position=at.position, event_id=at.event_id, attested_by=at.attested_by,
+            attested_on=at.attested_on,
+        )  # fmt: skip

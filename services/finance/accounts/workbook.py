@@ -1,5 +1,6 @@
 """The accounts as an XLSX workbook (openpyxl): costs with revisions and vouchers, financing,
-the in-kind summary, its documentation, and the basis.
+the in-kind summary, its documentation, its corrections and withdrawals, the attestations, and
+the basis.
 
 Amounts are numbers written from øre through `Decimal` (so `440000.00`, never a float's
 neighbour) with a two-decimal number format, which the spreadsheet shows in its reader's own
@@ -25,7 +26,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.finance.accounts.document import verify_commands
-from services.finance.accounts.messages import Writing, writing
+from services.finance.accounts.messages import ATTESTATION_NOTE, IN_KIND_NOTE, Writing, writing
 from services.finance.accounts.model import Accounts, CostLine
 from services.finance.accounts.printable import printable
 from shared.money import ore_to_decimal
@@ -54,6 +55,8 @@ def render_xlsx(accounts: Accounts, lang: str) -> bytes:
     _financing(book.create_sheet(), accounts, words)
     _in_kind(book.create_sheet(), accounts, words)
     _in_kind_detail(book.create_sheet(), accounts, words)
+    _in_kind_changes(book.create_sheet(), accounts, words)
+    _attestations(book.create_sheet(), accounts, words)
     _basis(book.create_sheet(), accounts, words)
     book.properties.title = f"{words._('Project accounts')} – {accounts.project.name}"
     book.properties.creator = "ptrack"
@@ -284,7 +287,16 @@ def _financing(sheet: Worksheet, a: Accounts, w: Writing) -> None:
         else None
     )  # fmt: skip
     out.title(f"{_('Financing')} – {a.project.name}", note)
-    out.head([_("Financing source"), _("Kind"), _("Planned"), _("Received"), _("Outstanding")])
+    out.head(
+        [
+            _("Financing source"),
+            _("Kind"),
+            _("Planned"),
+            _("Received"),
+            _("Outstanding"),
+            _("Repaid"),
+        ]
+    )
     for source in f.sources:
         kind = w.kind(source.kind)
         if source.received_as == "in_kind":
@@ -296,6 +308,7 @@ def _financing(sheet: Worksheet, a: Accounts, w: Writing) -> None:
                 _Ore(source.planned),
                 _Ore(source.received),
                 _Ore(source.outstanding),
+                _Ore(source.repaid),
             ]
         )
     out.line(
@@ -305,17 +318,21 @@ def _financing(sheet: Worksheet, a: Accounts, w: Writing) -> None:
             _Ore(f.planned_total),
             _Ore(f.received_total),
             _Ore(f.outstanding_total),
+            _Ore(f.repaid_total),
         ],
         "total",
     )
-    out.line([_("For the in-kind source, received is the value of the in-kind work documented.")])
+    out.line([_("Received is net of what was repaid. For the in-kind source, received is the "
+                "value of the in-kind work documented.")])  # fmt: skip
     out.gap()
-    out.heading(_("Funding received"))
+    out.heading(_("Funding received and repaid"))
     out.head(
         [
             _("Financing source"),
+            _("Entry"),
             _("Date"),
             _("Reference"),
+            _("Reason"),
             _("Amount"),
             _("Position"),
             _("Event id"),
@@ -328,15 +345,30 @@ def _financing(sheet: Worksheet, a: Accounts, w: Writing) -> None:
             out.line(
                 [
                     source.name,
+                    _("Received"),
                     receipt.received_date,
                     receipt.reference,
+                    None,
                     _Ore(receipt.amount),
                     receipt.position,
                     receipt.event_id,
                 ]
             )
+        for repayment in source.repayments:
+            out.line(
+                [
+                    source.name,
+                    _("Repaid"),
+                    repayment.repaid_date,
+                    repayment.reference,
+                    repayment.reason,
+                    _Ore(repayment.amount),
+                    repayment.position,
+                    repayment.event_id,
+                ]
+            )
         out.line(
-            [_("Received from %(source)s", source=source.name), None, None,
+            [_("Received from %(source)s", source=source.name), *[None] * 4,
              _Ore(source.received)],
             "bold",
         )  # fmt: skip
@@ -345,18 +377,28 @@ def _financing(sheet: Worksheet, a: Accounts, w: Writing) -> None:
             continue
         out.gap()
         out.heading(_("%(source)s: documented by municipality", source=source.name))
-        out.head([_("Municipality"), _("Persons"), _("Entries"), _("Hours"), _("Documented")])
+        out.head(
+            [
+                _("Municipality"),
+                _("Persons"),
+                _("Entries"),
+                _("Hours"),
+                _("Documented"),
+                _("Attested"),
+                _("Unattested"),
+            ]
+        )
         for group in source.documented:
             out.line(
                 [group.municipality, group.persons, group.entries, group.hours,
-                 _Ore(group.value)]
+                 _Ore(group.value), _Ore(group.attested), _Ore(group.unattested)]
             )  # fmt: skip
         out.line(
             [_("Total"), a.in_kind.persons, a.in_kind.entries, a.in_kind.hours,
-             _Ore(source.received)],
+             _Ore(source.received), _Ore(a.in_kind.attested), _Ore(a.in_kind.unattested)],
             "total",
         )  # fmt: skip
-    out.widths([48, 22, 18, 18, 18, 38])
+    out.widths([48, 22, 18, 18, 24, 18, 10, 38])
 
 
 def _in_kind(sheet: Worksheet, a: Accounts, w: Writing) -> None:
@@ -366,24 +408,46 @@ def _in_kind(sheet: Worksheet, a: Accounts, w: Writing) -> None:
     out.title(f"{_('In-kind work')} – {a.project.name}", _("Amounts in NOK."))
     out.line([_("In-kind budget"), _Ore(k.budget)])
     out.line([_("Documented"), _Ore(k.documented)])
+    out.line([_("Attested"), _Ore(k.attested)])
+    out.line([_("Unattested"), _Ore(k.unattested)])
     out.line([_("Remaining"), _Ore(k.remaining)])
     out.line([_("Share"), _Share(k.share)])
+    out.line([_("Corrections"), k.corrections])
+    out.line([_("Entries withdrawn"), k.withdrawn])
     out.gap()
-    out.head([_("Municipality"), _("Activity"), _("Persons"), _("Entries"), _("Hours"), _("Value")])
+    out.head(
+        [
+            _("Municipality"),
+            _("Activity"),
+            _("Persons"),
+            _("Entries"),
+            _("Hours"),
+            _("Value"),
+            _("Attested"),
+            _("Unattested"),
+        ]
+    )
     for group in k.by_municipality:
         for activity in group.activities:
             out.line(
                 [group.municipality, activity.activity, activity.persons, activity.entries,
-                 activity.hours, _Ore(activity.value)]
+                 activity.hours, _Ore(activity.value), _Ore(activity.attested),
+                 _Ore(activity.unattested)]
             )  # fmt: skip
         out.line(
             [_("Total for %(municipality)s", municipality=group.municipality), None,
-             group.persons, group.entries, group.hours, _Ore(group.value)],
+             group.persons, group.entries, group.hours, _Ore(group.value),
+             _Ore(group.attested), _Ore(group.unattested)],
             "bold",
         )  # fmt: skip
-    out.line([_("Total"), None, k.persons, k.entries, k.hours, _Ore(k.documented)], "total")
+    out.line(
+        [_("Total"), None, k.persons, k.entries, k.hours, _Ore(k.documented), _Ore(k.attested),
+         _Ore(k.unattested)],
+        "total",
+    )  # fmt: skip
     out.line([_("Persons are counted by name within each municipality.")])
-    out.widths([40, 24, 12, 12, 12, 18])
+    out.line([_(IN_KIND_NOTE)])
+    out.widths([40, 24, 12, 12, 12, 18, 18, 18])
 
 
 def _in_kind_detail(sheet: Worksheet, a: Accounts, w: Writing) -> None:
@@ -402,6 +466,9 @@ def _in_kind_detail(sheet: Worksheet, a: Accounts, w: Writing) -> None:
             _("Rate"),
             _("Value"),
             _("Description"),
+            _("Corrections"),
+            _("Attested by"),
+            _("Attested on"),
             _("Position"),
             _("Event id"),
         ]
@@ -418,15 +485,118 @@ def _in_kind_detail(sheet: Worksheet, a: Accounts, w: Writing) -> None:
                 _Ore(entry.rate),
                 _Ore(entry.value),
                 entry.description,
+                entry.corrections,
+                entry.attested_by,
+                entry.attested_on,
                 entry.position,
                 entry.event_id,
             ]
         )
     if k.detail:
-        sheet.auto_filter.ref = f"A{head}:K{out.row - 1}"
+        sheet.auto_filter.ref = f"A{head}:N{out.row - 1}"
     out.line([_("Total"), *[None] * 4, k.hours, None, _Ore(k.documented)], "total")
+    out.line([_(IN_KIND_NOTE)])
     sheet.freeze_panes = f"A{head + 1}"
-    out.widths([12, 24, 18, 18, 18, 10, 12, 14, 40, 10, 38])
+    out.widths([12, 24, 18, 18, 18, 10, 12, 14, 40, 12, 24, 12, 10, 38])
+
+
+def _in_kind_changes(sheet: Worksheet, a: Accounts, w: Writing) -> None:
+    """Each correction or withdrawal as two rows, the entry's figures before and after it,
+    each row whole (so a filter on any column keeps the pair together)."""
+    _ = w._
+    out = _Writer(sheet, w, _("Corrections and withdrawals"))
+    out.title(
+        f"{_('Corrections and withdrawals of in-kind work')} – {a.project.name}",
+        _("Amounts in NOK. An entry is corrected or withdrawn by an event of its own; the event "
+          "that recorded it stays in the log (its id: Recorded entry)."),
+    )  # fmt: skip
+    head = out.head(
+        [
+            _("Date"),
+            _("Change"),
+            _("Person"),
+            _("Municipality"),
+            _("Work date as recorded"),
+            _("Figures"),
+            _("Activity"),
+            _("Work date"),
+            _("Hours"),
+            _("Rate"),
+            _("Value"),
+            _("Reason"),
+            _("Position"),
+            _("Event id"),
+            _("Recorded entry"),
+        ]
+    )
+    for change in a.in_kind.changes:
+        for label, figures in ((_("Before"), change.before), (_("After"), change.after)):
+            out.line(
+                [
+                    change.changed_on,
+                    w.change(change),
+                    change.person,
+                    change.municipality,
+                    change.recorded_work_date,
+                    label,
+                    figures.activity,
+                    figures.work_date,
+                    figures.hours,
+                    _Ore(figures.rate),
+                    _Ore(figures.value),
+                    change.reason,
+                    change.position,
+                    change.event_id,
+                    change.entry,
+                ]
+            )
+    if a.in_kind.changes:
+        sheet.auto_filter.ref = f"A{head}:O{out.row - 1}"
+    else:
+        out.line([_("No in-kind entry has been corrected or withdrawn.")])
+    sheet.freeze_panes = f"A{head + 1}"
+    out.widths([12, 26, 24, 18, 14, 10, 18, 12, 10, 12, 14, 36, 10, 38, 38])
+
+
+def _attestations(sheet: Worksheet, a: Accounts, w: Writing) -> None:
+    _ = w._
+    out = _Writer(sheet, w, _("Attestations"))
+    out.title(f"{_('Attestations')} – {a.project.name}", _(ATTESTATION_NOTE))
+    head = out.head(
+        [
+            _("Municipality"),
+            _("Period from"),
+            _("Period to"),
+            _("Attested by"),
+            _("Attested on"),
+            _("Entries"),
+            _("Hours"),
+            _("Value"),
+            _("Still attested"),
+            _("Position"),
+            _("Event id"),
+        ]
+    )
+    for at in a.in_kind.attestations:
+        out.line(
+            [
+                at.municipality,
+                at.period_start,
+                at.period_end,
+                at.attested_by,
+                at.attested_on,
+                at.entries,
+                at.hours,
+                _Ore(at.value),
+                at.standing,
+                at.position,
+                at.event_id,
+            ]
+        )
+    if not a.in_kind.attestations:
+        out.line([_("No in-kind work has been attested yet.")])
+    sheet.freeze_panes = f"A{head + 1}"
+    out.widths([24, 12, 12, 26, 12, 10, 10, 14, 12, 10, 38])
 
 
 def _basis(sheet: Worksheet, a: Accounts, w: Writing) -> None:
