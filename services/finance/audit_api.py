@@ -76,8 +76,13 @@ IN_KIND_COLUMNS = (
     "description",
     "event_id",
     "position",
+    "corrections",
+    "attested_by",
+    "attested_on",
 )
-SUMMARY_COLUMNS = ("row", "municipality", "persons", "entries", "hours", "value")
+"""The last three came with corrections and attestations: added at the end, so a sheet reading
+the earlier columns by place still reads them."""
+SUMMARY_COLUMNS = ("row", "municipality", "persons", "entries", "hours", "value", "attested")
 
 
 async def _project(read: ReadSideDep, project_id: str) -> queries.Project:
@@ -137,7 +142,12 @@ def _ledger_row(entry: dict[str, Any], style: CsvStyle) -> tuple[object, ...]:
 @router.get(
     "/in-kind.csv",
     summary="The documentation of in-kind work, entry by entry",
-    description="By municipality and work date; `value` = hours × hourly rate, to the øre.",
+    description=(
+        "The standing entries as corrected (a withdrawn one is left out: it is worth nothing), "
+        "by municipality and work date; `value` = hours × hourly rate, to the øre; "
+        "`corrections` how often the entry was corrected, and who attested it and when (empty "
+        "while unattested; a correction after an attestation takes it off)."
+    ),
     response_class=Response,
     responses=_RESPONSES,
 )
@@ -164,6 +174,9 @@ async def in_kind_csv(
             _text(entry["description"]),
             _uuid(entry["event_id"]),
             entry["position"],
+            entry["corrections"],
+            _text(entry["attested_by"]),
+            _day(entry["attested_on"]) if entry["attested_on"] else "",
         )
         for entry in entries
     ]
@@ -176,7 +189,7 @@ async def in_kind_csv(
     description=(
         "`row` is `municipality` for each municipality and `total` for the last row (whose "
         "`municipality` is empty). `persons` counts distinct names within a municipality; the "
-        "total adds those counts up."
+        "total adds those counts up. `attested`: the part of `value` attested."
     ),
     response_class=Response,
     responses=_RESPONSES,
@@ -199,6 +212,7 @@ async def in_kind_summary_csv(
             group["entries"],
             style.decimal(hours(group["hours"])),
             style.amount(group["value_ore"]),
+            style.amount(group["attested_ore"]),
         )
         for group in groups
     ]
@@ -210,6 +224,7 @@ async def in_kind_summary_csv(
             sum(group["entries"] for group in groups),
             style.decimal(hours(sum((Decimal(group["hours"]) for group in groups), Decimal(0)))),
             style.amount(sum(group["value_ore"] for group in groups)),
+            style.amount(sum(group["attested_ore"] for group in groups)),
         )
     )
     return _csv(SUMMARY_COLUMNS, rows, f"{project_id}-in-kind-summary.csv", position, style)

@@ -74,10 +74,12 @@ async def in_kind_changes(db: Queryable, s: str, project_id: str) -> list[dict[s
 
 
 async def in_kind_by_municipality(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
-    """Per municipality: distinct persons, entries, hours and value of the standing entries."""
+    """Per municipality: distinct persons, entries, hours and value of the standing entries,
+    and the value attested."""
     rows = await db.fetch(
         f"SELECT municipality, count(DISTINCT person) AS persons, count(*) AS entries, "
-        f"sum(hours) AS hours, sum(value_ore)::bigint AS value_ore FROM {s}.in_kind "
+        "sum(hours) AS hours, sum(value_ore)::bigint AS value_ore, coalesce(sum(value_ore) "
+        f"FILTER (WHERE attestation IS NOT NULL), 0)::bigint AS attested_ore FROM {s}.in_kind "
         "WHERE project_id = $1 AND NOT withdrawn GROUP BY municipality ORDER BY municipality",
         project_id,
     )

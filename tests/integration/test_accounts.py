@@ -454,7 +454,7 @@ async def test_the_csvs_in_norwegian_and_english(finance: tuple[RunningService, 
     )
     last = list(csv.reader(io.StringIO(summary.content.decode("utf-8-sig")), delimiter=";"))[-1]
     assert last[0] == "total"
-    assert last[4:] == ["19,25", "10962,50"]
+    assert last[4:] == ["19,25", "10962,50", "0,00"]  # hours, value, attested
 
 
 async def test_the_command_writes_the_package(

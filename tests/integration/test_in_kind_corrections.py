@@ -4,6 +4,8 @@ history beside them, and an entry changed after its attestation loses it."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -215,6 +217,12 @@ async def test_attestation_by_the_municipalitys_contact_until_an_entry_changes(
     listed = await entries(finance)
     assert listed[second]["attested_by"] is None
     assert listed[second]["history"][0]["lost_attestation"] is True
+    # The auditor's CSV: each standing entry with its corrections and attestation.
+    sheet = await finance.get(f"/projects/{PROJECT}/audit/in-kind.csv", role="auditor")
+    assert sheet.status_code == 200, sheet.text
+    rows = {row["event_id"]: row for row in csv.DictReader(io.StringIO(sheet.text))}
+    assert (rows[first]["corrections"], rows[first]["attested_by"]) == ("0", "Ola Rollag")
+    assert (rows[second]["corrections"], rows[second]["attested_by"]) == ("1", "")
     # It can be attested again, alone.
     assert (await finance.post(attested(attested_on="2010-04-08"))).status_code == 201
     assert (await view(finance))["attestations"][1]["entries"] == 1
