@@ -42,10 +42,25 @@ class Conflict(Rejected):
 
 
 @dataclass(frozen=True)
+class Reads(Generic[S, E]):
+    """A decision that also reads another stream of the same log: a survey, published in a
+    stream of its own, tags its questions with the success factors its project's stream holds.
+
+    `stream(proposal)` names the other stream (None: the proposal reads only its own), and
+    `decide` gets `merge(own state, that stream's state)`; what is recorded evolves the own
+    state alone. The other stream is read as the log holds it, not locked: a change to it
+    committed while the proposal is decided counts as if it came after."""
+
+    stream: Callable[[E], str | None]
+    merge: Callable[[S, S], S]
+
+
+@dataclass(frozen=True)
 class Decider(Generic[S, E]):
     initial: S
     decide: Callable[[E, S], list[E]]
     evolve: Callable[[S, E], S]
+    reads: Reads[S, E] | None = None
 
     def fold(self, events: Iterable[E], state: S | None = None) -> S:
         current = self.initial if state is None else state

@@ -50,6 +50,7 @@ class Network:
     name: str
     kind: Literal["internal", "external"]
     focus: str
+    """The id of one of the plan's focus areas."""
     municipalities: tuple[str, ...]
     """Empty: every municipality of the region."""
     tools: tuple[str, ...]
@@ -68,7 +69,7 @@ class Network:
 _NUMEDAL = ("Flesberg", "Rollag", "Nore og Uvdal")
 _NETWORKS = (
     Network(
-        "ikt-forum", "IKT-forum Kongsbergregionen", "internal", "digitalisering og felles IKT",
+        "ikt-forum", "IKT-forum Kongsbergregionen", "internal", "digitalisering",
         (), ("e-post", "felles nettområde", "telefonmøter"), "active", 10, 3.4,
         "Faste månedlige møter og en tydelig koordinator. Medlemmene deler erfaringer fra "
         "innkjøp og drift.",
@@ -77,14 +78,14 @@ _NETWORKS = (
         pilot="Aktivt nettverk med tydelig mandat; godt egnet til å prøve ut samhandlingsverktøy",
     ),
     Network(
-        "helse-omsorg", "Nettverk for helse og omsorg", "internal", "helse og omsorg",
+        "helse-omsorg", "Nettverk for helse og omsorg", "internal", "helse-omsorg",
         (), ("e-post", "fysiske møter"), "active", 9, 3.0,
         "Høy faglig nytte; deltakerne kjenner hverandre godt.",
         "Avhengig av én ildsjel; mangler skriftlig mandat og møtereferater.",
         pilot="Stort behov for samhandling mellom kommunene; engasjerte deltakere",
     ),
     Network(
-        "oppvekst", "Oppvekstnettverket", "internal", "oppvekst og utdanning",
+        "oppvekst", "Oppvekstnettverket", "internal", "oppvekst",
         (), ("e-post", "læringsplattform"), "active", 8, 3.2,
         "Felles kompetanseplan for skolene gir nettverket en klar oppgave.",
         "Møtene blir informasjonsmøter; lite arbeid mellom møtene.",
@@ -98,51 +99,51 @@ _NETWORKS = (
         pilot="Nytt og lite nettverk; viktig å se om nettverksskolen hjelper i oppstarten",
     ),
     Network(
-        "okonomi", "Økonomiforum", "internal", "økonomi og innkjøp",
+        "okonomi", "Økonomiforum", "internal", "okonomi",
         (), ("e-post", "fysiske møter"), "active", 4, 3.6,
         "Godt innarbeidet; felles innkjøpsavtaler er et synlig resultat.",
         "Lukket for nye deltakere; lite deling utenfor møtene.",
     ),
     Network(
-        "arkiv", "Arkivnettverket", "internal", "dokumentasjon og arkiv",
+        "arkiv", "Arkivnettverket", "internal", "arkiv",
         (), ("e-post",), "passive", 3, 2.4,
         "Nyttig ved innføringen av nytt sak- og arkivsystem.",
         "Har ikke møttes siden høsten 2009; ingen koordinator med tid til oppgaven.",
     ),
     Network(
-        "plan-bygg", "Plan- og byggesaksforum", "internal", "areal- og samfunnsplanlegging",
+        "plan-bygg", "Plan- og byggesaksforum", "internal", "plan-bygg",
         (), ("e-post", "fysiske møter"), "active", 4, 3.1,
         "Praktisk erfaringsdeling om saksbehandling og lovendringer.",
         "Få deltakere fra de minste kommunene; reiseavstand hindrer fysiske møter.",
     ),
     Network(
-        "landbruk", "Landbruksnettverket i Numedal", "internal", "landbruk og bygdeutvikling",
+        "landbruk", "Landbruksnettverket i Numedal", "internal", "landbruk",
         _NUMEDAL, ("fysiske møter", "telefonmøter"), "active", 3, 3.3,
         "Tett samarbeid og felles prosjekter mellom Numedalskommunene.",
         "Lite kontakt med resten av regionen.",
     ),
     Network(
-        "naering", "Næringsnettverket Kongsbergregionen", "external", "næringsutvikling",
+        "naering", "Næringsnettverket Kongsbergregionen", "external", "naering",
         (), ("e-post", "fysiske møter", "nyhetsbrev"), "active", 4, 3.5,
         "Godt samarbeid med næringslivet; frokostmøtene er godt besøkt.",
         "Uklar rollefordeling mellom kommunene og næringsforeningen.",
         organisations=("Næringsforeningen i Kongsbergregionen", "Handelsstanden i Kongsberg"),
     ),
     Network(
-        "reiseliv", "Reiselivsforum Numedal", "external", "reiseliv og kultur",
+        "reiseliv", "Reiselivsforum Numedal", "external", "reiseliv-kultur",
         _NUMEDAL, ("e-post",), "dormant", 3, 1.9,
         "Godt kjennskap til reiselivsaktørene i dalen.",
         "Ingen aktivitet på over et år; oppgavene er i praksis overtatt av destinasjonsselskapet.",
         organisations=("Numedal reiselivsråd",),
     ),
     Network(
-        "personal", "HR-nettverket", "internal", "personal og organisasjon",
+        "personal", "HR-nettverket", "internal", "personal",
         (), ("e-post", "fysiske møter"), "active", 3, 3.0,
         "Felles retningslinjer og maler deles aktivt.",
         "Mangler mål ut over erfaringsdeling.",
     ),
     Network(
-        "kompetanse", "Kompetanseforum Kongsberg", "external", "kompetanse og rekruttering",
+        "kompetanse", "Kompetanseforum Kongsberg", "external", "kompetanse",
         ("Kongsberg", "Notodden"), ("e-post", "fysiske møter"), "active", 4, 2.8,
         "Kobler kommunene med høgskole og industri.",
         "Lav deltakelse fra kommunene; agendaen styres av de største aktørene.",

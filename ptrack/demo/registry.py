@@ -12,7 +12,7 @@ from typing import Any
 from ptrack.demo.calendar import workdays
 from ptrack.demo.history import History, System
 from ptrack.demo.register import Network, Person, Register, scale
-from services.registry.events import DIMENSIONS
+from ptrack.plan.model import Plan
 
 _PROJECT_GROUP = System("registry", "project-group")
 
@@ -36,16 +36,19 @@ _REVIVED = ("arkiv", date(2010, 10, 4))
 """A passive network that a new coordinator brings back to life."""
 
 
-def tell_registry(history: History, rng: random.Random, register: Register) -> None:
+def tell_registry(history: History, rng: random.Random, register: Register, plan: Plan) -> None:
+    dimensions = [dimension["id"] for dimension in plan.data["assessment_dimensions"]]
     for network in register.networks:
         _map_network(history, register, network)
-        _assess(history, rng, network, _assessment_day(rng, register.registered[network.id]))
+        day = _assessment_day(rng, register.registered[network.id])
+        _assess(history, rng, network, dimensions, day)
     _pilot(history, register)
     _autumn_changes(history, rng, register)
     for network in register.networks:
         if network.id in _REASSESSED:
             day, works_well, works_less_well = _REASSESSED[network.id]
-            _assess(history, rng, network, day, lift=1.0, texts=(works_well, works_less_well))
+            texts = (works_well, works_less_well)
+            _assess(history, rng, network, dimensions, day, lift=1.0, texts=texts)
 
 
 def _registry_event(
@@ -91,6 +94,7 @@ def _assess(
     history: History,
     rng: random.Random,
     network: Network,
+    dimensions: list[str],
     day: date,
     lift: float = 0.0,
     texts: tuple[str, str] | None = None,
@@ -100,7 +104,7 @@ def _assess(
     centre = network.quality + lift
     scores = {
         dimension: scale(rng, centre + (_TOOL_USE_OFFSET if dimension == "tool_use" else 0), 1, 5)
-        for dimension in DIMENSIONS
+        for dimension in dimensions
     }
     data = {
         "network": network.id,

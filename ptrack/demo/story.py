@@ -36,6 +36,6 @@ def tell(plan: Plan, seed: int) -> History:
     tell_finance(history, rngs["finance"], plan)
     tell_in_kind(history, rngs["in-kind"], plan, register.people)
     tell_milestones(history, rngs["milestones"], plan)
-    tell_registry(history, rngs["registry"], register)
+    tell_registry(history, rngs["registry"], register, plan)
     tell_surveys(history, rngs["surveys"], register)
     return history

@@ -156,7 +156,9 @@ def _check_semantics(data: dict[str, Any], report: _Report) -> None:
     _check_time_phasing(data, report)
     _check_sources(data, report, period["start"], period["end"])
     _check_translations(data, report)
+    _check_register_and_survey_rules(data, report)
     _check_in_kind_rules(data, report)
+    _check_project_group(data, report)
 
 
 def _outside(value: object, start: str, end: str) -> bool:
@@ -363,6 +365,42 @@ def _check_translations(data: dict[str, Any], report: _Report) -> None:
             report.add("warning", _pointer(*keys, i, key), "missing_translation", message)
 
 
+_RULE_LISTS = (
+    ("assessment_dimensions", "assessment dimension"),
+    ("focus_areas", "focus area"),
+    ("success_factors", "success factor"),
+)
+
+
+def _check_register_and_survey_rules(data: dict[str, Any], report: _Report) -> None:
+    """A pilot whose least is no more than its most, each dimension, focus area and success
+    factor once, and (as warnings) each named in the other language too."""
+    pilot = data.get("pilot")
+    if pilot and pilot["min"] > pilot["max"]:
+        message = f"the pilot takes at least {pilot['min']} networks but at most {pilot['max']}"
+        report.error("/pilot/min", "pilot_bounds", message)
+    language = data.get("language")
+    other = _OTHER_LANGUAGE.get(language or "")
+    for key, kind in _RULE_LISTS:
+        first: dict[str, int] = {}
+        for i, item in enumerate(data.get(key, [])):
+            pointer = _pointer(key, i, "id")
+            if item["id"] in first:
+                message = (
+                    f"{kind} id {item['id']} is used twice (first on line {first[item['id']]})"
+                )
+                report.error(pointer, "duplicate_id", message)
+            else:
+                first[item["id"]] = report.lines.line(pointer)
+            if other and not (item.get("names") or {}).get(other):
+                message = (
+                    f"{kind} {item['id']} has no {_LANGUAGE_NAMES[other]} name (names: "
+                    f"{{{other}: ...}}), so {_LANGUAGE_NAMES[other]} readers see its "
+                    f"{_LANGUAGE_NAMES[str(language)]} one"
+                )
+                report.add("warning", _pointer(key, i, "name"), "missing_translation", message)
+
+
 def _check_in_kind_rules(data: dict[str, Any], report: _Report) -> None:
     """The `in_kind` section names activities of the plan, a municipality to work in, and a
     plausible working day."""
@@ -384,3 +422,28 @@ def _check_in_kind_rules(data: dict[str, Any], report: _Report) -> None:
     if not 0 < hours <= 24:
         message = f"max_hours_per_day is {rules['max_hours_per_day']}; a day has 0 to 24 hours"
         report.error("/in_kind/max_hours_per_day", "hours_per_day", message)
+
+
+def _check_project_group(data: dict[str, Any], report: _Report) -> None:
+    """One member per municipality of the plan: each attests its municipality's in-kind work."""
+    group = data.get("organisation", {}).get("project_group", [])
+    municipalities = list(data.get("municipalities", []))
+    if not municipalities:  # reported once, as what is missing, not once per member
+        return
+    seen: set[str] = set()
+    for i, member in enumerate(group):
+        pointer = _pointer("organisation", "project_group", i, "municipality")
+        municipality = member["municipality"]
+        if municipality not in municipalities:
+            message = (
+                f"{member['name']} sits for {municipality}, which is not one of the plan's "
+                f"municipalities ({', '.join(municipalities) or 'none'})"
+            )
+            report.error(pointer, "unknown_reference", message)
+        elif municipality in seen:
+            report.error(pointer, "duplicate_id", f"{municipality} has two members")
+        seen.add(municipality)
+    missing = [m for m in municipalities if m not in seen]
+    if group and missing:
+        message = f"no member for {', '.join(missing)}: anyone may attest their in-kind work"
+        report.add("warning", "/organisation/project_group", "project_group", message, key=True)

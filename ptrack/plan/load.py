@@ -2,8 +2,9 @@
 
 Idempotent: every event has an id fixed by its content, so loading the same plan twice records
 nothing new. A changed plan becomes a revision: a new milestones baseline (`PlanRevised`), a
-`BudgetRevised` for changed budget lines and a new `FinancingPlanned`, each carrying the
-decision that allowed it.
+`BudgetRevised` for changed budget lines, a new `FinancingPlanned`, and new rules for the
+register (`RegisterRulesSet`) and the surveys (`SuccessFactorsSet`), each carrying the decision
+that allowed it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from ptrack.plan.model import Plan
+from services.finance.events import InKindRules
 from services.milestones.events import PlanContent
 from services.milestones.readmodels import plan_fingerprint
 from shared.canonical import canonical_json
@@ -42,7 +44,7 @@ def load_plan(
     with ServiceClient(key) as client:
         loader = _Loader(plan, urls, client, revision)
         try:
-            return [loader.schedule(), *loader.finance()]
+            return [loader.schedule(), *loader.finance(), *loader.rules()]
         except ApiError as error:
             message = f"plan {plan.project_id}: a service refused the plan:\n{error}"
             raise SystemExit(message) from None
@@ -142,7 +144,8 @@ class _Loader:
         in_kind_delta = parse_ore(self.plan.data["budget"]["in_kind"]) - parse_ore(
             loaded["in_kind"]["budget"]
         )
-        if not changes and not in_kind_delta:
+        rules = self._changed_rules(loaded)
+        if not changes and not in_kind_delta and not rules:
             return f"plan {self.plan.project_id}: budget unchanged"
         revision = self._require_revision("budget")
         frame_delta = sum(parse_ore(change["delta"]) for change in changes) + in_kind_delta
@@ -153,9 +156,29 @@ class _Loader:
             "changes": changes,
             "in_kind_delta": format_ore(in_kind_delta),
             "frame_delta": format_ore(frame_delta),
+            **rules,
         }
         self._post("finance", self.plan.event("BudgetRevised", data, f"/{_digest(data)}"))
-        return f"plan {self.plan.project_id}: budget revised ({len(changes)} line(s))"
+        what = f"{len(changes)} line(s)" + (", in-kind rules" if rules else "")
+        return f"plan {self.plan.project_id}: budget revised ({what})"
+
+    def _changed_rules(self, loaded: dict[str, Any]) -> dict[str, Any]:
+        """The plan's in-kind rules and municipalities for a revision, when they differ from
+        those that stand (a plan that drops its rules keeps the standing ones)."""
+        wanted = self.plan.budget()
+        if "in_kind_rules" not in wanted:
+            return {}
+        rules = InKindRules.model_validate(wanted["in_kind_rules"])
+        standing = loaded.get("in_kind_rules")
+        same_rules = standing is not None and InKindRules.model_validate(standing) == rules
+        if same_rules and sorted(loaded.get("municipalities", [])) == sorted(
+            wanted["municipalities"]
+        ):
+            return {}
+        return {
+            "in_kind_rules": wanted["in_kind_rules"],
+            "municipalities": wanted["municipalities"],
+        }
 
     def _financing_revision(self) -> str:
         loaded = self._get("finance", "/funding") or {"sources": []}
@@ -169,6 +192,50 @@ class _Loader:
             "finance", self.plan.event("FinancingPlanned", financing, f"/{_digest(financing)}")
         )
         return f"plan {self.plan.project_id}: financing replanned"
+
+    def rules(self) -> list[str]:
+        """The plan's rules for the register and the surveys, when it has them."""
+        lines = []
+        register = self.plan.register_rules()
+        if register is not None:
+            lines.append(self._rules("registry", "RegisterRulesSet", register, "register rules"))
+        factors = self.plan.success_factors()
+        if factors is not None:
+            lines.append(self._rules("surveys", "SuccessFactorsSet", factors, "success factors"))
+        return lines
+
+    def _rules(self, service: str, type_: str, wanted: dict[str, Any], what: str) -> str:
+        project = self.plan.project_id
+        loaded = self._get(service, "/rules")
+        if loaded is None or loaded["source"] == "default":
+            first = {**wanted, "set_on": self.plan.data["budget"]["approved_on"]}
+            receipt = self._post(service, self.plan.event(type_, first))
+            return f"plan {project}: {what} {'already ' if receipt['duplicate'] else ''}loaded"
+        if all(_comparable(loaded[key]) == _comparable(value) for key, value in wanted.items()):
+            return f"plan {project}: {what} unchanged"
+        revision = self._require_revision(what)
+        revised = {
+            **wanted,
+            "set_on": revision.decided_on.isoformat(),
+            "reason": revision.reason,
+            "decision_ref": revision.decision_ref,
+        }
+        self._post(service, self.plan.event(type_, revised, f"/{_digest(revised)}"))
+        return f"plan {project}: {what} revised"
+
+
+def _comparable(value: Any) -> Any:
+    """A rule as the plan gives it and as a service shows it, alike: a service shows every
+    `names` (empty too) and `measured_by` (null too), a plan leaves them out."""
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: _comparable(item)
+            for key, item in value.items()
+            if item not in ({}, None) or key not in ("names", "measured_by")
+        }
+    return value
 
 
 def _digest(data: Any) -> str:

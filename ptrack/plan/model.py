@@ -68,12 +68,44 @@ class Plan:
                 "rate_ceilings": dict(ceilings.get("roles", {})),
                 "max_hours_per_day": rules["max_hours_per_day"],
             }
+            attesters = self.attesters()
+            if attesters:
+                approved["in_kind_rules"]["attesters"] = attesters
         return approved
+
+    def attesters(self) -> dict[str, str]:
+        """Who attests each municipality's in-kind work: its member of the project group."""
+        group = self.data.get("organisation", {}).get("project_group", [])
+        return {member["municipality"]: member["name"] for member in group}
 
     def financing(self) -> dict[str, Any]:
         """`FinancingPlanned` data (each source with its `names`, when the plan gives them)."""
         financing = self.data["financing"]
         return {"sources": financing["sources"], "planned_on": financing["planned_on"]}
+
+    def register_rules(self) -> dict[str, Any] | None:
+        """`RegisterRulesSet` data but its date and decision: the pilot's size, the assessment
+        dimensions and the focus areas; None for a plan without them."""
+        if "pilot" not in self.data:
+            return None
+        pilot = self.data["pilot"]
+        return {
+            "pilot": {"min": pilot["min"], "max": pilot["max"]},
+            "dimensions": [_named(item) for item in self.data["assessment_dimensions"]],
+            "focus_areas": [_named(item) for item in self.data.get("focus_areas", [])],
+        }
+
+    def success_factors(self) -> dict[str, Any] | None:
+        """`SuccessFactorsSet` data but its date and decision; None for a plan without them."""
+        if "success_factors" not in self.data:
+            return None
+        factors = []
+        for item in self.data["success_factors"]:
+            factor = _named(item)
+            if item.get("measured_by"):
+                factor["measured_by"] = item["measured_by"]
+            factors.append(factor)
+        return {"factors": factors}
 
     def schedule(self) -> dict[str, Any]:
         """The schedule a milestones baseline holds (`PlanContent` data): the plan's `language`
@@ -107,6 +139,14 @@ class Plan:
             "subject": self.project_id,
             "data": data,
         }
+
+
+def _named(item: dict[str, Any]) -> dict[str, Any]:
+    """An id and name, with the `names` the plan gives (none left out, as events leave them)."""
+    named = {"id": item["id"], "name": item["name"]}
+    if item.get("names"):
+        named["names"] = dict(item["names"])
+    return named
 
 
 def read_plan(path: Path) -> Plan:

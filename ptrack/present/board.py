@@ -22,8 +22,6 @@ from rich.text import Text
 from shared.present.formatting import (
     DASH,
     DECISION_STATES,
-    DIMENSIONS,
-    FACTORS,
     FUNDING_KINDS,
     GOAL_STATES,
     LOW_FACTOR_SCORE,
@@ -498,7 +496,7 @@ def _networks(networks: dict[str, Any], t: Reader) -> RenderableType:
         for score in scores:
             mean = score["mean"]
             table.add_row(
-                t.code(DIMENSIONS, score["dimension"]),
+                title_in(score, t.lang, "name"),
                 t.score(mean),
                 t.decimal(score["min"]),
                 t.decimal(score["max"]),
@@ -558,7 +556,7 @@ def _surveys(surveys: dict[str, Any], t: Reader) -> RenderableType:
             ),
         )
         for factor in factors:
-            name = t.code(FACTORS, factor["factor"])
+            name = title_in(factor, t.lang, "name")
             if factor.get("suppressed"):
                 reason = suppression_reason(factor, t)
                 table.add_row(name, _("suppressed"), Text(f"({reason})", style="dim"), DASH)

@@ -25,8 +25,6 @@ from shared.present.charts import Chart, budget_chart, factor_chart, png, s_curv
 from shared.present.formatting import (
     DASH,
     DECISION_STATES,
-    DIMENSIONS,
-    FACTORS,
     FUNDING_KINDS,
     GOAL_STATES,
     LOW_FACTOR_SCORE,
@@ -748,7 +746,7 @@ def _risks(surveys: dict[str, Any], t: Reader) -> str:
         return _p(_("No success factor has been surveyed yet."), "muted")
     items = []
     for f in factors:
-        label = t.code(FACTORS, f["factor"])
+        label = title_in(f, t.lang, "name")
         if f.get("suppressed") or f["score"] is None:
             text = _(
                 "{factor}: suppressed ({reason}): not yet measurable, so not known to be safe.",
@@ -813,9 +811,9 @@ def _networks(networks: dict[str, Any], surveys: dict[str, Any], t: Reader) -> s
                 "Assessment scores (1–5, mean over {count} networks): weakest {weakest} "
                 "{weakest_mean}, strongest {strongest} {strongest_mean}.",
                 count=weakest["networks"],
-                weakest=t.code(DIMENSIONS, weakest["dimension"]),
+                weakest=title_in(weakest, t.lang, "name"),
                 weakest_mean=t.score(weakest["mean"]),
-                strongest=t.code(DIMENSIONS, strongest["dimension"]),
+                strongest=title_in(strongest, t.lang, "name"),
                 strongest_mean=t.score(strongest["mean"]),
             )
         )

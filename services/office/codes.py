@@ -52,24 +52,6 @@ OUTCOMES = (
     N_("deferred"),
 )
 
-DIMENSIONS = (
-    # Translators: the dimensions an information network is assessed on (a row heading).
-    N_("shared_purpose"),
-    N_("activity"),
-    N_("participation"),
-    N_("leadership"),
-    N_("tool_use"),
-    N_("member_benefit"),
-)
-
-FACTORS = (
-    # Translators: the project's success factors, measured by surveys (a row heading).
-    N_("understanding"),
-    N_("anchoring"),
-    N_("commitment"),
-    N_("small_visible_successes"),
-)
-
 CHANGE_KINDS = (
     # Translators: what kind of plan item moved between two baselines (a row heading).
     N_("milestone"),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -113,6 +113,8 @@ PHASES: Options = (
     ("before", N_("Before (to compare with after)")),
     ("after", N_("After (compared with before)")),
 )
+# The dimensions and success factors of a project whose plan names none (every project had
+# these before plans held them); `for_project` puts a plan's own in their place.
 DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("shared_purpose", N_("Shared purpose")),
     ("activity", N_("Activity")),
@@ -127,12 +129,16 @@ FACTOR_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("commitment", N_("The members are committed to the network's work.")),
     ("small_visible_successes", N_("The network has had small, visible successes.")),
 )
+FACTOR_QUESTION = N_("The network does well on: %(factor)s.")
+"""The question written in advance for a success factor of a plan's own (fill in its name)."""
 
 _TODAY = "today"
 _PERSON = "person"
 
 
-def _survey_fields() -> tuple[Field, ...]:
+def _survey_fields(
+    factor_questions: Sequence[tuple[str, str]] = FACTOR_QUESTIONS,
+) -> tuple[Field, ...]:
     fields = [
         Field("title", N_("Title")),
         Field("target.kind", N_("Who is surveyed"), "select", options=TARGETS),
@@ -141,7 +147,7 @@ def _survey_fields() -> tuple[Field, ...]:
         Field("invited", N_("Number invited"), "integer"),
         Field("published_on", N_("Published on"), "date", default=_TODAY),
     ]
-    for index, (factor, question) in enumerate(FACTOR_QUESTIONS):
+    for index, (factor, question) in enumerate(factor_questions):
         fields += [
             Field(f"questions.{index}.id", "", "hidden", default=f"q{index + 1}"),
             Field(f"questions.{index}.kind", "", "hidden", default="likert"),
@@ -154,7 +160,7 @@ def _survey_fields() -> tuple[Field, ...]:
                 number=index + 1,
             ),
         ]
-    free = len(FACTOR_QUESTIONS)
+    free = len(factor_questions)
     fields += [
         Field(f"questions.{free}.id", "", "hidden", default=f"q{free + 1}"),
         Field(f"questions.{free}.kind", "", "hidden", default="free_text"),
@@ -279,7 +285,7 @@ FORMS: tuple[Form, ...] = (
             ),
             Field("name", N_("Name")),
             Field("kind", N_("Kind"), "select", options=NETWORK_KINDS),
-            Field("focus_area", N_("Focus area")),
+            Field("focus_area", N_("Focus area"), options="focus_areas"),
             Field(
                 "municipalities",
                 N_("Municipalities"),
@@ -338,8 +344,8 @@ FORMS: tuple[Form, ...] = (
         _survey_fields(),
         subject="new-survey",
         intro=N_(
-            "The four questions measure the project's success factors; edit their wording "
-            "if you like."
+            "The first questions measure the project's success factors, one each; edit their "
+            "wording if you like."
         ),
     ),
     Form(
@@ -479,6 +485,24 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("surveys", N_("Surveys")),
     ("money", N_("Money and in-kind work")),
 )
+
+
+def for_project(
+    form: Form,
+    dimensions: Sequence[tuple[str, str]] | None = None,
+    factor_questions: Sequence[tuple[str, str]] | None = None,
+) -> Form:
+    """`form` as a project's plan shapes it: a scale for each of its assessment dimensions (id,
+    name in the reader's language) and a question for each of its success factors (id, the
+    question written in advance). None keeps the form's own."""
+    scores = [i for i, item in enumerate(form.fields) if item.name.startswith("scores.")]
+    if dimensions is not None and scores:
+        scales = tuple(Field(f"scores.{key}", label, "scale") for key, label in dimensions)
+        fields = form.fields
+        form = replace(form, fields=(*fields[: scores[0]], *scales, *fields[scores[-1] + 1 :]))
+    if factor_questions is not None and form.event_type == "SurveyPublished":
+        form = replace(form, fields=_survey_fields(factor_questions))
+    return form
 
 
 def initial_values(

@@ -16,10 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.office.forms import (
     BY_ID,
+    FACTOR_QUESTION,
+    FACTOR_QUESTIONS,
     FORMS,
     GROUPS,
     FieldProblem,
     Form,
+    for_project,
     initial_values,
     parse,
     problems_from,
@@ -73,6 +76,7 @@ async def form_page(
     form = _form(form_id)
     if not session.may_record:
         return _not_allowed(request, office, session, project_id)
+    form = await _for_project(office, session, project_id, form)
     values = initial_values(form, session.name, date.today(), office.gettext(session.lang))
     return await _show(request, office, session, project_id, form, values, [], uuid.uuid4())
 
@@ -87,6 +91,7 @@ async def submit(
     check_token(session, values.get("csrf"))
     if not session.may_record:
         return _not_allowed(request, office, session, project_id)
+    form = await _for_project(office, session, project_id, form)
     try:
         event_id = uuid.UUID(values.get("event_id", ""))
     except ValueError:
@@ -123,6 +128,27 @@ def _form(form_id: str) -> Form:
     if form is None:
         raise PageNotFound
     return form
+
+
+async def _for_project(office: Office, session: Session, project: str, form: Form) -> Form:
+    """The form with the project's own assessment dimensions and success factors, as the
+    registry and the surveys service hold its plan's rules, named in the reader's language."""
+    gateway, lang = office.gateway, session.lang
+    dimensions = factor_questions = None
+    if any(item.name.startswith("scores.") for item in form.fields):
+        rules = await gateway.get(session.key, "registry", f"/projects/{project}/rules")
+        if rules is not None:
+            dimensions = [(d["id"], title_in(d, lang, "name")) for d in rules["dimensions"]]
+    if form.event_type == "SurveyPublished":
+        rules = await gateway.get(session.key, "surveys", f"/projects/{project}/rules")
+        if rules is not None:
+            written = dict(FACTOR_QUESTIONS)
+            ask = office.gettext(lang)(FACTOR_QUESTION)
+            factor_questions = [
+                (f["id"], written.get(f["id"]) or ask % {"factor": title_in(f, lang, "name")})
+                for f in rules["factors"]
+            ]
+    return for_project(form, dimensions, factor_questions)
 
 
 def _not_allowed(request: Request, office: Office, session: Session, project: str) -> Response:
@@ -217,5 +243,11 @@ async def choices(
             (b["booking_id"], f"{b['booking_id']} ({b['voucher']}, {b['net']})")
             for b in (page or {}).get("items", [])
             if b["net"] not in ("0", "0.00")
+        ]
+    if "focus_areas" in needed:
+        rules = await gateway.get(key, "registry", f"/projects/{project}/rules")
+        found["focus_areas"] = [
+            (area["id"], title_in(area, session.lang, "name"))
+            for area in (rules or {}).get("focus_areas", [])
         ]
     return found

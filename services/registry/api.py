@@ -21,8 +21,23 @@ from shared.http.deps import (
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/projects/{project_id}/networks", tags=["registry"])
+rules_router = APIRouter(prefix="/projects/{project_id}", tags=["registry"])
 
 _NOT_FOUND = not_found("No such project or network")
+
+
+@rules_router.get(
+    "/rules",
+    summary="The project's rules for its register: pilot size, dimensions, focus areas",
+    responses=_NOT_FOUND,
+)
+async def rules(
+    project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
+) -> views.Rules:
+    found = await views.known_rules(read.pool, read.schema, project_id, day)
+    if found is None:
+        raise Problem(404, "unknown-project", f"nothing is registered for {project_id!r}")
+    return found
 
 
 async def _register(read: ReadSideDep, project_id: str, day: date) -> list[views.NetworkView]:
@@ -54,16 +69,22 @@ async def coverage(
 async def scores(
     project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> views.Scores:
-    return views.scores(project_id, day, await _register(read, project_id, day))
+    found = await _register(read, project_id, day)
+    return views.scores(
+        project_id, day, found, await views.rules(read.pool, read.schema, project_id, day)
+    )
 
 
 @router.get(
-    "/pilot", summary="Networks chosen for the pilot (the plan's 3-5)", responses=_NOT_FOUND
+    "/pilot", summary="Networks chosen for the pilot, against its size", responses=_NOT_FOUND
 )
 async def pilot(
     project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> views.PilotView:
-    return views.pilot_view(project_id, day, await _register(read, project_id, day))
+    found = await _register(read, project_id, day)
+    return views.pilot_view(
+        project_id, day, found, await views.rules(read.pool, read.schema, project_id, day)
+    )
 
 
 @router.get("/overlap", summary="Shared members between networks, as a graph", responses=_NOT_FOUND)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.registry.api import router
+from services.registry.api import router, rules_router
 from services.registry.domain import DECIDER
 from services.registry.events import EVENT_TYPES
 from services.registry.metrics import registry_metrics
@@ -18,13 +18,15 @@ SPEC = ServiceSpec(
     title="The region's information networks: mapping, assessment, the pilot",
     description=(
         "The project group posts NetworkRegistered, NetworkUpdated, MemberJoined, MemberLeft, "
-        "NetworkAssessed (a score 1-5 on each of six dimensions), NetworkChosenForPilot and "
-        "NetworkRetired. The subject of every event is the project id."
+        "NetworkAssessed (a score 1-5 on each of the project's dimensions), "
+        "NetworkChosenForPilot and NetworkRetired; `ptrack plan load` posts RegisterRulesSet, "
+        "the plan's pilot size, dimensions and focus areas. The subject of every event is the "
+        "project id."
     ),
     event_types=EVENT_TYPES,
     decider=DECIDER,
     projections=(RegistryProjection(),),
-    routers=(router,),
+    routers=(router, rules_router),
     metrics=registry_metrics,
     examples={
         "NetworkAssessed": {

@@ -1,5 +1,6 @@
 """Registry rules over one project's stream (all its networks, so the pilot's size limit is
-checked against every choice made)."""
+checked against every choice made), as the project's plan sets them (`RegisterRulesSet`), or
+`DEFAULT_RULES` for a project whose plan sets none."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from immutables import Map
 
 from services.registry.events import (
+    DEFAULT_RULES,
+    RULE_FIELDS,
     MemberJoined,
     MemberLeft,
     NetworkAssessed,
@@ -15,12 +18,11 @@ from services.registry.events import (
     NetworkRegistered,
     NetworkRetired,
     NetworkUpdated,
+    RegisterRules,
+    RegisterRulesSet,
     RegistryEvent,
 )
 from shared.decider import Conflict, Decider, Rejected
-
-PILOT_MAX = 5
-"""The plan pilots the network school in 3 to 5 networks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class NetworkFacts:
 @dataclass(frozen=True, slots=True)
 class Registry:
     networks: Map[str, NetworkFacts] = field(default_factory=Map)
+    rules: RegisterRules = DEFAULT_RULES
 
     @property
     def pilots(self) -> int:
@@ -42,14 +45,23 @@ class Registry:
 
 def decide(proposal: RegistryEvent, state: Registry) -> list[RegistryEvent]:
     match proposal:
+        case RegisterRulesSet():
+            _check_rules(proposal)
+            if proposal.model_dump(include=RULE_FIELDS) == state.rules.model_dump(
+                include=RULE_FIELDS
+            ):
+                return []  # the rules in force already: nothing new
         case NetworkRegistered():
             if proposal.network in state.networks:
                 raise Conflict("network", "unique", f"network {proposal.network!r} is registered")
+            _check_focus_area(state.rules, proposal.focus_area)
         case NetworkUpdated():
             _open(state, proposal.network)
             changed = proposal.model_dump(exclude={"network", "updated_on"}, exclude_none=True)
             if not changed:
                 raise Rejected("network", "changes", "an update must change at least one field")
+            if proposal.focus_area is not None:
+                _check_focus_area(state.rules, proposal.focus_area)
         case MemberJoined():
             facts = _open(state, proposal.network)
             if proposal.member.id in facts.members:
@@ -64,6 +76,7 @@ def decide(proposal: RegistryEvent, state: Registry) -> list[RegistryEvent]:
                 )
         case NetworkAssessed():
             _open(state, proposal.network)
+            _check_scores(state.rules, proposal.scores)
         case NetworkChosenForPilot():
             facts = _open(state, proposal.network)
             if not facts.assessed:
@@ -72,9 +85,13 @@ def decide(proposal: RegistryEvent, state: Registry) -> list[RegistryEvent]:
                 )
             if facts.pilot:
                 raise Conflict("network", "once", f"{proposal.network!r} is in the pilot already")
-            if state.pilots >= PILOT_MAX:
+            pilot = state.rules.pilot
+            if state.pilots >= pilot.max:
                 raise Conflict(
-                    "network", "pilot_limit", f"the pilot has its {PILOT_MAX} networks already"
+                    "network",
+                    "pilot_limit",
+                    f"the pilot has its {pilot.max} networks already (the plan's pilot takes "
+                    f"{pilot.min} to {pilot.max})",
                 )
         case NetworkRetired():
             _open(state, proposal.network)
@@ -83,6 +100,8 @@ def decide(proposal: RegistryEvent, state: Registry) -> list[RegistryEvent]:
 
 def evolve(state: Registry, event: RegistryEvent) -> Registry:
     match event:
+        case RegisterRulesSet():
+            return replace(state, rules=event)
         case NetworkRegistered():
             return _with(state, event.network, NetworkFacts())
         case MemberJoined():
@@ -123,3 +142,67 @@ def _open(state: Registry, network: str) -> NetworkFacts:
     if facts.retired:
         raise Conflict("network", "not_retired", f"network {network!r} is retired")
     return facts
+
+
+def _check_rules(rules: RegisterRulesSet) -> None:
+    broken: list[Rejected] = []
+    if rules.pilot.min > rules.pilot.max:
+        broken.append(
+            Rejected(
+                "pilot.max",
+                "pilot_bounds",
+                f"the pilot takes at most {rules.pilot.max} networks, fewer than its least "
+                f"({rules.pilot.min})",
+            )
+        )
+    for list_name in ("dimensions", "focus_areas"):
+        seen: set[str] = set()
+        for index, item in enumerate(getattr(rules, list_name)):
+            if item.id in seen:
+                where = f"{list_name}.{index}.id"
+                broken.append(Rejected(where, "unique", f"{item.id!r} appears twice"))
+            seen.add(item.id)
+    _raise_all(broken)
+
+
+def _check_focus_area(rules: RegisterRules, focus_area: str) -> None:
+    areas = [area.id for area in rules.focus_areas]
+    if areas and focus_area not in areas:
+        raise Rejected(
+            "focus_area",
+            "known_focus_area",
+            f"{focus_area!r} is not a focus area of the project's plan; its focus areas: "
+            f"{', '.join(areas)}",
+        )
+
+
+def _check_scores(rules: RegisterRules, scores: dict[str, int]) -> None:
+    """Exactly the project's dimensions: a score on another would be counted nowhere, and a
+    dimension left out would make the networks' means incomparable."""
+    dimensions = [dimension.id for dimension in rules.dimensions]
+    broken = [
+        Rejected(
+            f"scores.{dimension}",
+            "required",
+            f"every assessment scores {dimension!r}, a dimension of the project's plan",
+        )
+        for dimension in dimensions
+        if dimension not in scores
+    ]
+    broken += [
+        Rejected(
+            f"scores.{key}",
+            "known_dimension",
+            f"{key!r} is not a dimension of the project's plan; its dimensions: "
+            f"{', '.join(dimensions)}",
+        )
+        for key in scores
+        if key not in dimensions
+    ]
+    _raise_all(broken)
+
+
+def _raise_all(broken: list[Rejected]) -> None:
+    if broken:
+        first, *more = broken
+        raise Rejected(first.field, first.rule, first.detail, more=more)

@@ -1,4 +1,5 @@
-"""Registry events: networks mapped, their members, how well they work, the pilot choice."""
+"""Registry events: networks mapped, their members, how well they work, the pilot choice, and
+the project's rules for all of these, from its plan."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.event_types import EventModel, EventType, EventTypes
-from shared.text import Text
+from shared.text import Text, Translations, translations
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -20,25 +21,68 @@ Kind = Literal["internal", "external"]
 """internal: between the municipalities only; external: with outside members too."""
 State = Literal["active", "passive", "dormant"]
 
-DIMENSIONS = (
-    "shared_purpose",
-    "activity",
-    "participation",
-    "leadership",
-    "tool_use",
-    "member_benefit",
+
+class Named(EventModel):
+    """An assessment dimension or a focus area of a project: its id, its name in the plan's
+    language, and its name in the others (`names`)."""
+
+    id: Id
+    name: Text
+    names: Translations = translations()
+
+
+class PilotSize(EventModel):
+    """How many networks the project's pilot takes, from `min` to `max`."""
+
+    min: int = Field(ge=0, le=1000, strict=True)
+    max: int = Field(ge=1, le=1000, strict=True)
+
+
+class RegisterRules(EventModel):
+    """A project's rules for its register: the pilot's size, the dimensions every assessment
+    scores (each 1 to 5), and the focus areas a network works in (none: any text)."""
+
+    pilot: PilotSize
+    dimensions: list[Named] = Field(min_length=1, max_length=30)
+    focus_areas: list[Named] = Field(default_factory=list, max_length=200)
+
+
+RULE_FIELDS = set(RegisterRules.model_fields)
+"""What two rules events are compared by: not their dates and decisions."""
+
+
+class RegisterRulesSet(RegisterRules):
+    """The rules of a project's plan, loaded from it; a later one (a revision of the plan)
+    replaces them for everything recorded after it."""
+
+    set_on: date
+    reason: Text | None = None
+    """Why a revision changes the rules; none for the plan's first."""
+    decision_ref: Text | None = None
+
+    def business_date(self) -> date:
+        return self.set_on
+
+
+DEFAULT_RULES = RegisterRules(
+    pilot=PilotSize(min=3, max=5),
+    dimensions=[
+        Named(id="shared_purpose", name="shared purpose", names={"nb": "felles formål"}),
+        Named(id="activity", name="activity", names={"nb": "aktivitet"}),
+        Named(id="participation", name="participation", names={"nb": "deltakelse"}),
+        Named(id="leadership", name="leadership", names={"nb": "ledelse"}),
+        Named(
+            id="tool_use",
+            name="use of collaboration tools",
+            names={"nb": "bruk av samhandlingsverktøy"},
+        ),
+        Named(id="member_benefit", name="benefit to members", names={"nb": "nytte for medlemmene"}),
+    ],
 )
-"""The fixed assessment dimensions, each scored 1 (poor) to 5 (very good)."""
-
-
-class Scores(EventModel):
-    shared_purpose: Score
-    activity: Score
-    participation: Score
-    leadership: Score
-    tool_use: Score
-    """Use of collaboration tools."""
-    member_benefit: Score
+"""The rules of a project whose plan sets none: those every project had before plans held
+them, so a log recorded then reads as it did."""
+DIMENSIONS = tuple(dimension.id for dimension in DEFAULT_RULES.dimensions)
+"""The dimensions of a project without rules of its own."""
 
 
 class Member(EventModel):
@@ -55,6 +99,7 @@ class NetworkRegistered(EventModel):
     name: Text
     kind: Kind
     focus_area: Text
+    """The id of one of the project's focus areas when its rules name them; else any text."""
     municipalities: list[Text] = Field(default_factory=list, max_length=50)
     coordinator: Text | None = None
     tools: list[Text] = Field(default_factory=list, max_length=50)
@@ -104,7 +149,8 @@ class NetworkAssessed(EventModel):
     network: Id
     assessor: Text
     assessed_on: date
-    scores: Scores
+    scores: dict[Id, Score] = Field(min_length=1, max_length=30)
+    """A score from 1 (poor) to 5 (very good) on each of the project's dimensions."""
     works_well: LongText | None = None
     works_less_well: LongText | None = None
 
@@ -139,6 +185,7 @@ RegistryEvent = (
     | NetworkAssessed
     | NetworkChosenForPilot
     | NetworkRetired
+    | RegisterRulesSet
 )
 
 EVENT_TYPES = EventTypes(
@@ -151,5 +198,6 @@ EVENT_TYPES = EventTypes(
         EventType("MemberLeft", MemberLeft, category="member"),
         EventType("NetworkAssessed", NetworkAssessed, category="assessment"),
         EventType("NetworkChosenForPilot", NetworkChosenForPilot, category="pilot"),
+        EventType("RegisterRulesSet", RegisterRulesSet, category="rules"),
     ],
 )

@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from prometheus_client.core import Metric
 
 from services.registry import queries, views
-from services.registry.events import DIMENSIONS
 from shared.metrics import gauge
 from shared.readside import ReadSide
 
@@ -18,11 +17,15 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
     "ptrack_networks_mapped": ("Networks registered (mapped)", ["project"]),
     "ptrack_networks_assessed_ratio": ("Share of mapped networks assessed (goal HM1)", ["project"]),
     "ptrack_network_assessment_score": (
-        "Latest assessment score (1-5) of a network on a dimension",
+        "Latest assessment score (1-5) of a network on a dimension of the project's plan",
         ["project", "network", "dimension"],
     ),
     "ptrack_network_members": ("Members of a network", ["project", "network"]),
-    "ptrack_pilot_networks": ("Networks in the pilot (the plan's target is 3-5)", ["project"]),
+    "ptrack_pilot_networks": ("Networks in the pilot", ["project"]),
+    "ptrack_pilot_target_networks": (
+        "The size of the pilot in the project's plan, its least and its most networks",
+        ["project", "bound"],
+    ),
 }
 
 
@@ -44,11 +47,13 @@ async def registry_metrics(read: ReadSide) -> list[Metric]:
             samples["ptrack_network_members"].append(((project, network.id), network.members))
             if network.latest_assessment is None:
                 continue
-            for dimension in DIMENSIONS:
-                score = network.latest_assessment.scores[dimension]
+            for dimension, score in network.latest_assessment.scores.items():
                 key = (project, network.id, dimension)
                 samples["ptrack_network_assessment_score"].append((key, score))
-        samples["ptrack_pilot_networks"].append(((project,), views.pilot(found).count))
+        pilot = views.pilot(found, await views.rules(db, s, project, day))
+        samples["ptrack_pilot_networks"].append(((project,), pilot.count))
+        for bound, size in (("min", pilot.target_min), ("max", pilot.target_max)):
+            samples["ptrack_pilot_target_networks"].append(((project, bound), size))
     return [
         gauge(name, documentation, labels, samples[name])
         for name, (documentation, labels) in GAUGES.items()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from services.registry.events import DIMENSIONS
 from shared.db import Queryable
 
 
@@ -35,6 +35,18 @@ class AssessmentRow:
     """Per dimension, 1-5."""
     works_well: str | None
     works_less_well: str | None
+
+
+@dataclass(frozen=True)
+class RulesRow:
+    set_on: date
+    pilot_min: int
+    pilot_max: int
+    dimensions: list[dict[str, Any]]
+    """Each `{"id", "name", "names"}`."""
+    focus_areas: list[dict[str, Any]]
+    reason: str | None
+    decision_ref: str | None
 
 
 async def projects(db: Queryable, s: str) -> list[str]:
@@ -72,23 +84,33 @@ async def memberships(db: Queryable, s: str, project: str, day: date) -> dict[st
 async def assessments(db: Queryable, s: str, project: str, day: date) -> list[AssessmentRow]:
     """Every assessment made by `day`, oldest first."""
     rows = await db.fetch(
-        f"SELECT network, assessor, assessed_on, {', '.join(DIMENSIONS)}, works_well, "
-        f"works_less_well FROM {s}.assessments WHERE project_id = $1 AND assessed_on <= $2 "
+        f"SELECT network, assessor, assessed_on, scores, works_well, works_less_well "
+        f"FROM {s}.assessments WHERE project_id = $1 AND assessed_on <= $2 "
         "ORDER BY assessed_on, position",
         project,
         day,
     )
-    return [
-        AssessmentRow(
-            network=row["network"],
-            assessor=row["assessor"],
-            assessed_on=row["assessed_on"],
-            scores={dimension: row[dimension] for dimension in DIMENSIONS},
-            works_well=row["works_well"],
-            works_less_well=row["works_less_well"],
-        )
-        for row in rows
-    ]
+    return [AssessmentRow(*row.values()) for row in rows]
+
+
+async def known(db: Queryable, s: str, project: str) -> bool:
+    """Whether the registry holds anything of the project: a network or its rules."""
+    found = await db.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM {s}.networks WHERE project_id = $1) "
+        f"OR EXISTS (SELECT 1 FROM {s}.rules WHERE project_id = $1)",
+        project,
+    )
+    return bool(found)
+
+
+async def rules(db: Queryable, s: str, project: str) -> list[RulesRow]:
+    """Every set of rules the project's plan gave, in the order recorded."""
+    rows = await db.fetch(
+        f"SELECT set_on, pilot_min, pilot_max, dimensions, focus_areas, reason, decision_ref "
+        f"FROM {s}.rules WHERE project_id = $1 ORDER BY position",
+        project,
+    )
+    return [RulesRow(*row.values()) for row in rows]
 
 
 async def member_names(db: Queryable, s: str, project: str) -> dict[str, str]:

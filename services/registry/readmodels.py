@@ -1,25 +1,35 @@
-"""The registry read model: networks, dated memberships, every assessment, pilot choices.
-Dates are kept so the register can be read as it stood on any day."""
+"""The registry read model: networks, dated memberships, every assessment, pilot choices, and
+each project's rules as its plan set them. Dates are kept so the register can be read as it
+stood on any day."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from services.registry.events import (
-    DIMENSIONS,
     MemberJoined,
     MemberLeft,
+    Named,
     NetworkAssessed,
     NetworkChosenForPilot,
     NetworkRegistered,
     NetworkRetired,
     NetworkUpdated,
+    RegisterRulesSet,
 )
 from shared.db import Conn
 from shared.event_types import EventModel
 from shared.store.base import StoredEvent
 
-_SCORES = ", ".join(f"{d} smallint NOT NULL" for d in DIMENSIONS)
+_OLD_DIMENSIONS = (
+    "shared_purpose",
+    "activity",
+    "participation",
+    "leadership",
+    "tool_use",
+    "member_benefit",
+)
+"""The score columns of an assessments table made when every project had these six."""
 
 _TABLES_SQL = """
 CREATE TABLE IF NOT EXISTS {s}.networks (
@@ -64,19 +74,45 @@ CREATE TABLE IF NOT EXISTS {s}.assessments (
     network         text   NOT NULL,
     assessor        text   NOT NULL,
     assessed_on     date   NOT NULL,
-    {scores},
+    scores          jsonb  NOT NULL,
     works_well      text,
     works_less_well text
 );
+CREATE TABLE IF NOT EXISTS {s}.rules (
+    position     bigint PRIMARY KEY,
+    project_id   text   NOT NULL,
+    set_on       date   NOT NULL,
+    pilot_min    integer NOT NULL,
+    pilot_max    integer NOT NULL,
+    dimensions   jsonb  NOT NULL,
+    focus_areas  jsonb  NOT NULL,
+    reason       text,
+    decision_ref text
+);
+-- An assessments table made when the six dimensions were columns: its scores move into the
+-- jsonb column, which then holds what a rebuild would give.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '{s}.assessments'::regclass
+               AND attname = 'shared_purpose' AND NOT attisdropped) THEN
+        ALTER TABLE {s}.assessments ADD COLUMN scores jsonb;
+        UPDATE {s}.assessments SET scores = jsonb_build_object({old_pairs});
+        ALTER TABLE {s}.assessments ALTER COLUMN scores SET NOT NULL, {old_drops};
+    END IF;
+END $$;
 """
 
 
 class RegistryProjection:
     name = "registry"
-    tables: Sequence[str] = ("networks", "members", "memberships", "assessments")
+    tables: Sequence[str] = ("networks", "members", "memberships", "assessments", "rules")
 
     def schema_sql(self, schema: str) -> str:
-        return _TABLES_SQL.format(s=schema, scores=_SCORES)
+        return _TABLES_SQL.format(
+            s=schema,
+            old_pairs=", ".join(f"'{d}', {d}" for d in _OLD_DIMENSIONS),
+            old_drops=", ".join(f"DROP COLUMN {d}" for d in _OLD_DIMENSIONS),
+        )
 
     async def apply(self, conn: Conn, schema: str, event: StoredEvent, model: EventModel) -> None:
         project, s = event.stream_id, schema
@@ -122,15 +158,22 @@ class RegistryProjection:
                     project, model.network, model.member, model.left_on,
                 )  # fmt: skip
             case NetworkAssessed():
-                scores = model.scores.model_dump()
-                columns = ", ".join(DIMENSIONS)
-                values = ", ".join(f"${i + 6}" for i in range(len(DIMENSIONS)))
                 await conn.execute(
                     f"INSERT INTO {s}.assessments (position, project_id, network, assessor, "
-                    f"assessed_on, {columns}, works_well, works_less_well) VALUES ($1, $2, $3, $4, "
-                    f"$5, {values}, ${len(DIMENSIONS) + 6}, ${len(DIMENSIONS) + 7})",
+                    "assessed_on, scores, works_well, works_less_well) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     event.position, project, model.network, model.assessor, model.assessed_on,
-                    *(scores[d] for d in DIMENSIONS), model.works_well, model.works_less_well,
+                    model.scores, model.works_well, model.works_less_well,
+                )  # fmt: skip
+            case RegisterRulesSet():
+                await conn.execute(
+                    f"INSERT INTO {s}.rules (position, project_id, set_on, pilot_min, pilot_max, "
+                    "dimensions, focus_areas, reason, decision_ref) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    event.position, project, model.set_on, model.pilot.min, model.pilot.max,
+                    [_named(item) for item in model.dimensions],
+                    [_named(item) for item in model.focus_areas],
+                    model.reason, model.decision_ref,
                 )  # fmt: skip
             case NetworkChosenForPilot():
                 await conn.execute(
@@ -144,3 +187,7 @@ class RegistryProjection:
                     "WHERE project_id = $1 AND network = $2",
                     project, model.network, model.retired_on, model.reason,
                 )  # fmt: skip
+
+
+def _named(item: Named) -> dict[str, object]:
+    return {"id": item.id, "name": item.name, "names": dict(item.names)}

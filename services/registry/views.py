@@ -2,23 +2,54 @@
 metrics and the reporting service show.
 
 Registration, membership, assessments, the pilot and retirement are read by their dates; a
-network's descriptive facts (name, focus area, state) are as last updated."""
+network's descriptive facts (name, focus area, state) are as last updated. The pilot's size,
+the dimensions and the focus areas are the project's rules in force on the status date, with
+their names in every language the plan gives."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
 from statistics import mean
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from services.registry import queries
-from services.registry.domain import PILOT_MAX
-from services.registry.events import DIMENSIONS
+from services.registry.events import DEFAULT_RULES
 from services.registry.overlap import Overlap, draw_svg, overlap
 from shared.db import Queryable
 
-PILOT_MIN = 3
+
+class NamedView(BaseModel):
+    id: str
+    name: str
+    """In the plan's language."""
+    names: dict[str, str]
+    """In the other languages the plan gives (`{"en": ...}`)."""
+
+
+class PilotSize(BaseModel):
+    min: int
+    max: int
+
+
+class Rules(BaseModel):
+    """The project's rules for its register on the status date."""
+
+    project: str
+    status_date: date
+    source: Literal["plan", "default"]
+    """plan: set by the project's plan (on `set_on`, by `decision_ref` for a revision);
+    default: its plan sets none, so the rules every project had before plans held them."""
+    set_on: date | None
+    reason: str | None
+    decision_ref: str | None
+    pilot: PilotSize
+    dimensions: list[NamedView]
+    """Each assessment scores exactly these, 1 to 5."""
+    focus_areas: list[NamedView]
+    """A network's focus area is one of these by id; none: any text."""
 
 
 class AssessmentView(BaseModel):
@@ -35,6 +66,10 @@ class NetworkView(BaseModel):
     name: str
     kind: str
     focus_area: str
+    focus_area_name: str
+    """The focus area's name in the plan's language; the focus area itself when the plan
+    names no such focus area (free text, from before the plan listed them)."""
+    focus_area_names: dict[str, str]
     municipalities: list[str]
     coordinator: str | None
     tools: list[str]
@@ -59,10 +94,13 @@ class Coverage(BaseModel):
 
 class DimensionScore(BaseModel):
     dimension: str
+    name: str
+    names: dict[str, str]
     mean: float | None
     min: int | None
     max: int | None
     networks: int
+    """Networks whose latest assessment scores the dimension."""
 
 
 class Pilot(BaseModel):
@@ -119,7 +157,50 @@ class OverlapView(BaseModel):
     """People (and organisations) in two or more networks, most networks first."""
 
 
+async def rules(db: Queryable, s: str, project: str, day: date) -> Rules:
+    """The rules in force on `day`: the last the plan set by then (the plan's first, for a day
+    before it), else the defaults."""
+    found = await queries.rules(db, s, project)
+    if not found:
+        return Rules(
+            project=project,
+            status_date=day,
+            source="default",
+            set_on=None,
+            reason=None,
+            decision_ref=None,
+            pilot=PilotSize(min=DEFAULT_RULES.pilot.min, max=DEFAULT_RULES.pilot.max),
+            dimensions=[_named(d.model_dump()) for d in DEFAULT_RULES.dimensions],
+            focus_areas=[_named(a.model_dump()) for a in DEFAULT_RULES.focus_areas],
+        )
+    in_force = [row for row in found if row.set_on <= day] or found[:1]
+    row = in_force[-1]
+    return Rules(
+        project=project,
+        status_date=day,
+        source="plan",
+        set_on=row.set_on,
+        reason=row.reason,
+        decision_ref=row.decision_ref,
+        pilot=PilotSize(min=row.pilot_min, max=row.pilot_max),
+        dimensions=[_named(d) for d in row.dimensions],
+        focus_areas=[_named(a) for a in row.focus_areas],
+    )
+
+
+async def known_rules(db: Queryable, s: str, project: str, day: date) -> Rules | None:
+    """The rules in force on `day`; None for a project the registry holds nothing of."""
+    if not await queries.known(db, s, project):
+        return None
+    return await rules(db, s, project, day)
+
+
+def _named(item: dict[str, Any]) -> NamedView:
+    return NamedView(id=item["id"], name=item["name"], names=item.get("names") or {})
+
+
 async def networks(db: Queryable, s: str, project: str, day: date) -> list[NetworkView]:
+    areas = {area.id: area for area in (await rules(db, s, project, day)).focus_areas}
     members = await queries.memberships(db, s, project, day)
     history: dict[str, list[AssessmentView]] = {}
     for assessment in await queries.assessments(db, s, project, day):
@@ -128,12 +209,15 @@ async def networks(db: Queryable, s: str, project: str, day: date) -> list[Netwo
     for row in await queries.networks(db, s, project, day):
         retired = row.retired_on is not None and row.retired_on <= day
         done = history.get(row.network, [])
+        area = areas.get(row.focus_area)
         views.append(
             NetworkView(
                 id=row.network,
                 name=row.name,
                 kind=row.kind,
                 focus_area=row.focus_area,
+                focus_area_name=area.name if area else row.focus_area,
+                focus_area_names=area.names if area else {},
                 municipalities=row.municipalities,
                 coordinator=row.coordinator,
                 tools=row.tools,
@@ -175,33 +259,41 @@ def coverage(found: list[NetworkView]) -> Coverage:
     )
 
 
-def dimension_scores(found: list[NetworkView]) -> list[DimensionScore]:
-    """Each dimension across the networks still working, from each one's latest assessment."""
+def dimension_scores(found: list[NetworkView], rules: Rules) -> list[DimensionScore]:
+    """Each of the project's dimensions across the networks still working, from each one's
+    latest assessment (one made under earlier rules may lack a dimension: it counts for those
+    it scores)."""
     latest = [
         network.latest_assessment.scores
         for network in found
         if network.latest_assessment is not None and network.state != "retired"
     ]
-    return [
-        DimensionScore(
-            dimension=dimension,
-            mean=round(mean(s[dimension] for s in latest), 4) if latest else None,
-            min=min((s[dimension] for s in latest), default=None),
-            max=max((s[dimension] for s in latest), default=None),
-            networks=len(latest),
+    listed = []
+    for dimension in rules.dimensions:
+        values = [s[dimension.id] for s in latest if dimension.id in s]
+        listed.append(
+            DimensionScore(
+                dimension=dimension.id,
+                name=dimension.name,
+                names=dimension.names,
+                mean=round(mean(values), 4) if values else None,
+                min=min(values, default=None),
+                max=max(values, default=None),
+                networks=len(values),
+            )
         )
-        for dimension in DIMENSIONS
-    ]
+    return listed
 
 
-def pilot(found: list[NetworkView]) -> Pilot:
+def pilot(found: list[NetworkView], rules: Rules) -> Pilot:
     chosen = [network.id for network in found if network.pilot]
+    bounds = rules.pilot
     return Pilot(
         networks=chosen,
         count=len(chosen),
-        target_min=PILOT_MIN,
-        target_max=PILOT_MAX,
-        within_target=PILOT_MIN <= len(chosen) <= PILOT_MAX,
+        target_min=bounds.min,
+        target_max=bounds.max,
+        within_target=bounds.min <= len(chosen) <= bounds.max,
     )
 
 
@@ -209,12 +301,12 @@ def register(project: str, day: date, found: list[NetworkView]) -> Register:
     return Register(project=project, status_date=day, networks=found, coverage=coverage(found))
 
 
-def scores(project: str, day: date, found: list[NetworkView]) -> Scores:
-    return Scores(project=project, status_date=day, dimensions=dimension_scores(found))
+def scores(project: str, day: date, found: list[NetworkView], rules: Rules) -> Scores:
+    return Scores(project=project, status_date=day, dimensions=dimension_scores(found, rules))
 
 
-def pilot_view(project: str, day: date, found: list[NetworkView]) -> PilotView:
-    return PilotView(project=project, status_date=day, **pilot(found).model_dump())
+def pilot_view(project: str, day: date, found: list[NetworkView], rules: Rules) -> PilotView:
+    return PilotView(project=project, status_date=day, **pilot(found, rules).model_dump())
 
 
 async def overlap_view(

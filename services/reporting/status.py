@@ -12,6 +12,7 @@ from services.finance import queries as finance
 from services.finance.views import Usage, frame_usage, line_used, usage
 from services.milestones import views as schedule
 from services.registry import views as registry
+from services.reporting.consistency import disagreements, planned_by_line
 from services.reporting.evm import figures_by_scope
 from services.reporting.inputs import evm_inputs
 from services.surveys import queries as survey_queries
@@ -49,6 +50,17 @@ class Schedule(BaseModel):
     activities: list[schedule.ActivityView]
 
 
+class PlanDisagreement(BaseModel):
+    line: str
+    """A budget line's id, or `in-kind` for the in-kind budget."""
+    budget: str
+    """The budget on the status date."""
+    planned: str
+    """What the plan baseline in force spreads over its months."""
+    difference: str
+    """budget − planned."""
+
+
 class Networks(BaseModel):
     coverage: registry.Coverage | None
     pilot: registry.Pilot | None
@@ -74,6 +86,10 @@ class ProjectStatus(BaseModel):
     """Earned value per scope: `money` (the cost budget) and `total` (with in-kind work)."""
     schedule: Schedule | None
     money: Money | None
+    budget_against_plan: list[PlanDisagreement]
+    """Each line whose budget on the status date differs from what the plan baseline in force
+    plans month by month (a budget revised without its plan): empty when they agree, or when
+    the project lacks one of them. Earned value then measures against the plan's amounts."""
     networks: Networks
     surveys: Surveys
 
@@ -91,6 +107,7 @@ async def project_status(
     if inputs is not None:
         evm = {scope: f.to_dict() for scope, f in figures_by_scope(inputs, day).items()}
     found_networks = await registry.networks(db, s, project, day)
+    register_rules = await registry.rules(db, s, project, day)
     return ProjectStatus(
         project=project,
         name=baseline.plan.project_name if baseline else budget.name if budget else None,
@@ -101,10 +118,13 @@ async def project_status(
         evm=evm,
         schedule=await _schedule(db, s, project, day, baseline) if baseline else None,
         money=await _money(db, s, project, day, budget) if budget else None,
+        budget_against_plan=(
+            await _budget_against_plan(db, s, project, day, baseline) if budget and baseline else []
+        ),
         networks=Networks(
             coverage=registry.coverage(found_networks) if found_networks else None,
-            pilot=registry.pilot(found_networks) if found_networks else None,
-            scores=registry.dimension_scores(found_networks),
+            pilot=registry.pilot(found_networks, register_rules) if found_networks else None,
+            scores=registry.dimension_scores(found_networks, register_rules),
         ),
         surveys=Surveys(
             surveys=[
@@ -131,6 +151,21 @@ async def _schedule(
         decisions_by_state=schedule.decisions_by_state(points),
         activities=await schedule.activities(db, s, project, plan, day),
     )
+
+
+async def _budget_against_plan(
+    db: Queryable, s: str, project: str, day: date, baseline: schedule.Baseline
+) -> list[PlanDisagreement]:
+    planned = planned_by_line(baseline.plan)
+    return [
+        PlanDisagreement(
+            line=found.line,
+            budget=format_ore(found.budget),
+            planned=format_ore(found.planned),
+            difference=format_ore(found.difference),
+        )
+        for found in disagreements(await finance.budget_on(db, s, project, day), planned)
+    ]
 
 
 async def _money(db: Queryable, s: str, project: str, day: date, budget: finance.Project) -> Money:

@@ -47,6 +47,19 @@ async def project_surveys(
 
 
 @projects.get(
+    "/rules",
+    summary="The project's success factors, as its plan sets them, with what measures them",
+    responses=_NOT_FOUND,
+)
+async def factor_rules(
+    project_id: ProjectId, read: ReadSideDep, _: Reader, __: Fresh
+) -> views.FactorRules:
+    if not await queries.known(read.pool, read.schema, project_id):
+        raise Problem(404, "unknown-project", f"nothing of project {project_id!r} is recorded")
+    return await views.factor_rules(read.pool, read.schema, project_id)
+
+
+@projects.get(
     "/success-factors",
     summary="A 0..1 score per critical success factor, from the questions tagged with it",
     responses=_NOT_FOUND,

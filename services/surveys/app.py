@@ -20,8 +20,10 @@ SPEC = ServiceSpec(
     description=(
         "The project office posts SurveyPublished and SurveyClosed; the survey tool posts "
         "ResponseSubmitted as CloudEvents, or Formbricks calls `POST /webhooks/formbricks`. "
-        "The subject of every event is the survey id. Groups with fewer respondents than the "
-        "anonymity threshold (default 5) are shown without figures."
+        "The subject of a survey's events is the survey id. `ptrack plan load` posts "
+        "SuccessFactorsSet, the plan's success factors, with the project id as its subject; "
+        "a question measures one of them. Groups with fewer respondents than the anonymity "
+        "threshold (default 5) are shown without figures."
     ),
     event_types=EVENT_TYPES,
     decider=DECIDER,

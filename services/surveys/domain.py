@@ -1,5 +1,6 @@
 """Survey rules as pure functions over one survey's stream: its definition, whether it is open,
-and which responses it already holds."""
+and which responses it already holds; and, over a project's stream, its success factors, which
+a survey's questions are tagged with (the decision to publish reads the project's stream too)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from immutables import Map
 from services.surveys.answers import check_answers
 from services.surveys.events import (
     CHOICE_KINDS,
+    DEFAULT_FACTORS,
     SCALES,
     ResponseSubmitted,
+    SuccessFactor,
+    SuccessFactorsSet,
     SurveyClosed,
     SurveyPublished,
     SurveysEvent,
 )
 from shared.canonical import canonical_json
-from shared.decider import Conflict, Decider, Rejected
+from shared.decider import Conflict, Decider, Reads, Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +33,21 @@ class Survey:
     closed_on: date | None = None
     responses: Map[str, str] = field(default_factory=Map)
     """Response id -> fingerprint of its answers: enough to tell a repeat from a change."""
+    factors: tuple[SuccessFactor, ...] | None = None
+    """A project's stream: the success factors its plan set last; None: the plan sets none.
+    A survey's stream, while its publication is decided: those of its project."""
+
+    @property
+    def factors_in_force(self) -> tuple[SuccessFactor, ...]:
+        return DEFAULT_FACTORS if self.factors is None else self.factors
 
 
 def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
     match proposal:
+        case SuccessFactorsSet():
+            _check_factors_set(proposal)
+            if tuple(proposal.factors) == state.factors:
+                return []  # the factors in force already: nothing new
         case SurveyPublished():
             if state.definition is not None:
                 raise Conflict(
@@ -41,7 +56,7 @@ def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
                     f"the survey was published on {state.definition.published_on}; "
                     "a survey is published once",
                 )
-            _check_definition(proposal)
+            _check_definition(proposal, state.factors_in_force)
         case ResponseSubmitted():
             definition = _published(state)
             recorded = state.responses.get(proposal.response_id)
@@ -78,6 +93,8 @@ def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
 
 def evolve(state: Survey, event: SurveysEvent) -> Survey:
     match event:
+        case SuccessFactorsSet():
+            return replace(state, factors=tuple(event.factors))
         case SurveyPublished():
             return replace(state, definition=event)
         case ResponseSubmitted():
@@ -88,14 +105,32 @@ def evolve(state: Survey, event: SurveysEvent) -> Survey:
     return state
 
 
-DECIDER: Decider[Survey, SurveysEvent] = Decider(Survey(), decide, evolve)
+def _project_of(proposal: SurveysEvent) -> str | None:
+    return proposal.project_id if isinstance(proposal, SurveyPublished) else None
+
+
+def _with_project(survey: Survey, project: Survey) -> Survey:
+    return replace(survey, factors=project.factors)
+
+
+DECIDER: Decider[Survey, SurveysEvent] = Decider(
+    Survey(), decide, evolve, reads=Reads(_project_of, _with_project)
+)
 
 
 def fingerprint(answers: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical_json(dict(answers))).hexdigest()
 
 
-def _check_definition(survey: SurveyPublished) -> None:
+def _check_factors_set(factors: SuccessFactorsSet) -> None:
+    seen: set[str] = set()
+    for index, factor in enumerate(factors.factors):
+        if factor.id in seen:
+            raise Rejected(f"factors.{index}.id", "unique", f"{factor.id!r} appears twice")
+        seen.add(factor.id)
+
+
+def _check_definition(survey: SurveyPublished, factors: tuple[SuccessFactor, ...]) -> None:
     if survey.target.kind == "network" and survey.target.network is None:
         raise Rejected("target.network", "required", "a network survey names its network")
     if survey.target.kind != "network" and survey.target.network is not None:
@@ -131,6 +166,20 @@ def _check_definition(survey: SurveyPublished) -> None:
                 "numeric_only",
                 "only likert and nps questions measure a success factor",
             )
+    known = [factor.id for factor in factors]
+    unknown = [
+        Rejected(
+            f"questions.{index}.factor",
+            "known_factor",
+            f"{question.factor!r} is not a success factor of project {survey.project_id!r}; "
+            f"its factors: {', '.join(known)}",
+        )
+        for index, question in enumerate(survey.questions)
+        if question.factor is not None and question.factor not in known
+    ]
+    if unknown:
+        first, *more = unknown
+        raise Rejected(first.field, first.rule, first.detail, more=more)
 
 
 def _published(state: Survey) -> SurveyPublished:

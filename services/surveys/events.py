@@ -1,6 +1,8 @@
-"""Survey events: a survey published with its questions, responses to it, and its closing.
+"""Survey events: a survey published with its questions, responses to it, and its closing; and
+the success factors of a project, from its plan.
 
-The subject of every event is the survey id; the survey names its project.
+The subject of a survey's events is the survey id (the survey names its project); the subject
+of a project's success factors is the project id.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from shared.event_types import EventModel, EventType, EventTypes
-from shared.text import NotBlank, Text
+from shared.text import LongText, NotBlank, Text, Translations, translations
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -23,14 +25,45 @@ ProjectId = Annotated[
 ]
 QuestionText = Annotated[str, StringConstraints(min_length=1, max_length=500), NotBlank]
 
-Factor = Literal["understanding", "anchoring", "commitment", "small_visible_successes"]
-FACTORS: tuple[Factor, ...] = (
-    "understanding",
-    "anchoring",
-    "commitment",
-    "small_visible_successes",
+
+class SuccessFactor(EventModel):
+    """A critical success factor of a project: its id, its name in the plan's language and in
+    the others (`names`), and what it is measured by."""
+
+    id: Id
+    name: Text
+    names: Translations = translations()
+    measured_by: LongText | None = None
+
+
+class SuccessFactorsSet(EventModel):
+    """The success factors of a project's plan, in the order they are shown; a later one (a
+    revision of the plan) replaces them for surveys published after it."""
+
+    factors: list[SuccessFactor] = Field(min_length=1, max_length=30)
+    set_on: date
+    reason: Text | None = None
+    """Why a revision changes the factors; none for the plan's first."""
+    decision_ref: Text | None = None
+
+    def business_date(self) -> date:
+        return self.set_on
+
+
+DEFAULT_FACTORS = (
+    SuccessFactor(id="understanding", name="understanding", names={"nb": "forståelse"}),
+    SuccessFactor(id="anchoring", name="anchoring", names={"nb": "forankring"}),
+    SuccessFactor(id="commitment", name="commitment", names={"nb": "forpliktelse"}),
+    SuccessFactor(
+        id="small_visible_successes",
+        name="small visible successes",
+        names={"nb": "små, synlige suksesser"},
+    ),
 )
-"""The project's critical success factors, in the order the boards show them."""
+"""The success factors of a project whose plan sets none: those every project had before plans
+held them, so a log recorded then reads as it did."""
+FACTORS = tuple(factor.id for factor in DEFAULT_FACTORS)
+"""The success factors of a project without factors of its own."""
 
 QuestionKind = Literal["likert", "nps", "single_choice", "multiple_choice", "free_text"]
 CHOICE_KINDS: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
@@ -86,8 +119,8 @@ class Question(EventModel):
     required: bool = False
     options: list[Text] | None = Field(default=None, max_length=50)
     """Choice kinds only, and required there."""
-    factor: Factor | None = None
-    """The success factor a likert or nps question measures."""
+    factor: Id | None = None
+    """The success factor (of the survey's project) a likert or nps question measures."""
 
 
 class SurveyPublished(EventModel):
@@ -125,7 +158,7 @@ class SurveyClosed(EventModel):
         return self.closed_on
 
 
-SurveysEvent = SurveyPublished | ResponseSubmitted | SurveyClosed
+SurveysEvent = SurveyPublished | ResponseSubmitted | SurveyClosed | SuccessFactorsSet
 
 EVENT_TYPES = EventTypes(
     "surveys",
@@ -133,5 +166,6 @@ EVENT_TYPES = EventTypes(
         EventType("SurveyPublished", SurveyPublished, category="survey"),
         EventType("ResponseSubmitted", ResponseSubmitted, category="response"),
         EventType("SurveyClosed", SurveyClosed, category="survey"),
+        EventType("SuccessFactorsSet", SuccessFactorsSet, category="rules"),
     ],
 )

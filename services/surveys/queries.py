@@ -171,3 +171,32 @@ async def phase_networks(db: Queryable, s: str, project_id: str) -> list[dict[st
 async def projects(db: Queryable, s: str) -> list[str]:
     rows = await db.fetch(f"SELECT DISTINCT project_id FROM {s}.surveys ORDER BY 1")
     return [row["project_id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class FactorRulesRow:
+    set_on: date
+    factors: list[dict[str, Any]]
+    """Each `{"id", "name", "names", "measured_by"}`, in the plan's order."""
+    reason: str | None
+    decision_ref: str | None
+
+
+async def factor_rules(db: Queryable, s: str, project_id: str) -> list[FactorRulesRow]:
+    """Every set of success factors the project's plan gave, in the order recorded."""
+    rows = await db.fetch(
+        f"SELECT set_on, factors, reason, decision_ref FROM {s}.factor_rules "
+        "WHERE project_id = $1 ORDER BY position",
+        project_id,
+    )
+    return [FactorRulesRow(*row.values()) for row in rows]
+
+
+async def known(db: Queryable, s: str, project_id: str) -> bool:
+    """Whether the surveys service holds anything of the project: a survey or its factors."""
+    found = await db.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM {s}.surveys WHERE project_id = $1) "
+        f"OR EXISTS (SELECT 1 FROM {s}.factor_rules WHERE project_id = $1)",
+        project_id,
+    )
+    return bool(found)

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.surveys.events import ResponseSubmitted, SurveyClosed, SurveyPublished
+from services.surveys.events import (
+    ResponseSubmitted,
+    SuccessFactorsSet,
+    SurveyClosed,
+    SurveyPublished,
+)
 from shared.db import Conn
 from shared.event_types import EventModel
 from shared.store.base import StoredEvent
@@ -58,6 +63,14 @@ CREATE TABLE IF NOT EXISTS {s}.answers (
     choice      text
 );
 CREATE INDEX IF NOT EXISTS answers_by_question ON {s}.answers (survey_id, question_id);
+CREATE TABLE IF NOT EXISTS {s}.factor_rules (
+    position     bigint PRIMARY KEY,
+    project_id   text   NOT NULL,
+    set_on       date   NOT NULL,
+    factors      jsonb  NOT NULL,
+    reason       text,
+    decision_ref text
+);
 CREATE TABLE IF NOT EXISTS {s}.free_texts (
     survey_id   text    NOT NULL,
     question_id text    NOT NULL,
@@ -77,7 +90,14 @@ def respondent_key(response: ResponseSubmitted) -> str:
 
 class SurveysProjection:
     name = "surveys"
-    tables: Sequence[str] = ("surveys", "questions", "responses", "answers", "free_texts")
+    tables: Sequence[str] = (
+        "surveys",
+        "questions",
+        "responses",
+        "answers",
+        "free_texts",
+        "factor_rules",
+    )
 
     def schema_sql(self, schema: str) -> str:
         return _TABLES_SQL.format(s=schema)
@@ -96,6 +116,22 @@ class SurveysProjection:
                     model.closed_on,
                     model.reason,
                 )
+            case SuccessFactorsSet():
+                factors = [
+                    {
+                        "id": factor.id,
+                        "name": factor.name,
+                        "names": dict(factor.names),
+                        "measured_by": factor.measured_by,
+                    }
+                    for factor in model.factors
+                ]
+                await conn.execute(
+                    f"INSERT INTO {schema}.factor_rules (position, project_id, set_on, factors, "
+                    "reason, decision_ref) VALUES ($1, $2, $3, $4, $5, $6)",
+                    event.position, event.stream_id, model.set_on, factors, model.reason,
+                    model.decision_ref,
+                )  # fmt: skip
 
     async def _published(
         self, conn: Conn, s: str, event: StoredEvent, model: SurveyPublished

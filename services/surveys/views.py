@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from services.surveys import queries, stats
-from services.surveys.events import CHOICE_KINDS, FACTORS, SCALES
+from services.surveys.events import CHOICE_KINDS, DEFAULT_FACTORS, SCALES
 from shared.db import Queryable
 
 
@@ -96,18 +96,46 @@ class Score(Suppressible):
     """Answers the score is the mean of."""
 
 
+class FactorView(BaseModel):
+    id: str
+    name: str
+    """In the plan's language."""
+    names: dict[str, str]
+    """In the other languages the plan gives (`{"en": ...}`)."""
+    measured_by: str | None
+
+
+class FactorRules(BaseModel):
+    """The project's success factors, as its plan set them last."""
+
+    project: str
+    source: Literal["plan", "default"]
+    """plan: set by the project's plan (on `set_on`, by `decision_ref` for a revision);
+    default: its plan sets none, so the factors every project had before plans held them."""
+    set_on: date | None
+    reason: str | None
+    decision_ref: str | None
+    factors: list[FactorView]
+
+
 class FactorScore(Score):
     factor: str
+    name: str
+    names: dict[str, str]
+    measured_by: str | None
     questions: list[FactorQuestion]
 
 
 class SuccessFactors(BaseModel):
     project: str
     factors: list[FactorScore]
+    """The project's success factors, in its plan's order."""
 
 
 class FactorChange(BaseModel):
     factor: str
+    name: str
+    names: dict[str, str]
     before: Score
     after: Score
     change: float | None
@@ -239,20 +267,62 @@ def score(answers: Sequence[queries.FactorAnswer], threshold: int) -> Score:
     return Score(score=stats.rounded(value, 4), n=len(answers))
 
 
+async def factor_rules(db: Queryable, s: str, project: str) -> FactorRules:
+    found = await queries.factor_rules(db, s, project)
+    if not found:
+        return FactorRules(
+            project=project,
+            source="default",
+            set_on=None,
+            reason=None,
+            decision_ref=None,
+            factors=[
+                FactorView(id=f.id, name=f.name, names=dict(f.names), measured_by=f.measured_by)
+                for f in DEFAULT_FACTORS
+            ],
+        )
+    latest = found[-1]
+    return FactorRules(
+        project=project,
+        source="plan",
+        set_on=latest.set_on,
+        reason=latest.reason,
+        decision_ref=latest.decision_ref,
+        factors=[
+            FactorView(
+                id=f["id"],
+                name=f["name"],
+                names=f.get("names") or {},
+                measured_by=f.get("measured_by"),
+            )
+            for f in latest.factors
+        ],
+    )
+
+
 async def success_factors(db: Queryable, s: str, project: str, threshold: int) -> SuccessFactors:
     answers = await queries.factor_answers(db, s, project)
     tagged = await queries.factor_questions(db, s, project)
     factors = []
-    for factor in FACTORS:
-        found = score([a for a in answers if a.factor == factor], threshold)
+    for factor in (await factor_rules(db, s, project)).factors:
+        found = score([a for a in answers if a.factor == factor.id], threshold)
         drawn_on = [
             FactorQuestion(
                 survey=q["survey_id"], question=q["question_id"], text=q["text"], kind=q["kind"]
             )
             for q in tagged
-            if q["factor"] == factor
+            if q["factor"] == factor.id
         ]
-        factors.append(FactorScore(factor=factor, questions=drawn_on, **found.model_dump()))
+        factors.append(
+            FactorScore(
+                factor=factor.id,
+                name=factor.name,
+                names=factor.names,
+                measured_by=factor.measured_by,
+                questions=drawn_on,
+                **found.model_dump(),
+            )
+        )
     return SuccessFactors(project=project, factors=factors)
 
 
@@ -262,6 +332,7 @@ async def pilot_comparison(db: Queryable, s: str, project: str, threshold: int) 
         phases = surveys.setdefault(row["network"], {"before": [], "after": []})
         phases[row["phase"]].append(row["survey_id"])
     answers = await queries.factor_answers(db, s, project)
+    in_force = (await factor_rules(db, s, project)).factors
     networks = []
     for network, phases in surveys.items():
         if not (phases["before"] and phases["after"]):
@@ -269,10 +340,10 @@ async def pilot_comparison(db: Queryable, s: str, project: str, threshold: int) 
         factors = [
             _change(
                 factor,
-                [a for a in answers if a.network == network and a.factor == factor],
+                [a for a in answers if a.network == network and a.factor == factor.id],
                 threshold,
             )
-            for factor in FACTORS
+            for factor in in_force
         ]
         networks.append(
             NetworkComparison(
@@ -285,11 +356,20 @@ async def pilot_comparison(db: Queryable, s: str, project: str, threshold: int) 
     return PilotComparison(project=project, networks=networks)
 
 
-def _change(factor: str, answers: Iterable[queries.FactorAnswer], threshold: int) -> FactorChange:
+def _change(
+    factor: FactorView, answers: Iterable[queries.FactorAnswer], threshold: int
+) -> FactorChange:
     listed = list(answers)
     before = score([a for a in listed if a.phase == "before"], threshold)
     after = score([a for a in listed if a.phase == "after"], threshold)
     change = None
     if before.score is not None and after.score is not None:
         change = round(after.score - before.score, 4)
-    return FactorChange(factor=factor, before=before, after=after, change=change)
+    return FactorChange(
+        factor=factor.id,
+        name=factor.name,
+        names=factor.names,
+        before=before,
+        after=after,
+        change=change,
+    )

@@ -23,7 +23,6 @@ from matplotlib.ticker import FuncFormatter
 
 from shared.i18n import DEFAULT_LANGUAGE
 from shared.present.formatting import (
-    FACTORS,
     LOW_FACTOR_SCORE,
     MEASURE,
     MILESTONE_STATES,
@@ -337,7 +336,7 @@ def factor_chart(factors: list[dict[str, Any]], *, lang: str = DEFAULT_LANGUAGE)
         axes.annotate(_("{score} (n = {n})", score=reader.score(score), n=factor["n"]),
                       xy=(score, position), xytext=(4, 0),
                       textcoords="offset points", va="center", fontsize=8)  # fmt: skip
-    names = [reader.code(FACTORS, f["factor"]) for f in factors]
+    names = [title_in(f, lang, "name") for f in factors]
     axes.set_yticks(positions, names, fontsize=8)
     axes.invert_yaxis()
     axes.tick_params(axis="y", length=0)

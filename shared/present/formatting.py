@@ -7,9 +7,10 @@ reads `440 000,00`, `93,0 %` and `31.12.2010` and English `440,000.00`, `93.0%` 
 `31 Dec 2010`. Amounts keep their øre and ratios their four places as the read model states
 them, so a reader can match either against the API and an auditor against the log.
 
-The codes the services answer with (`reached_late`, `tool_use`) are named here in English
+The codes the services answer with (`reached_late`, `grant`) are named here in English
 (`N_`, so `make messages` finds them) and read in the reader's language; a code not known
-here is data and shown as it is."""
+here is data and shown as it is. What a project's plan names (its assessment dimensions and
+success factors, as its titles) comes with its names and is shown with `title_in`."""
 
 from __future__ import annotations
 
@@ -89,22 +90,6 @@ OUTCOMES = {
     "approved": N_("approved"),
     "rejected": N_("rejected"),
     "deferred": N_("deferred"),
-}
-DIMENSIONS = {
-    # Translators: the dimensions an information network is assessed on, 1 to 5.
-    "shared_purpose": N_("shared purpose"),
-    "activity": N_("activity"),
-    "participation": N_("participation"),
-    "leadership": N_("leadership"),
-    "tool_use": N_("use of collaboration tools"),
-    "member_benefit": N_("benefit to members"),
-}
-FACTORS = {
-    # Translators: the project's critical success factors, measured by surveys.
-    "understanding": N_("understanding"),
-    "anchoring": N_("anchoring"),
-    "commitment": N_("commitment"),
-    "small_visible_successes": N_("small visible successes"),
 }
 FUNDING_KINDS = {
     # Translators: the kind of a funding source of the project.

@@ -382,7 +382,7 @@ FACTS: list[tuple[str, dict[str, str | bool]]] = [
             "network": "helse-nett",
             "name": "Helsenettverket i Kongsbergregionen",
             "kind": "internal",
-            "focus_area": "Health and care",
+            "focus_area": "helse-omsorg",
             "municipalities": "Kongsberg, Flesberg, Rollag",
             "coordinator": "Kari Nordmann",
             "tools": "e-mail, SharePoint",

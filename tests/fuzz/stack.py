@@ -59,11 +59,19 @@ def demo_posts() -> Iterator[tuple[str, bool, dict[str, Any]]]:
 def plan_posts(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
     """The posts that load `plan`, as `ptrack plan load` makes them."""
     schedule = {**plan.schedule(), "baseline": 1, "baselined_on": "2010-02-01"}
-    return [
+    posts = [
         ("milestones", plan.event("PlanBaselined", schedule)),
         ("finance", plan.event("BudgetApproved", plan.budget())),
         ("finance", plan.event("FinancingPlanned", plan.financing())),
     ]
+    approved_on = plan.data["budget"]["approved_on"]
+    if (register := plan.register_rules()) is not None:
+        rules = {**register, "set_on": approved_on}
+        posts.append(("registry", plan.event("RegisterRulesSet", rules)))
+    if (factors := plan.success_factors()) is not None:
+        factors_set = {**factors, "set_on": approved_on}
+        posts.append(("surveys", plan.event("SuccessFactorsSet", factors_set)))
+    return posts
 
 
 async def _seed(services: Mapping[str, RunningService]) -> None:

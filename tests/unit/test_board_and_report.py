@@ -390,7 +390,7 @@ def test_report_in_bokmal(
     assert "0 d nådd i tide" in text
     assert "M8 Prosjektet avsluttet med sluttrapportering 31.12.2010 – 0 d planlagt" in text
     assert "forankring: lavt resultat 0,25 (n = 11): en risiko for piloten." in text
-    assert "små, synlige suksesser: skjult (færre enn 5 respondenter)" in text
+    assert "små synlige suksesser: skjult (færre enn 5 respondenter)" in text
     assert "svakest bruk av samhandlingsverktøy 2,17" in text
     alts = plain(" | ".join(image["alt"] for image in page.images))
     assert "PV 97 500,00 kr, EV 91 500,00 kr, AC 131 600,50 kr av BAC 240 000,00 kr" in alts

@@ -120,9 +120,11 @@ STATUS = marked(
                          "received": "1"}],
         },
         "networks": {"coverage": {"mapped": 1, "assessed": 1}, "pilot": {"networks": ["a"]},
-                     "scores": [{"dimension": "leadership", "mean": 3.0, "networks": 1}]},
-        "surveys": {"success_factors": [{"factor": "anchoring", "suppressed": False,
-                                         "score": 0.5, "n": 7}]},
+                     "scores": [{"dimension": "leadership", "name": "ledelse", "names": {},
+                                 "mean": 3.0, "networks": 1}]},
+        "surveys": {"success_factors": [{"factor": "anchoring", "name": "forankring",
+                                         "names": {}, "suppressed": False, "score": 0.5,
+                                         "n": 7}]},
     }
 )  # fmt: skip
 CONTEXTS: dict[str, dict[str, Any]] = {

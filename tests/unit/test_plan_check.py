@@ -202,13 +202,21 @@ def test_a_plan_in_english_wants_every_title_and_name_in_bokmal(tmp_path: Path) 
         len(data[name]) for name in ("goals", "milestones", "decision_points", "activities")
     )
     items += len(data["budget"]["lines"]) + len(data["financing"]["sources"])
+    items += sum(
+        len(data[name]) for name in ("assessment_dimensions", "focus_areas", "success_factors")
+    )
     findings = [
         f for f in check_plan(variant(tmp_path, in_english)) if f.rule == "missing_translation"
     ]
     assert len(findings) == items
     assert {f.level for f in findings} == {"warning"}
-    assert findings[0].message == (
+    by_path = {f.path: f.message for f in findings}
+    assert by_path["/goals/0/title"] == (
         "goal HM1 has no bokmål title (titles: {nb: ...}), so bokmål readers see its English one"
+    )
+    assert by_path["/success_factors/1/name"] == (
+        "success factor anchoring has no bokmål name (names: {nb: ...}), so bokmål readers see "
+        "its English one"
     )
 
 
@@ -299,3 +307,24 @@ def test_the_default_plans_budget_carries_its_in_kind_rules() -> None:
         {},
     )
     assert budget.in_kind_rules.max_hours_per_day == 12
+
+
+def test_the_project_group_has_one_member_per_municipality_of_the_plan(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        group = data["organisation"]["project_group"]
+        group[0]["municipality"] = "Oslo"  # not one of the plan's
+        group[2]["municipality"] = group[1]["municipality"]  # Flesberg twice, Rollag none
+
+    findings = {(f.level, f.rule, f.path) for f in check_plan(variant(tmp_path, change))}
+    assert findings >= {
+        ("error", "unknown_reference", "/organisation/project_group/0/municipality"),
+        ("error", "duplicate_id", "/organisation/project_group/2/municipality"),
+        ("warning", "project_group", "/organisation/project_group"),
+    }
+
+
+def test_the_default_plans_project_group_attests_in_kind_work() -> None:
+    plan = read_plan(DEFAULT_PLAN)
+    attesters = plan.budget()["in_kind_rules"]["attesters"]
+    assert set(attesters) == set(plan.data["municipalities"])
+    assert attesters["Rollag"] == "Kontaktperson Rollag"

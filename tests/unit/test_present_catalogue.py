@@ -24,8 +24,6 @@ from services.milestones.events import DecisionRecorded, GoalProgressReported
 from services.milestones.schedule import DECISION_STATES as SERVICE_DECISION_STATES
 from services.milestones.schedule import MILESTONE_STATES as SERVICE_MILESTONE_STATES
 from services.milestones.schedule import GoalState
-from services.registry.events import DIMENSIONS as SERVICE_DIMENSIONS
-from services.surveys.events import FACTORS as SERVICE_FACTORS
 from shared.i18n import translations
 from shared.present import formatting
 from shared.present.formatting import DOMAIN, Reader
@@ -147,7 +145,7 @@ def test_the_catalogue_header() -> None:
 
 def test_the_codes_are_those_the_services_answer_with() -> None:
     """formatting.py writes the codes out (shared imports no service): the same lists, so a new
-    state or dimension gets its words."""
+    state gets its words. (Dimensions and success factors are the plan's, with their names.)"""
     assert set(formatting.MILESTONE_STATES) == set(SERVICE_MILESTONE_STATES)
     assert set(formatting.GOAL_STATES) == set(get_args(GoalState))
     assert set(formatting.DECISION_STATES) == set(SERVICE_DECISION_STATES)
@@ -155,8 +153,6 @@ def test_the_codes_are_those_the_services_answer_with() -> None:
     assert set(formatting.OUTCOMES) == set(get_args(outcomes))
     reported = GoalProgressReported.model_fields["status"].annotation
     assert set(get_args(reported)) <= set(formatting.GOAL_STATES)
-    assert set(formatting.DIMENSIONS) == set(SERVICE_DIMENSIONS)
-    assert set(formatting.FACTORS) == set(SERVICE_FACTORS)
 
 
 def test_the_state_names_read_in_bokmal() -> None:
@@ -165,8 +161,6 @@ def test_the_state_names_read_in_bokmal() -> None:
     assert nb.code(formatting.MILESTONE_STATES, "reached_late") == "nådd for sent"
     assert nb.code(formatting.MILESTONE_STATES, "overdue") == "forsinket"
     assert nb.code(formatting.DECISION_STATES, "pending") == "avventer vedtak"
-    assert nb.code(formatting.FACTORS, "anchoring") == "forankring"
-    assert nb.code(formatting.DIMENSIONS, "tool_use") == "bruk av samhandlingsverktøy"
     assert nb.code(formatting.MILESTONE_STATES, "new_state") == "new_state", "data as it is"
     assert Reader("en").code(formatting.MILESTONE_STATES, "reached_late") == "reached late"
 

@@ -17,8 +17,9 @@ from services.registry.events import (
     NetworkRegistered,
     NetworkRetired,
     NetworkUpdated,
+    PilotSize,
+    RegisterRulesSet,
     RegistryEvent,
-    Scores,
 )
 from shared.decider import Conflict
 from shared.testing.deciders import given
@@ -39,12 +40,15 @@ def joined(person: str = "kari", network: str = "ikt") -> MemberJoined:
     )
 
 
-def assessed(network: str = "ikt") -> NetworkAssessed:
-    scores = Scores(
-        shared_purpose=4, activity=3, participation=3, leadership=4, tool_use=2, member_benefit=4
-    )
+SCORES = {
+    "shared_purpose": 4, "activity": 3, "participation": 3, "leadership": 4, "tool_use": 2,
+    "member_benefit": 4,
+}  # fmt: skip
+
+
+def assessed(network: str = "ikt", scores: dict[str, int] | None = None) -> NetworkAssessed:
     return NetworkAssessed(
-        network=network, assessor="project group", assessed_on=DAY, scores=scores
+        network=network, assessor="project group", assessed_on=DAY, scores=scores or SCORES
     )
 
 
@@ -105,11 +109,96 @@ def test_members_join_once_and_leave_only_when_members() -> None:
 def test_scores_are_whole_numbers_from_1_to_5_on_every_dimension() -> None:
     for bad in (0, 6, "4", 3.5):
         with pytest.raises(ValidationError):
-            Scores(shared_purpose=bad, activity=3, participation=3, leadership=3, tool_use=3,
-                   member_benefit=3)  # fmt: skip
-    with pytest.raises(ValidationError, match="member_benefit"):
-        Scores(shared_purpose=3, activity=3, participation=3, leadership=3, tool_use=3)  # type: ignore[call-arg]
+            assessed(scores={**SCORES, "shared_purpose": bad})  # type: ignore[dict-item]
     given(DECIDER, registered()).when(assessed()).then(assessed())
+    # Without rules of its plan, a project scores the six dimensions every project had.
+    short = {k: v for k, v in SCORES.items() if k != "member_benefit"}
+    given(DECIDER, registered()).when(assessed(scores=short)).then_rejected(
+        "scores.member_benefit", "required"
+    )
+
+
+def rules(**changes: object) -> RegisterRulesSet:
+    fields: dict[str, object] = {
+        "pilot": PilotSize(min=2, max=4),
+        "dimensions": [
+            {"id": "goal", "name": "Mål"},
+            {"id": "trust", "name": "Tillit", "names": {"en": "Trust"}},
+        ],
+        "focus_areas": [{"id": "health", "name": "Helse"}, {"id": "roads", "name": "Veg"}],
+        "set_on": DAY,
+    }
+    return RegisterRulesSet.model_validate({**fields, **changes})
+
+
+def test_the_plans_rules_decide_dimensions_focus_areas_and_the_pilot() -> None:
+    given(DECIDER).when(rules()).then(rules())
+    ruled = given(DECIDER, rules())
+    ruled.when(rules()).then()  # the rules in force already: nothing new
+    outside = NetworkRegistered(
+        network="ikt", name="IKT", kind="internal", focus_area="knowledge development",
+        registered_on=DAY,
+    )  # fmt: skip
+    found = ruled.when(outside).then_rejected("focus_area", "known_focus_area")
+    assert "health, roads" in found.detail
+    inside = outside.model_copy(update={"focus_area": "roads"})
+    ruled.when(inside).then(inside)
+    moved = NetworkUpdated(network="ikt", focus_area="schools", updated_on=DAY)
+    given(DECIDER, rules(), inside).when(moved).then_rejected("focus_area", "known_focus_area")
+    # Scores on exactly the plan's dimensions: each one missing and each one unknown named.
+    wrong = given(DECIDER, rules(), inside).when(assessed(scores={"goal": 3, "tool_use": 2}))
+    broken = wrong.then_rejected("scores.trust", "required")
+    assert [(b.field, b.rule) for b in broken.more] == [("scores.tool_use", "known_dimension")]
+    good = assessed(scores={"goal": 3, "trust": 4})
+    given(DECIDER, rules(), inside).when(good).then(good)
+    # The plan's pilot takes at most four.
+    four = [
+        e
+        for n in "abcd"
+        for e in (inside.model_copy(update={"network": n}), assessed(n, {"goal": 3, "trust": 3}),
+                  chosen(n))
+    ]  # fmt: skip
+    fifth = given(DECIDER, rules(), *four, inside, good).when(chosen())
+    assert isinstance(fifth.then_rejected("network", "pilot_limit"), Conflict)
+
+
+def test_a_revision_of_the_rules_applies_from_then_on() -> None:
+    revised = rules(pilot=PilotSize(min=1, max=1), set_on=date(2010, 6, 1), reason="smaller")
+    networks = [
+        e
+        for n in "ab"
+        for e in (registered(n).model_copy(update={"focus_area": "roads"}),
+                  assessed(n, {"goal": 3, "trust": 3}))
+    ]  # fmt: skip
+    given(DECIDER, rules(), *networks, chosen("a")).when(chosen("b")).then(chosen("b"))
+    history = (rules(), *networks, revised, chosen("a"))
+    assert DECIDER.fold(history).rules.pilot.max == 1
+    found = given(DECIDER, *history).when(chosen("b")).then_rejected("network", "pilot_limit")
+    assert "takes 1 to 1" in found.detail
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"pilot": PilotSize(min=5, max=4)}, "pilot.max", "pilot_bounds"),
+        (
+            {"dimensions": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]},
+            "dimensions.1.id",
+            "unique",
+        ),
+        (
+            {"focus_areas": [{"id": "x", "name": "X"}, {"id": "x", "name": "Y"}]},
+            "focus_areas.1.id",
+            "unique",
+        ),
+    ],
+    ids=["pilot min above max", "dimension twice", "focus area twice"],
+)
+def test_rules_that_contradict_themselves_are_refused(
+    changes: dict[str, object], field: str, rule: str
+) -> None:
+    found = given(DECIDER).when(rules(**changes)).then_rejected(field, rule)
+    assert not isinstance(found, Conflict)
 
 
 def test_the_pilot_takes_assessed_networks_once_and_at_most_five() -> None:

@@ -15,6 +15,8 @@ from services.surveys.domain import DECIDER
 from services.surveys.events import (
     Question,
     ResponseSubmitted,
+    SuccessFactor,
+    SuccessFactorsSet,
     SurveyClosed,
     SurveyPublished,
     Target,
@@ -158,6 +160,47 @@ def test_factors_on_likert_and_nps_and_pilot_surveys_without_a_network_are_fine(
     given(DECIDER).when(pilot).then(pilot)
     nps = with_question(kind="nps", factor="small_visible_successes")
     given(DECIDER).when(nps).then(nps)
+
+
+def factors_set(*ids: str) -> SuccessFactorsSet:
+    return SuccessFactorsSet(
+        factors=[SuccessFactor(id=factor, name=factor.title()) for factor in ids],
+        set_on=date(2010, 2, 1),
+    )
+
+
+def test_questions_measure_the_success_factors_of_the_project() -> None:
+    # Without factors of its plan, a project has the four every project had.
+    unknown = published(
+        questions=[Question(id="q1", text="I trust the others", kind="likert", factor="trust")]
+    )
+    rejected = given(DECIDER).when(unknown).then_rejected("questions.0.factor", "known_factor")
+    assert "understanding, anchoring, commitment, small_visible_successes" in rejected.detail
+    # A survey's stream is decided with its project's factors merged in (the recorder reads
+    # the project's stream; `Reads` says which, and how).
+    reads = DECIDER.reads
+    assert reads is not None
+    assert reads.stream(unknown) == "kongsbergregionen-2010"
+    project = DECIDER.fold([factors_set("trust", "ownership")])
+    survey = reads.merge(DECIDER.initial, project)
+    assert DECIDER.decide(unknown, survey) == [unknown]
+    old = published()  # tagged with understanding and commitment, which this plan lacks
+    with pytest.raises(Rejected) as refused:
+        DECIDER.decide(old, survey)
+    found = [(refused.value.field, refused.value.rule)]
+    found += [(more.field, more.rule) for more in refused.value.more]
+    assert found == [("questions.0.factor", "known_factor"), ("questions.1.factor", "known_factor")]
+    assert reads.stream(response()) is None, "only publishing reads the project"
+
+
+def test_a_projects_factors_are_set_replaced_and_not_repeated() -> None:
+    given(DECIDER).when(factors_set("a", "b")).then(factors_set("a", "b"))
+    given(DECIDER, factors_set("a", "b")).when(factors_set("a", "b")).then()
+    given(DECIDER, factors_set("a", "b")).when(factors_set("c")).then(factors_set("c"))
+    assert DECIDER.fold([factors_set("a", "b"), factors_set("c")]).factors_in_force == (
+        SuccessFactor(id="c", name="C"),
+    )
+    given(DECIDER).when(factors_set("a", "a")).then_rejected("factors.1.id", "unique")
 
 
 # Responses: to what, and when
