@@ -92,6 +92,15 @@ class _Loader:
             return (
                 f"plan {self.plan.project_id}: schedule unchanged (baseline {latest['baseline']})"
             )
+        earlier = [b["baseline"] for b in baselines if b["fingerprint"] == fingerprint]
+        if earlier:
+            # The file is a plan loaded before and revised since (through the API, as the demo
+            # does): loading it again would take the revision back, which needs a decision of
+            # its own, not a restart.
+            return (
+                f"plan {self.plan.project_id}: schedule unchanged (baseline {earlier[-1]}; "
+                f"revised since: baseline {latest['baseline']} is in force)"
+            )
         revision = self._require_revision("schedule")
         number = latest["baseline"] + 1
         revised = {

@@ -192,7 +192,8 @@ def test_make_run_from_a_clean_clone_serves_the_readme_example(clone: Path, tmp_
         second.wait_up(timeout=120)
         restarted = second.log.read_text()
         assert ", 0 newly recorded" in restarted, "the demo is idempotent"
-        assert "schedule unchanged (baseline 1)" in restarted
+        # The demo revised the plan (baseline 2); the file is baseline 1, not loaded again.
+        assert "schedule unchanged (baseline 1; revised since: baseline 2" in restarted
         assert "budget and financing already loaded" in restarted
         key = (clone / ".ptrack" / "admin.key").read_text().strip()
         costs = httpx.get(
