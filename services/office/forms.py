@@ -497,7 +497,11 @@ def for_project(
     question written in advance). None keeps the form's own."""
     scores = [i for i, item in enumerate(form.fields) if item.name.startswith("scores.")]
     if dimensions is not None and scores:
-        scales = tuple(Field(f"scores.{key}", label, "scale") for key, label in dimensions)
+        # A plan names dimensions as a sentence uses them ("ledelse"); a label starts upper case.
+        scales = tuple(
+            Field(f"scores.{key}", label[:1].upper() + label[1:], "scale")
+            for key, label in dimensions
+        )
         fields = form.fields
         form = replace(form, fields=(*fields[: scores[0]], *scales, *fields[scores[-1] + 1 :]))
     if factor_questions is not None and form.event_type == "SurveyPublished":

@@ -50,7 +50,7 @@ async def test_the_forms_follow_the_plans_rules(office: Office) -> None:
         f"scores.{d}" for d in ("shared_purpose", "activity", "participation", "leadership",
                                 "tool_use", "member_benefit")
     )  # fmt: skip
-    assert "bruk av samhandlingsverktøy" in default, "the default plan's own names"
+    assert "Bruk av samhandlingsverktøy" in default, "the default plan's own names"
 
     registry, surveys = office.services["registry"], office.services["surveys"]
     revised = await registry.post(cloudevent("RegisterRulesSet", PROJECT, RULES), role="admin")
@@ -64,7 +64,7 @@ async def test_the_forms_follow_the_plans_rules(office: Office) -> None:
 
     assessed = await page(office, "network-assessed")
     assert sorted(set(scales(assessed))) == ["scores.results", "scores.trust"]
-    assert "tillit mellom medlemmene" in assessed
+    assert "Tillit mellom medlemmene" in assessed
     registered = await page(office, "network-registered")
     assert '<option value="roads">veg og transport</option>' in registered
     survey = await page(office, "survey-published")

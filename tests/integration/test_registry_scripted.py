@@ -66,7 +66,7 @@ def member(member_id: str) -> dict[str, Any]:
 def history() -> list[dict[str, Any]]:
     events = [
         event("NetworkRegistered", network=n, name=f"Network {n}", kind="internal",
-              focus_area="service development", municipalities=["Kongsberg", "Flesberg"],
+              focus_area="digitalisering", municipalities=["Kongsberg", "Flesberg"],
               registered_on="2010-02-15")
         for n in NETWORKS
     ]  # fmt: skip

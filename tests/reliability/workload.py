@@ -94,7 +94,7 @@ def setup_posts() -> list[Post]:
     registry = [
         cloudevent("NetworkRegistered", PROJECT, {
             "network": network, "name": f"Network {network}", "kind": "internal",
-            "focus_area": "service development", "municipalities": MUNICIPALITIES[:2],
+            "focus_area": "digitalisering", "municipalities": MUNICIPALITIES[:2],
             "registered_on": "2010-02-15"})
         for network in NETWORKS
     ] + [
