@@ -12,14 +12,26 @@ import pytest
 from services.registry.app import build
 from shared.settings import Settings
 from shared.testing.apps import RunningService, cloudevent, running
-from tests.integration.test_registry_scripted import PROJECT, history
+from tests.integration.test_registry_scripted import PROJECT, history, member
 
 ROLLOUT = "kongsbergregionen-2011"
 
 
-def carry_over(*networks: str, origin: str = PROJECT, **extra: Any) -> dict[str, Any]:
+def carry_over(*networks: str, origin: str = PROJECT, **more: str) -> dict[str, Any]:
     data = {"from_project": origin, "networks": list(networks), "carried_on": "2011-01-10"}
-    return cloudevent("NetworksCarriedOver", ROLLOUT, data, **extra)
+    return cloudevent("NetworksCarriedOver", ROLLOUT, {**data, **more})
+
+
+def carried_over() -> list[dict[str, Any]]:
+    """After the scripted `history`: two networks carried into the roll-out, then a member
+    leaving one of them in 2010 and another joining one in 2011 (each project's own)."""
+    return [
+        carry_over("N01", "N07", reason="the roll-out builds on the mapping"),
+        cloudevent("MemberLeft", PROJECT, {"network": "N01", "member": "kari",
+                                           "left_on": "2010-12-31"}),
+        cloudevent("MemberJoined", ROLLOUT, {"network": "N07", "member": member("eva"),
+                                             "joined_on": "2011-02-01"}),
+    ]  # fmt: skip
 
 
 @pytest.fixture
@@ -96,3 +108,32 @@ async def test_a_bad_carry_over_is_refused_and_records_nothing_of_its_batch(
     assert (pointer, rule) in errors, errors
     assert await registry.log_head() == before
     assert await registry.runtime.store.read_stream(ROLLOUT) == []
+
+
+async def test_each_project_keeps_its_own_members_after_the_carry_over_also_when_rebuilt(
+    registry: RunningService,
+) -> None:
+    for event in carried_over():
+        response = await registry.post(event)
+        assert response.status_code == 201, response.text
+
+    async def members() -> dict[tuple[str, str], int]:
+        found = {}
+        for project in (PROJECT, ROLLOUT):
+            response = await registry.get(
+                f"/projects/{project}/networks",
+                status_date="2011-03-01",
+                min_position=str(await registry.log_head()),
+            )
+            assert response.status_code == 200, response.text
+            for network in response.json()["networks"]:
+                if network["id"] in ("N01", "N07"):
+                    found[project, network["id"]] = network["members"]
+        return found
+
+    # kari left N01 in 2010 after it was carried over: still a member in 2011. eva joined
+    # N07 in 2011 only.
+    expected = {(PROJECT, "N01"): 3, (PROJECT, "N07"): 3, (ROLLOUT, "N01"): 4, (ROLLOUT, "N07"): 4}
+    assert await members() == expected
+    await registry.runtime.writers["registry"].rebuild()
+    assert await members() == expected
