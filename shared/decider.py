@@ -53,6 +53,9 @@ class Reads(Generic[S, E]):
 
     stream: Callable[[E], str | None]
     merge: Callable[[S, S], S]
+    itself: Callable[[S], S] | None = None
+    """What `decide` gets when `stream` names the proposal's own stream, for a decider that
+    refuses that (a project carrying networks over from itself); None: the own state."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ from shared.store.base import (
 S = TypeVar("S")
 _STRIPES = 256
 _RETRIES = 20
+_DERIVED = "derived_events"
+"""The metadata key on a proposal's first event: how many events the domain derived from it
+were recorded right after it (ids `uuid5(its id, "1")`, ...)."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,7 @@ class Recorder(Generic[S]):
             if changed and not changed_repeats:
                 raise EventIdReused(changed)
             if stored and not changed and len(stored) == sum(len(g.proposals) for g in groups):
-                return [
-                    AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
-                    for g in groups
-                ]
+                return await self._as_recorded(groups, stored)
             return [AppendResult((), duplicate=True) for _ in requests]
         try:
             appended = iter(await future)
@@ -199,7 +199,7 @@ class Recorder(Generic[S]):
                     raise
                 for index, event in enumerate(decided):
                     state = self.decider.evolve(state, event)
-                    events.append(self._new_event(proposal, event, index))
+                    events.append(self._new_event(proposal, event, index, len(decided) - 1))
             requests.append(AppendRequest(group.stream_id, events, entry.version))
             entries[group.stream_id] = _Entry(state, entry.version + len(events))
         return requests, entries
@@ -212,23 +212,31 @@ class Recorder(Generic[S]):
         reads = self.decider.reads
         assert reads is not None
         other = reads.stream(event)
-        if other is None or other == stream_id:
+        if other is None:
             return state
+        if other == stream_id:
+            return state if reads.itself is None else reads.itself(state)
         entry = entries.get(other) or await self._refresh(other, self._cache.get(other))
         return reads.merge(state, entry.state)
 
-    def _new_event(self, proposal: Proposal, event: EventModel, index: int) -> NewEvent:
+    def _new_event(
+        self, proposal: Proposal, event: EventModel, index: int, derived: int = 0
+    ) -> NewEvent:
         # The first event a proposal yields carries the proposal's id (so retries are idempotent);
-        # any further ones get ids derived from it, the same on every retry.
+        # any further ones get ids derived from it, the same on every retry. The first says how
+        # many follow, so a retry finds them without a search.
         event_id = proposal.event_id if index == 0 else uuid5(proposal.event_id, str(index))
         event_type = self.event_types.of(event)
+        metadata = proposal.metadata
+        if index == 0 and derived:
+            metadata = {**metadata, _DERIVED: derived}
         return NewEvent(
             event_id=event_id,
             type=event_type.name,
             data=self.event_types.to_data(event),
             occurred_at=proposal.occurred_at,
             schema_version=event_type.schema_version,
-            metadata=proposal.metadata,
+            metadata=metadata,
         )
 
     async def _recorded_before(
@@ -243,10 +251,29 @@ class Recorder(Generic[S]):
         missing = [p.event_id for g in groups for p in g.proposals if p.event_id not in stored]
         if changed or missing:
             raise EventIdReused(changed + missing)
-        return [
-            AppendResult(tuple(stored[p.event_id] for p in g.proposals), duplicate=True)
-            for g in groups
+        return await self._as_recorded(groups, stored)
+
+    async def _as_recorded(
+        self, groups: Sequence[StreamProposals], stored: Mapping[UUID, StoredEvent]
+    ) -> list[AppendResult]:
+        """The receipt of proposals recorded before: each one's events as first recorded, those
+        the domain derived from it too, so a retry answers the position it answered then."""
+        wanted = [
+            uuid5(first.event_id, str(index))
+            for first in stored.values()
+            for index in range(1, int(first.metadata.get(_DERIVED, 0)) + 1)
         ]
+        derived = await self.store.get_events(wanted) if wanted else {}
+        results = []
+        for group in groups:
+            events: list[StoredEvent] = []
+            for proposal in group.proposals:
+                first = stored[proposal.event_id]
+                events.append(first)
+                for index in range(1, int(first.metadata.get(_DERIVED, 0)) + 1):
+                    events.append(derived[uuid5(first.event_id, str(index))])
+            results.append(AppendResult(tuple(events), duplicate=True))
+        return results
 
     async def _stored(
         self, groups: Sequence[StreamProposals]

@@ -157,6 +157,7 @@ def _check_semantics(data: dict[str, Any], report: _Report) -> None:
     _check_sources(data, report, period["start"], period["end"])
     _check_translations(data, report)
     _check_register_and_survey_rules(data, report)
+    _check_carry_over(data, report)
     _check_in_kind_rules(data, report)
     _check_project_group(data, report)
 
@@ -399,6 +400,17 @@ def _check_register_and_survey_rules(data: dict[str, Any], report: _Report) -> N
                     f"{_LANGUAGE_NAMES[str(language)]} one"
                 )
                 report.add("warning", _pointer(key, i, "name"), "missing_translation", message)
+
+
+def _check_carry_over(data: dict[str, Any], report: _Report) -> None:
+    """A project builds on another project's register, not its own."""
+    section = data.get("networks_carried_over")
+    if section and section["from_project"] == data["project"]["id"]:
+        message = (
+            f"the networks are carried over from {section['from_project']}, this project itself; "
+            "a project carries networks over from another project's register"
+        )
+        report.error("/networks_carried_over/from_project", "other_project", message)
 
 
 def _check_in_kind_rules(data: dict[str, Any], report: _Report) -> None:

@@ -4,7 +4,8 @@ Idempotent: every event has an id fixed by its content, so loading the same plan
 nothing new. A changed plan becomes a revision: a new milestones baseline (`PlanRevised`), a
 `BudgetRevised` for changed budget lines, a new `FinancingPlanned`, and new rules for the
 register (`RegisterRulesSet`) and the surveys (`SuccessFactorsSet`), each carrying the decision
-that allowed it.
+that allowed it. A plan that builds on another project's register carries its networks over
+(`NetworksCarriedOver`) once the register's rules are loaded.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def load_plan(
     with ServiceClient(key) as client:
         loader = _Loader(plan, urls, client, revision)
         try:
-            return [loader.schedule(), *loader.finance(), *loader.rules()]
+            return [loader.schedule(), *loader.finance(), *loader.rules(), *loader.carry_over()]
         except ApiError as error:
             message = f"plan {plan.project_id}: a service refused the plan:\n{error}"
             raise SystemExit(message) from None
@@ -212,6 +213,21 @@ class _Loader:
         if factors is not None:
             lines.append(self._rules("surveys", "SuccessFactorsSet", factors, "success factors"))
         return lines
+
+    def carry_over(self) -> list[str]:
+        """The networks the plan takes over from another project's register, when it names
+        one. The event's id is fixed by what it carries, so loading the plan again records
+        nothing; a changed section carries what it names anew (and the registry refuses a
+        network the project has already: 409)."""
+        carried = self.plan.networks_carried_over()
+        if carried is None:
+            return []
+        event = self.plan.event("NetworksCarriedOver", carried, f"/{_digest(carried)}")
+        receipt = self._post("registry", event)
+        count = sum(1 for item in receipt["events"] if item["type"] == "NetworkCarriedIn")
+        state = "already carried over" if receipt["duplicate"] else "carried over"
+        origin = carried["from_project"]
+        return [f"plan {self.plan.project_id}: {count} network(s) {state} from {origin}"]
 
     def _rules(self, service: str, type_: str, wanted: dict[str, Any], what: str) -> str:
         project = self.plan.project_id

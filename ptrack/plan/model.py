@@ -95,6 +95,21 @@ class Plan:
             "focus_areas": [_named(item) for item in self.data.get("focus_areas", [])],
         }
 
+    def networks_carried_over(self) -> dict[str, Any] | None:
+        """`NetworksCarriedOver` data, dated the budget's approval: the networks the project
+        takes over from another project's register; None for a plan that builds on none."""
+        section = self.data.get("networks_carried_over")
+        if section is None:
+            return None
+        carried = {
+            "from_project": section["from_project"],
+            "networks": list(section.get("networks", [])),
+            "carried_on": self.data["budget"]["approved_on"],
+        }
+        if section.get("reason"):
+            carried["reason"] = section["reason"]
+        return carried
+
     def success_factors(self) -> dict[str, Any] | None:
         """`SuccessFactorsSet` data but its date and decision; None for a plan without them."""
         if "success_factors" not in self.data:

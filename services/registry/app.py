@@ -20,8 +20,9 @@ SPEC = ServiceSpec(
         "The project group posts NetworkRegistered, NetworkUpdated, MemberJoined, MemberLeft, "
         "NetworkAssessed (a score 1-5 on each of the project's dimensions), "
         "NetworkChosenForPilot and NetworkRetired; `ptrack plan load` posts RegisterRulesSet, "
-        "the plan's pilot size, dimensions and focus areas. The subject of every event is the "
-        "project id."
+        "the plan's pilot size, dimensions and focus areas, and NetworksCarriedOver, the "
+        "networks a project takes over from another project's register (recorded with one "
+        "NetworkCarriedIn per network). The subject of every event is the project id."
     ),
     event_types=EVENT_TYPES,
     decider=DECIDER,

@@ -1,6 +1,8 @@
 """Registry rules over one project's stream (all its networks, so the pilot's size limit is
 checked against every choice made), as the project's plan sets them (`RegisterRulesSet`), or
-`DEFAULT_RULES` for a project whose plan sets none."""
+`DEFAULT_RULES` for a project whose plan sets none. A carry-over (`NetworksCarriedOver`) reads
+the stream of the project it carries from too, and records one `NetworkCarriedIn` per network,
+so the project's own stream holds all its state needs."""
 
 from __future__ import annotations
 
@@ -14,15 +16,17 @@ from services.registry.events import (
     MemberJoined,
     MemberLeft,
     NetworkAssessed,
+    NetworkCarriedIn,
     NetworkChosenForPilot,
     NetworkRegistered,
     NetworkRetired,
+    NetworksCarriedOver,
     NetworkUpdated,
     RegisterRules,
     RegisterRulesSet,
     RegistryEvent,
 )
-from shared.decider import Conflict, Decider, Rejected
+from shared.decider import Conflict, Decider, Reads, Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +38,23 @@ class NetworkFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """The register a carry-over carries from, as its stream stands."""
+
+    networks: Map[str, NetworkFacts]
+    known: bool
+    itself: bool = False
+    """The project named is the one carrying."""
+
+
+@dataclass(frozen=True, slots=True)
 class Registry:
     networks: Map[str, NetworkFacts] = field(default_factory=Map)
     rules: RegisterRules = DEFAULT_RULES
+    known: bool = False
+    """The stream holds an event: the project has a register (its rules, networks)."""
+    source: Source | None = None
+    """Only while a `NetworksCarriedOver` is decided: the project it carries from."""
 
     @property
     def pilots(self) -> int:
@@ -95,15 +113,31 @@ def decide(proposal: RegistryEvent, state: Registry) -> list[RegistryEvent]:
                 )
         case NetworkRetired():
             _open(state, proposal.network)
+        case NetworksCarriedOver():
+            return [proposal, *_carry_over(proposal, state)]
+        case NetworkCarriedIn():
+            raise Rejected(
+                "",
+                "carried_over_only",
+                "the registry records NetworkCarriedIn with a NetworksCarriedOver; post that",
+            )
     return [proposal]
 
 
 def evolve(state: Registry, event: RegistryEvent) -> Registry:
+    evolved = _evolve(state, event)
+    return evolved if evolved.known else replace(evolved, known=True)
+
+
+def _evolve(state: Registry, event: RegistryEvent) -> Registry:
     match event:
         case RegisterRulesSet():
             return replace(state, rules=event)
         case NetworkRegistered():
             return _with(state, event.network, NetworkFacts())
+        case NetworkCarriedIn():
+            # Not assessed and not in the pilot: those stay with the project that made them.
+            return _with(state, event.network, NetworkFacts(members=frozenset(event.members)))
         case MemberJoined():
             facts = state.networks[event.network]
             return _with(
@@ -127,7 +161,82 @@ def evolve(state: Registry, event: RegistryEvent) -> Registry:
     return state
 
 
-DECIDER: Decider[Registry, RegistryEvent] = Decider(Registry(), decide, evolve)
+def _carrying_from(proposal: RegistryEvent) -> str | None:
+    return proposal.from_project if isinstance(proposal, NetworksCarriedOver) else None
+
+
+def _with_source(own: Registry, other: Registry) -> Registry:
+    return replace(own, source=Source(other.networks, known=other.known))
+
+
+def _from_itself(own: Registry) -> Registry:
+    return replace(own, source=Source(own.networks, known=own.known, itself=True))
+
+
+DECIDER: Decider[Registry, RegistryEvent] = Decider(
+    Registry(), decide, evolve, reads=Reads(_carrying_from, _with_source, _from_itself)
+)
+
+
+def _carry_over(proposal: NetworksCarriedOver, state: Registry) -> list[NetworkCarriedIn]:
+    """One `NetworkCarriedIn` per network carried, each with its members as they stand in the
+    project carried from; every broken rule named, the refusals (422) before the clashes."""
+    source, origin = state.source, proposal.from_project
+    if source is not None and source.itself:
+        raise Rejected(
+            "from_project",
+            "other_project",
+            "a project carries networks over from another project's register, not its own",
+        )
+    if source is None or not source.known:
+        raise Rejected(
+            "from_project", "known_project", f"the registry holds nothing of project {origin!r}"
+        )
+    named = bool(proposal.networks)
+    chosen = (
+        list(proposal.networks)
+        if named
+        else sorted(network for network, facts in source.networks.items() if not facts.retired)
+    )
+    if not chosen:
+        raise Rejected("networks", "some_network", f"{origin!r} has no working network to carry")
+    refused: list[Rejected] = []
+    clashes: list[Rejected] = []
+    seen: set[str] = set()
+    for index, network in enumerate(chosen):
+        where = f"networks.{index}" if named else "networks"
+        facts = source.networks.get(network)
+        if network in seen:
+            refused.append(Rejected(where, "unique", f"{network!r} is named twice"))
+        elif facts is None:
+            known = ", ".join(sorted(source.networks)[:30]) or "none"
+            refused.append(
+                Rejected(
+                    where,
+                    "known_network",
+                    f"{origin!r} has no network {network!r}; its networks: {known}",
+                )
+            )
+        elif facts.retired:
+            clashes.append(
+                Conflict(where, "not_retired", f"network {network!r} is retired in {origin!r}")
+            )
+        elif network in state.networks:
+            clashes.append(
+                Conflict(where, "unique", f"network {network!r} is in this project's register")
+            )
+        seen.add(network)
+    _raise_all(refused)
+    _raise_all(clashes)
+    return [
+        NetworkCarriedIn(
+            network=network,
+            from_project=origin,
+            members=sorted(source.networks[network].members),
+            carried_on=proposal.carried_on,
+        )
+        for network in chosen
+    ]
 
 
 def _with(state: Registry, network: str, facts: NetworkFacts) -> Registry:
@@ -205,4 +314,4 @@ def _check_scores(rules: RegisterRules, scores: dict[str, int]) -> None:
 def _raise_all(broken: list[Rejected]) -> None:
     if broken:
         first, *more = broken
-        raise Rejected(first.field, first.rule, first.detail, more=more)
+        raise type(first)(first.field, first.rule, first.detail, more=more)

@@ -14,6 +14,11 @@ from shared.text import Text, Translations, translations
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
+ProjectId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
+]
+"""A project's id: the subject of its registry stream."""
 LongText = Annotated[str, StringConstraints(max_length=4000)]
 """Registry notes run longer than other services' texts."""
 Score = Annotated[int, Field(ge=1, le=5, strict=True)]
@@ -177,6 +182,37 @@ class NetworkRetired(EventModel):
         return self.retired_on
 
 
+class NetworksCarriedOver(EventModel):
+    """The project builds on another project's register (the roll-out on the pre-project's
+    mapping): the networks named, with the members they have there, join this project's
+    register without being registered again. Assessments and pilot choices stay with the
+    project that made them; the other project's register stays as it was."""
+
+    from_project: ProjectId
+    networks: list[Id] = Field(default_factory=list, max_length=500)
+    """None named: every network of `from_project` that is not retired."""
+    carried_on: date
+    reason: Text | None = None
+
+    def business_date(self) -> date:
+        return self.carried_on
+
+
+class NetworkCarriedIn(EventModel):
+    """One network a `NetworksCarriedOver` carries in, recorded by the registry with it (never
+    posted): the stream of the project it joins then holds all its own state needs, and the
+    read model copies the network's facts from `from_project`'s as they stood."""
+
+    network: Id
+    from_project: ProjectId
+    members: list[Id]
+    """The network's members in `from_project` when carried: members here too."""
+    carried_on: date
+
+    def business_date(self) -> date:
+        return self.carried_on
+
+
 RegistryEvent = (
     NetworkRegistered
     | NetworkUpdated
@@ -186,6 +222,8 @@ RegistryEvent = (
     | NetworkChosenForPilot
     | NetworkRetired
     | RegisterRulesSet
+    | NetworksCarriedOver
+    | NetworkCarriedIn
 )
 
 EVENT_TYPES = EventTypes(
@@ -199,5 +237,7 @@ EVENT_TYPES = EventTypes(
         EventType("NetworkAssessed", NetworkAssessed, category="assessment"),
         EventType("NetworkChosenForPilot", NetworkChosenForPilot, category="pilot"),
         EventType("RegisterRulesSet", RegisterRulesSet, category="rules"),
+        EventType("NetworksCarriedOver", NetworksCarriedOver, category="network"),
+        EventType("NetworkCarriedIn", NetworkCarriedIn, category="network"),
     ],
 )

@@ -24,6 +24,9 @@ class NetworkRow:
     registered_on: date
     retired_on: date | None
     pilot_chosen_on: date | None
+    carried_from: str | None
+    """The project the network was carried over from; None: registered in this one."""
+    carried_on: date | None
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,12 @@ async def projects(db: Queryable, s: str) -> list[str]:
 
 
 async def networks(db: Queryable, s: str, project: str, day: date) -> list[NetworkRow]:
-    """The networks registered by `day`, by id."""
+    """The networks in the project's register by `day` (registered, or carried over from
+    another project, by then), by id."""
     rows = await db.fetch(
         f"SELECT network, name, kind, focus_area, municipalities, coordinator, tools, state, "
-        f"registered_on, retired_on, pilot_chosen_on FROM {s}.networks "
-        "WHERE project_id = $1 AND registered_on <= $2 ORDER BY network",
+        f"registered_on, retired_on, pilot_chosen_on, carried_from, carried_on FROM {s}.networks "
+        "WHERE project_id = $1 AND COALESCE(carried_on, registered_on) <= $2 ORDER BY network",
         project,
         day,
     )

@@ -1,6 +1,11 @@
 """The registry read model: networks, dated memberships, every assessment, pilot choices, and
 each project's rules as its plan set them. Dates are kept so the register can be read as it
-stood on any day."""
+stood on any day.
+
+A network carried into a project (`NetworkCarriedIn`) is copied from the rows of the project
+it comes from, with its standing memberships. The log is one ordered log and the writer keeps
+its order, so those rows are as they stood when the carry-over was recorded, on a replay and
+in time travel too; what either project records later changes its own rows only."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from services.registry.events import (
     MemberLeft,
     Named,
     NetworkAssessed,
+    NetworkCarriedIn,
     NetworkChosenForPilot,
     NetworkRegistered,
     NetworkRetired,
@@ -59,14 +65,33 @@ CREATE TABLE IF NOT EXISTS {s}.members (
     organisation text,
     PRIMARY KEY (project_id, member)
 );
+-- A network carried in from another project: where from, and when this project took it.
+ALTER TABLE {s}.networks ADD COLUMN IF NOT EXISTS carried_from text;
+ALTER TABLE {s}.networks ADD COLUMN IF NOT EXISTS carried_on date;
+-- `position` is that of the event that made the membership: a MemberJoined, or the
+-- NetworkCarriedIn that carried many members in at once (hence the member in the key).
 CREATE TABLE IF NOT EXISTS {s}.memberships (
-    position   bigint PRIMARY KEY,
+    position   bigint NOT NULL,
     project_id text   NOT NULL,
     network    text   NOT NULL,
     member     text   NOT NULL,
     joined_on  date   NOT NULL,
-    left_on    date
+    left_on    date,
+    PRIMARY KEY (position, member)
 );
+-- A memberships table made when a membership was one MemberJoined, keyed by its position.
+DO $$
+DECLARE
+    key_name text;
+BEGIN
+    SELECT c.conname INTO key_name FROM pg_constraint c
+    WHERE c.conrelid = '{s}.memberships'::regclass AND c.contype = 'p'
+    AND array_length(c.conkey, 1) = 1;
+    IF key_name IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE {s}.memberships DROP CONSTRAINT %I, '
+                       'ADD PRIMARY KEY (position, member)', key_name);
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS memberships_by_network ON {s}.memberships (project_id, network);
 CREATE TABLE IF NOT EXISTS {s}.assessments (
     position        bigint PRIMARY KEY,
@@ -135,6 +160,8 @@ class RegistryProjection:
                     "WHERE project_id = $1 AND network = $2",
                     project, model.network, model.updated_on, *changes.values(),
                 )  # fmt: skip
+            case NetworkCarriedIn():
+                await self._carry_in(conn, s, event, model)
             case MemberJoined():
                 member = model.member
                 await conn.execute(
@@ -187,6 +214,37 @@ class RegistryProjection:
                     "WHERE project_id = $1 AND network = $2",
                     project, model.network, model.retired_on, model.reason,
                 )  # fmt: skip
+
+    async def _carry_in(
+        self, conn: Conn, s: str, event: StoredEvent, model: NetworkCarriedIn
+    ) -> None:
+        """The network's row, its members' and their memberships, copied from the project it
+        comes from; the members are those the event names (the decider's view), so a member
+        who joined there while the carry-over was decided stays behind there too. A member this
+        project knows already keeps its own record."""
+        project, origin = event.stream_id, model.from_project
+        await conn.execute(
+            f"INSERT INTO {s}.networks (project_id, network, name, kind, focus_area, "
+            "municipalities, coordinator, tools, state, registered_on, updated_on, carried_from, "
+            "carried_on) SELECT $1, network, name, kind, focus_area, municipalities, coordinator, "
+            f"tools, state, registered_on, updated_on, project_id, $4 FROM {s}.networks "
+            "WHERE project_id = $2 AND network = $3",
+            project, origin, model.network, model.carried_on,
+        )  # fmt: skip
+        await conn.execute(
+            f"INSERT INTO {s}.members (project_id, member, name, kind, municipality, "
+            f"organisation) SELECT $1, member, name, kind, municipality, organisation "
+            f"FROM {s}.members WHERE project_id = $2 AND member = ANY($3::text[]) "
+            "ON CONFLICT (project_id, member) DO NOTHING",
+            project, origin, model.members,
+        )  # fmt: skip
+        await conn.execute(
+            f"INSERT INTO {s}.memberships (position, project_id, network, member, joined_on) "
+            f"SELECT $1, $2, network, member, joined_on FROM {s}.memberships "
+            "WHERE project_id = $3 AND network = $4 AND member = ANY($5::text[]) "
+            "AND left_on IS NULL",
+            event.position, project, origin, model.network, model.members,
+        )  # fmt: skip
 
 
 def _named(item: Named) -> dict[str, object]:

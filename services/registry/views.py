@@ -76,6 +76,13 @@ class NetworkView(BaseModel):
     state: str
     """active, passive or dormant; retired once retired by the status date."""
     registered_on: date
+    """When the network was registered, in the project it was carried over from for one
+    carried over."""
+    carried_from: str | None
+    """The project whose register the network was carried over from; None: registered in this
+    project."""
+    carried_on: date | None
+    """When it was carried over: from then on it is in this project's register."""
     members: int
     pilot: bool
     assessments: int
@@ -223,6 +230,8 @@ async def networks(db: Queryable, s: str, project: str, day: date) -> list[Netwo
                 tools=row.tools,
                 state="retired" if retired else row.state,
                 registered_on=row.registered_on,
+                carried_from=row.carried_from,
+                carried_on=row.carried_on,
                 members=len(members.get(row.network, set())),
                 pilot=_pilot(row, day),
                 assessments=len(done),

@@ -1,6 +1,6 @@
 """A plan's rules for the register and the surveys (`pilot`, `assessment_dimensions`,
-`focus_areas`, `success_factors`): what `ptrack plan check` says of them, and the events that
-carry them to the services."""
+`focus_areas`, `success_factors`) and the register it builds on (`networks_carried_over`):
+what `ptrack plan check` says of them, and the events that carry them to the services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from ptrack.plan.check import check_plan
 from ptrack.plan.model import read_plan
-from services.registry.events import DIMENSIONS, RegisterRulesSet
+from services.registry.events import DIMENSIONS, NetworksCarriedOver, RegisterRulesSet
 from services.surveys.events import FACTORS, SuccessFactorsSet
 from tests.unit.test_plan_check import DEFAULT_PLAN, TEST_PLANS, line_of, variant
 
@@ -101,3 +101,39 @@ def test_the_register_rules_come_together(tmp_path: Path) -> None:
         "'assessment_dimensions' is a dependency of 'focus_areas'",
         "'assessment_dimensions' is a dependency of 'pilot'",
     ]
+
+
+def test_the_roll_out_plan_builds_on_the_pre_projects_register() -> None:
+    path = TEST_PLANS / "rollout-2011.yaml"
+    assert check_plan(path) == []
+    carried = read_plan(path).networks_carried_over()
+    assert carried == {
+        "from_project": "kongsbergregionen-2010",
+        "networks": [],
+        "carried_on": "2011-01-10",
+        "reason": "Utrullingen bygger på forprosjektets kartlegging",
+    }
+    NetworksCarriedOver.model_validate(carried)
+    assert read_plan(DEFAULT_PLAN).networks_carried_over() is None
+
+
+def test_a_plan_building_on_its_own_register_is_an_error(tmp_path: Path) -> None:
+    def from_itself(data: dict[str, Any]) -> None:
+        data["networks_carried_over"] = {
+            "from_project": data["project"]["id"],
+            "networks": ["ikt-forum"],
+        }
+
+    path = variant(tmp_path, from_itself)
+    assert errors(path) == [
+        (
+            "other_project",
+            "/networks_carried_over/from_project",
+            line_of(path, "from_project: kongsbergregionen-2010"),
+        )
+    ]
+    assert read_plan(path).networks_carried_over() == {
+        "from_project": "kongsbergregionen-2010",
+        "networks": ["ikt-forum"],
+        "carried_on": "2010-02-01",
+    }

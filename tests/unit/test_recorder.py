@@ -11,12 +11,16 @@ import pytest
 
 from services.finance.domain import DECIDER, ProjectFinance
 from services.finance.events import EVENT_TYPES, CostBooked, CostReversed
+from services.registry.domain import DECIDER as REGISTRY
+from services.registry.domain import Registry
+from services.registry.events import EVENT_TYPES as REGISTRY_TYPES
 from shared.decider import Rejected
 from shared.event_types import EventModel
 from shared.recorder import Proposal, Recorder, StreamProposals
 from shared.store import EventIdReused, WrongExpectedVersion
 from shared.store.memory import InMemoryEventStore
 from tests.unit.test_finance_domain import APPROVED
+from tests.unit.test_registry_domain import MAPPING, carry
 
 WHEN = datetime(2010, 3, 1, tzinfo=UTC)
 PROJECT = "p"
@@ -125,3 +129,24 @@ async def test_a_rejection_names_where_the_proposal_was(recorder: Recorder[Proje
     assert (raised.value.pointer, raised.value.field) == ("/3", "amount")
     _, version = await recorder.state(PROJECT)
     assert version == 1, "a rejected batch records nothing"
+
+
+async def test_a_retry_answers_with_the_events_derived_from_the_proposal_too() -> None:
+    recorder: Recorder[Registry] = Recorder(InMemoryEventStore(), REGISTRY_TYPES, REGISTRY)
+    mapping = [proposal(event) for event in MAPPING]
+    await recorder.record([StreamProposals("pre", mapping)])
+    carry_over = proposal(carry())
+    [first] = await recorder.record([StreamProposals("post", [carry_over])])
+    assert [e.type for e in first.events] == ["NetworksCarriedOver", *["NetworkCarriedIn"] * 2]
+    assert [e.event_id for e in first.events[1:]] == [
+        uuid.uuid5(carry_over.event_id, str(n)) for n in (1, 2)
+    ]
+    # Decided again, the networks are in the register already: the retry answers as before.
+    [again] = await recorder.record([StreamProposals("post", [carry_over])])
+    assert again.duplicate
+    assert again.events == first.events
+    _, version = await recorder.state("post")
+    assert version == 3
+    other = Proposal(carry("ikt"), carry_over.event_id, WHEN)
+    with pytest.raises(EventIdReused):
+        await recorder.record([StreamProposals("post", [other])])

@@ -7,21 +7,23 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.registry.domain import DECIDER
+from services.registry.domain import DECIDER, Registry
 from services.registry.events import (
     Member,
     MemberJoined,
     MemberLeft,
     NetworkAssessed,
+    NetworkCarriedIn,
     NetworkChosenForPilot,
     NetworkRegistered,
     NetworkRetired,
+    NetworksCarriedOver,
     NetworkUpdated,
     PilotSize,
     RegisterRulesSet,
     RegistryEvent,
 )
-from shared.decider import Conflict
+from shared.decider import Conflict, Rejected
 from shared.testing.deciders import given
 
 DAY = date(2010, 3, 1)
@@ -241,3 +243,104 @@ def test_the_state_follows_members_assessments_and_the_pilot() -> None:
     assert facts.pilot
     assert state.pilots == 1
     assert DECIDER.fold([registered(), assessed(), chosen(), retired()]).pilots == 0
+
+
+ROLL_OUT = date(2011, 1, 10)
+MAPPING = (
+    registered("ikt"), joined("kari", "ikt"), joined("ola", "ikt"), assessed("ikt"), chosen("ikt"),
+    registered("helse"), joined("kari", "helse"),
+    registered("gone"), retired("gone"),
+)  # fmt: skip
+"""The pre-project's register: ikt assessed and in its pilot, gone retired."""
+
+
+def carry(*networks: str, origin: str = "pre") -> NetworksCarriedOver:
+    return NetworksCarriedOver(from_project=origin, networks=list(networks), carried_on=ROLL_OUT)
+
+
+def deciding(own: tuple[RegistryEvent, ...], source: tuple[RegistryEvent, ...] | None) -> Registry:
+    """The state a carry-over is decided on, as the recorder gives it (`Reads`): the own stream
+    with the one carried from (None: carrying from itself)."""
+    reads = DECIDER.reads
+    assert reads is not None
+    assert reads.itself is not None
+    state = DECIDER.fold(own)
+    return reads.itself(state) if source is None else reads.merge(state, DECIDER.fold(source))
+
+
+def carried(network: str, *members: str) -> NetworkCarriedIn:
+    return NetworkCarriedIn(
+        network=network, from_project="pre", members=list(members), carried_on=ROLL_OUT
+    )
+
+
+def refusal(proposal: RegistryEvent, state: Registry) -> Rejected:
+    with pytest.raises(Rejected) as raised:
+        DECIDER.decide(proposal, state)
+    return raised.value
+
+
+def test_a_carry_over_brings_networks_with_their_members_not_their_assessments() -> None:
+    reads = DECIDER.reads
+    assert reads is not None
+    assert reads.stream(carry()) == "pre"
+    assert reads.stream(registered()) is None
+    state = deciding((), MAPPING)
+    assert DECIDER.decide(carry("ikt"), state) == [carry("ikt"), carried("ikt", "kari", "ola")]
+    # None named: every network still working there, by id.
+    everything = DECIDER.decide(carry(), state)
+    assert everything == [carry(), carried("helse", "kari"), carried("ikt", "kari", "ola")]
+    # The own state evolves from what is recorded, without the other project's stream.
+    after = DECIDER.fold(everything)
+    assert after.source is None
+    facts = after.networks["ikt"]
+    assert (facts.members, facts.assessed, facts.pilot) == (
+        frozenset({"kari", "ola"}),
+        False,
+        False,
+    )
+    assert after.pilots == 0
+    # ... and takes its own assessments, pilot choices and members from then on.
+    given(DECIDER, *everything).when(chosen("ikt")).then_rejected("network", "assessed")
+    given(DECIDER, *everything).when(joined("per", "ikt")).then(joined("per", "ikt"))
+    leaving = MemberLeft(network="ikt", member="ola", left_on=ROLL_OUT)
+    given(DECIDER, *everything).when(leaving).then(leaving)
+
+
+def test_a_carry_over_needs_another_project_with_a_register() -> None:
+    unknown = refusal(carry("ikt"), deciding((), ()))
+    assert (unknown.field, unknown.rule) == ("from_project", "known_project")
+    assert not isinstance(unknown, Conflict)
+    assert "'pre'" in unknown.detail
+    itself = refusal(carry("ikt"), deciding(MAPPING, None))
+    assert (itself.field, itself.rule) == ("from_project", "other_project")
+    nothing = refusal(carry(), deciding((), (registered("gone"), retired("gone"))))
+    assert (nothing.field, nothing.rule) == ("networks", "some_network")
+    # Without the other stream read (a decider used alone) nothing is carried either.
+    alone = refusal(carry("ikt"), DECIDER.fold(()))
+    assert alone.rule == "known_project"
+
+
+def test_each_network_named_must_be_there_working_and_new_here() -> None:
+    state = deciding((registered("helse"),), MAPPING)
+    broken = refusal(carry("ikt", "nope", "ikt", "gone", "helse"), state)
+    # The refusals (422) first, each at its place; the clashes (409) only once they are fixed.
+    assert not isinstance(broken, Conflict)
+    assert [(b.field, b.rule) for b in (broken, *broken.more)] == [
+        ("networks.1", "known_network"),
+        ("networks.2", "unique"),
+    ]
+    assert "its networks: gone, helse, ikt" in broken.detail
+    clash = refusal(carry("ikt", "gone", "helse"), state)
+    assert isinstance(clash, Conflict)
+    assert [(b.field, b.rule) for b in (clash, *clash.more)] == [
+        ("networks.1", "not_retired"),
+        ("networks.2", "unique"),
+    ]
+    every = refusal(carry(), state)
+    assert (every.field, every.rule) == ("networks", "unique")
+    assert isinstance(every, Conflict)
+
+
+def test_network_carried_in_is_recorded_by_the_registry_not_posted() -> None:
+    given(DECIDER).when(carried("ikt", "kari")).then_rejected("", "carried_over_only")
