@@ -364,6 +364,21 @@ def _check_translations(data: dict[str, Any], report: _Report) -> None:
                 f"{_LANGUAGE_NAMES[language]} one"
             )
             report.add("warning", _pointer(*keys, i, key), "missing_translation", message)
+    goal = data.get("main_goal") or {}
+    texts: list[tuple[tuple[str | int, ...], Any, str]] = (
+        [(("main_goal", "title"), goal.get("titles"), "the main goal's title")] if goal else []
+    )
+    texts += [
+        (("main_goal", "targets", i, "text"), target.get("texts"), f"main goal target {i + 1}")
+        for i, target in enumerate(goal.get("targets", []))
+    ]
+    for pointer, translations, what in texts:
+        if not (translations or {}).get(other):
+            message = (
+                f"{what} has no {_LANGUAGE_NAMES[other]} text, so {_LANGUAGE_NAMES[other]} "
+                f"readers see the {_LANGUAGE_NAMES[language]} one"
+            )
+            report.add("warning", _pointer(*pointer), "missing_translation", message)
 
 
 _RULE_LISTS = (

@@ -141,6 +141,8 @@ class Plan:
         }
         if self.data.get("language"):
             schedule["language"] = self.data["language"]
+        if self.data.get("main_goal"):
+            schedule["main_goal"] = self.data["main_goal"]
         return schedule
 
     def event(self, type_: str, data: dict[str, Any], key: str = "") -> dict[str, Any]:

@@ -122,6 +122,9 @@ def build_report(
         _h2(_("Headline")),
         _headline(status, t),
     ]
+    if status.get("main_goal"):
+        body.append(_h2(_("Main goal")))
+        body.append(_main_goal(status["main_goal"], t))
 
     body.append(_h2(_("Earned value: the S-curve")))
     curve = s_curve(status, series, status_date, lang=lang)
@@ -400,6 +403,20 @@ def _measures(evm: dict[str, dict[str, Any]], t: Reader) -> str:
         )
     headers = [(_("Measure"), ""), *((_(SCOPE_HEADINGS[s]), "num") for s in scopes)]
     return _table([*headers, (_("What it means"), "")], rows)
+
+
+def _main_goal(goal: dict[str, Any], t: Reader) -> str:
+    """The main goal the action goals serve, and its targets by date (the last may lie past
+    the project period)."""
+    _ = t._
+    targets = [
+        _("By {day}: {text}", day=t.date(target["by"]), text=title_in(target, t.lang, "text"))
+        for target in goal.get("targets", [])
+    ]
+    head = f"<p>{_strong(title_in(goal, t.lang))}</p>"
+    return head + (
+        "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in targets) + "</ul>" if targets else ""
+    )
 
 
 def _goals(schedule: dict[str, Any], t: Reader) -> str:

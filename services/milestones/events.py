@@ -59,6 +59,23 @@ class ActivityPlan(EventModel):
     """Planned cost per budget line (or `in-kind`) per month: the time-phased budget."""
 
 
+class MainGoalTarget(EventModel):
+    by: date
+    """May lie past the project period: the main goal is what the project serves."""
+    text: LongText
+    texts: Translations = translations()
+    """The text in other languages than the plan's (`{"en": ...}`)."""
+
+
+class MainGoal(EventModel):
+    """The project's main goal ("hovedmål"), which its action goals serve, with what it is to
+    have reached by when."""
+
+    title: Text
+    titles: Translations = translations()
+    targets: list[MainGoalTarget] = Field(default_factory=list, max_length=20)
+
+
 class PlanContent(EventModel):
     """What a baseline holds: the schedule side of a plan file."""
 
@@ -71,6 +88,9 @@ class PlanContent(EventModel):
     milestones: list[MilestonePlan] = Field(max_length=200)
     decision_points: list[DecisionPointPlan] = Field(default_factory=list, max_length=100)
     activities: list[ActivityPlan] = Field(default_factory=list, max_length=200)
+    main_goal: MainGoal | None = Field(default=None, exclude_if=lambda value: value is None)
+    """Left out of the data when the plan has none, so earlier baselines serialise (and
+    fingerprint) as recorded."""
 
 
 class PlanBaselined(PlanContent):

@@ -53,6 +53,7 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         # A plan item's title or name in the reader's language, where the plan gives one.
         titled=lambda item: title_in(item, lang),
         named=lambda item: title_in(item, lang, "name"),
+        texted=lambda item: title_in(item, lang, "text"),
     )
     env.globals.update(lang=lang, languages=LANGUAGES)
     return env

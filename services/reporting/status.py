@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from services.finance import queries as finance
 from services.finance.views import Usage, frame_usage, line_used, usage
 from services.milestones import views as schedule
+from services.milestones.events import MainGoal
 from services.registry import views as registry
 from services.reporting.consistency import disagreements, planned_by_line
 from services.reporting.evm import figures_by_scope
@@ -80,6 +81,8 @@ class ProjectStatus(BaseModel):
     names are written in (`titles` and `names` hold the others), and what its readers are
     shown by default; null when the plan names none."""
     status_date: date
+    main_goal: MainGoal | None
+    """The plan's main goal and its targets, as the baseline in force states them."""
     period_start: date | None
     period_end: date | None
     evm: dict[str, dict[str, Any]]
@@ -113,6 +116,7 @@ async def project_status(
         name=baseline.plan.project_name if baseline else budget.name if budget else None,
         language=baseline.plan.language if baseline else None,
         status_date=day,
+        main_goal=baseline.plan.main_goal if baseline else None,
         period_start=baseline.plan.period_start if baseline else None,
         period_end=baseline.plan.period_end if baseline else None,
         evm=evm,

@@ -401,6 +401,16 @@ def test_report_in_bokmal(
         assert english not in text, english
 
 
+def test_report_states_the_main_goal_and_its_targets(
+    status: dict[str, Any], series: dict[str, Any]
+) -> None:
+    text = report_text(build_report(status, series, generated_at=GENERATED_AT))
+    assert "Hovedmål En felles regional plattform for effektiv og målrettet" in squeeze(text)
+    assert "Innen 31.12.2011: Plattformen er i størst mulig grad tatt i bruk" in squeeze(text)
+    english = report_text(build_report(status, series, generated_at=GENERATED_AT, lang="en"))
+    assert "By 1 Sept 2010: A shared regional platform" in squeeze(english)
+
+
 def test_report_shows_the_action_goals_and_their_state(
     status: dict[str, Any], series: dict[str, Any]
 ) -> None:

@@ -94,6 +94,8 @@ STATUS = marked(
     {
         "name": "Prosjekt",
         "status_date": "2010-06-30",
+        "main_goal": {"title": "Plattform", "titles": {},
+                      "targets": [{"by": "2010-09-01", "text": "Etablert", "texts": {}}]},
         "period_start": "2010-02-01",
         "period_end": "2010-12-31",
         "evm": {"money": {"bac": "240000.00", "pv": "1", "ev": "1", "ac": "1", "cpi": "1",

@@ -205,6 +205,7 @@ def test_a_plan_in_english_wants_every_title_and_name_in_bokmal(tmp_path: Path) 
     items += sum(
         len(data[name]) for name in ("assessment_dimensions", "focus_areas", "success_factors")
     )
+    items += 1 + len(data["main_goal"]["targets"])  # its title and each target's text
     findings = [
         f for f in check_plan(variant(tmp_path, in_english)) if f.rule == "missing_translation"
     ]
@@ -328,3 +329,20 @@ def test_the_default_plans_project_group_attests_in_kind_work() -> None:
     attesters = plan.budget()["in_kind_rules"]["attesters"]
     assert set(attesters) == set(plan.data["municipalities"])
     assert attesters["Rollag"] == "Kontaktperson Rollag"
+
+
+def test_the_main_goal_travels_with_the_schedule_and_wants_its_translations(
+    tmp_path: Path,
+) -> None:
+    goal = read_plan(DEFAULT_PLAN).schedule()["main_goal"]
+    assert [target["by"] for target in goal["targets"]] == [
+        "2010-09-01",
+        "2010-12-31",
+        "2011-12-31",
+    ]
+
+    def change(data: dict[str, Any]) -> None:
+        del data["main_goal"]["targets"][1]["texts"]
+
+    findings = [(f.rule, f.path) for f in check_plan(variant(tmp_path, change))]
+    assert ("missing_translation", "/main_goal/targets/1/text") in findings
