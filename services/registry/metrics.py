@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from prometheus_client.core import Metric
 
 from services.registry import queries, views
+from shared.i18n import LANGUAGES
 from shared.metrics import gauge
 from shared.readside import ReadSide
 
@@ -25,6 +26,11 @@ GAUGES: dict[str, tuple[str, list[str]]] = {
     "ptrack_pilot_target_networks": (
         "The size of the pilot in the project's plan, its least and its most networks",
         ["project", "bound"],
+    ),
+    "ptrack_assessment_dimension": (
+        "An assessment dimension of the project's plan, named in a language (always 1): a "
+        "board joins it to the scores to show the plan's names",
+        ["project", "dimension", "lang", "name"],
     ),
 }
 
@@ -50,7 +56,12 @@ async def registry_metrics(read: ReadSide) -> list[Metric]:
             for dimension, score in network.latest_assessment.scores.items():
                 key = (project, network.id, dimension)
                 samples["ptrack_network_assessment_score"].append((key, score))
-        pilot = views.pilot(found, await views.rules(db, s, project, day))
+        rules = await views.rules(db, s, project, day)
+        for named in rules.dimensions:
+            for lang in LANGUAGES:
+                label = (project, named.id, lang, named.names.get(lang) or named.name)
+                samples["ptrack_assessment_dimension"].append((label, 1))
+        pilot = views.pilot(found, rules)
         samples["ptrack_pilot_networks"].append(((project,), pilot.count))
         for bound, size in (("min", pilot.target_min), ("max", pilot.target_max)):
             samples["ptrack_pilot_target_networks"].append(((project, bound), size))

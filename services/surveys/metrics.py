@@ -8,6 +8,7 @@ from collections import Counter
 from prometheus_client.core import Metric
 
 from services.surveys import queries, views
+from shared.i18n import LANGUAGES
 from shared.metrics import gauge
 from shared.readside import ReadSide
 
@@ -19,9 +20,13 @@ async def surveys_metrics(read: ReadSide) -> list[Metric]:
     threshold = read.settings.anonymity_threshold
     surveys = await queries.surveys(db, s)
     scores: list[tuple[tuple[str, str], float]] = []
+    names: list[tuple[tuple[str, str, str, str], float]] = []
     for project in await queries.projects(db, s):
         found = await views.success_factors(db, s, project, threshold)
         scores += [((project, f.factor), f.score) for f in found.factors if f.score is not None]
+        for factor in (await views.factor_rules(db, s, project)).factors:
+            for lang in LANGUAGES:
+                names.append(((project, factor.id, lang, factor.names.get(lang) or factor.name), 1))
     states = Counter((row.project_id, "closed" if row.closed_on else "open") for row in surveys)
     projects = sorted({row.project_id for row in surveys})
     return [
@@ -49,6 +54,13 @@ async def surveys_metrics(read: ReadSide) -> list[Metric]:
             "(absent while it has fewer respondents than the anonymity threshold)",
             ["project", "factor"],
             scores,
+        ),
+        gauge(
+            "ptrack_success_factor",
+            "A critical success factor of the project's plan, named in a language (always 1): a "
+            "board joins it to the scores to show the plan's names",
+            ["project", "factor", "lang", "name"],
+            names,
         ),
         gauge(
             "ptrack_surveys",

@@ -74,6 +74,7 @@ SERVICES = ("registry", "milestones", "finance", "surveys", "reporting")
 SCOPES = ("money", "total")
 SUBSTITUTIONS = {
     "$project": PROJECT,
+    "$lang": "nb",  # each board's constant: the plan's names are exported in every language
     "$service": ".*",
     "$__rate_interval": "1m",
     "$__interval": "15s",

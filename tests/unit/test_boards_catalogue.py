@@ -27,9 +27,7 @@ from babel.messages.catalog import Catalog
 
 from services.milestones.events import DecisionRecorded
 from services.milestones.schedule import DECISION_STATES, GOAL_STATES, MILESTONE_STATES
-from services.registry.events import DIMENSIONS
 from services.registry.metrics import STATES as NETWORK_STATES
-from services.surveys.events import FACTORS
 from shared.i18n import LANGUAGES, PSEUDO
 from tests.unit.catalogues import extract, read_catalogue, untranslated
 from tools.dashboards import codes
@@ -368,6 +366,4 @@ def test_the_codes_named_are_the_services_own() -> None:
     assert list(codes.GOAL_STATES) == list(GOAL_STATES)
     assert set(codes.OUTCOMES) == set(get_args(DecisionRecorded.model_fields["outcome"].annotation))
     assert list(codes.NETWORK_STATES) == list(NETWORK_STATES)
-    assert list(codes.DIMENSIONS) == list(DIMENSIONS)
-    assert list(codes.FACTORS) == list(FACTORS)
     assert set(codes.SURVEY_STATES) == {"open", "closed"}  # services/surveys/metrics.py

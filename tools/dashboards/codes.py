@@ -62,21 +62,3 @@ SURVEY_STATES = {
     "open": N_("open"),
     "closed": N_("closed"),
 }
-
-DIMENSIONS = {
-    # Translators: the dimensions an information network is assessed on, 1-5 each.
-    "shared_purpose": N_("Shared purpose"),
-    "activity": N_("Activity"),
-    "participation": N_("Participation"),
-    "leadership": N_("Leadership"),
-    "tool_use": N_("Use of collaboration tools"),
-    "member_benefit": N_("Benefit to members"),
-}
-
-FACTORS = {
-    # Translators: the project's critical success factors, measured by surveys.
-    "understanding": N_("Understanding"),
-    "anchoring": N_("Anchoring"),
-    "commitment": N_("Commitment"),
-    "small_visible_successes": N_("Small, visible successes"),
-}

@@ -34,8 +34,20 @@ from tools.dashboards.panels import (
 
 def networks_and_surveys(lang: Language) -> board.Dashboard:
     _ = lang.gettext
-    dimensions = named(lang, codes.DIMENSIONS)
-    scores = f"max by (network, dimension) (ptrack_network_assessment_score{PROJECT})"
+    # The plan's own names of its dimensions and factors, in the board's language: the
+    # services name them in a series each (always 1), joined to the scores by id.
+    in_lang = '{project="$project", lang="$lang"}'
+    dimension_names = f"max by (project, dimension, name) (ptrack_assessment_dimension{in_lang})"
+    factor_names = f"max by (project, factor, name) (ptrack_success_factor{in_lang})"
+    scores = (
+        f"max by (network, name) (max by (project, network, dimension) "
+        f"(ptrack_network_assessment_score{PROJECT}) * on (project, dimension) "
+        f"group_left (name) {dimension_names})"
+    )
+    factor_scores = (
+        f"max by (name) (max by (project, factor) (ptrack_success_factor_score{PROJECT}) "
+        f"* on (project, factor) group_left (name) {factor_names})"
+    )
     score_steps = thresholds(RED, (2.5, ORANGE), (3.5, GREEN))
     score_table = (
         table.Panel()
@@ -43,7 +55,7 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
         .description(_("Each working network's latest assessment, 1-5 per dimension."))
         .datasource(PROMETHEUS)
         .with_target(promql(scores, ref="A", table=True))
-        .with_transformation(matrix("network", "dimension", "Value"))
+        .with_transformation(matrix("network", "name", "Value"))
         .thresholds(score_steps)
         .min(1)
         .max(5)
@@ -58,8 +70,8 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
         .height(9)
     )
     # After the pivot, the first column (the networks) is named after both fields; the others
-    # after the dimensions.
-    score_table = columns_named(score_table, {"network\\dimension": _("Network"), **dimensions})
+    # after the dimensions, by the plan's names.
+    score_table = columns_named(score_table, {"network\\name": _("Network")})
     return (
         business_board(
             lang,
@@ -80,7 +92,7 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
         )
         .with_panel(
             a_gauge(
-                _("Mapped networks assessed (goal HM1)"),
+                _("Mapped networks assessed"),
                 _("Share of mapped networks with at least one assessment."),
                 promql(f"max(ptrack_networks_assessed_ratio{PROJECT})"),
                 steps=thresholds(RED, (0.5, ORANGE), (1, GREEN)),
@@ -89,9 +101,15 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
         .with_panel(
             a_stat(
                 _("Pilot networks"),
-                _("Networks chosen for the network school pilot; the plan says 3-5."),
+                _("Networks chosen for the pilot; the next panel gives the plan's bounds."),
                 promql(f"max(ptrack_pilot_networks{PROJECT})"),
-                steps=thresholds(RED, (3, GREEN), (6, RED)),
+            )
+        )
+        .with_panel(
+            a_stat(
+                _("Pilot size in the plan"),
+                _("The fewest and the most networks the plan's pilot takes."),
+                promql(f"max by (bound) (ptrack_pilot_target_networks{PROJECT})", "{{bound}}"),
             )
         )
         .with_panel(
@@ -110,14 +128,13 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
             bars(
                 _("Mean score per dimension"),
                 _("The mean over working networks of their latest assessment, 1-5."),
-                promql(f"avg by (dimension) ({scores})", "{{dimension}}"),
+                promql(f"avg by (name) ({scores})", "{{name}}"),
                 steps=score_steps,
                 minimum=1,
                 maximum=5,
                 decimals=2,
                 width=6,
                 height=9,
-                names=dimensions,
             )
         )
         .with_panel(score_table)
@@ -181,14 +198,13 @@ def networks_and_surveys(lang: Language) -> board.Dashboard:
                     "nps as v / 10. A factor with fewer respondents than the anonymity threshold "
                     "is left out, not shown as 0."
                 ),
-                promql(f"max by (factor) (ptrack_success_factor_score{PROJECT})", "{{factor}}"),
+                promql(factor_scores, "{{name}}"),
                 steps=thresholds(RED, (0.5, ORANGE), (0.75, GREEN)),
                 minimum=0,
                 maximum=1,
                 decimals=2,
                 width=24,
                 height=6,
-                names=named(lang, codes.FACTORS),
             )
         )
     )

@@ -520,6 +520,9 @@ def new_board(lang: Language, title: str, uid: str, description: str) -> board.D
             .type("dashboard")
             .built_in(1)
         )
+        # The board's language, for a query that picks the plan's names in it
+        # (`lang="$lang"`): the queries stay the same in every language.
+        .with_variable(board.ConstantVariable("lang").value(lang.code))
         .link(
             # Translators: the menu of the other boards, at the top of each board.
             board.DashboardLink(_("ptrack boards"))
