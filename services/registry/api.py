@@ -54,9 +54,7 @@ async def register(
     return views.register(project_id, day, await _register(read, project_id, day))
 
 
-@router.get(
-    "/coverage", summary="Mapped and assessed: the progress of goal HM1", responses=_NOT_FOUND
-)
+@router.get("/coverage", summary="Networks mapped and assessed", responses=_NOT_FOUND)
 async def coverage(
     project_id: ProjectId, read: ReadSideDep, day: StatusDate, _: Reader, __: Fresh
 ) -> views.Coverage:

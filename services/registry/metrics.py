@@ -16,7 +16,7 @@ STATES = ("active", "passive", "dormant", "retired")
 GAUGES: dict[str, tuple[str, list[str]]] = {
     "ptrack_networks": ("Registered networks by state", ["project", "state"]),
     "ptrack_networks_mapped": ("Networks registered (mapped)", ["project"]),
-    "ptrack_networks_assessed_ratio": ("Share of mapped networks assessed (goal HM1)", ["project"]),
+    "ptrack_networks_assessed_ratio": ("Share of mapped networks assessed", ["project"]),
     "ptrack_network_assessment_score": (
         "Latest assessment score (1-5) of a network on a dimension of the project's plan",
         ["project", "network", "dimension"],

@@ -91,7 +91,7 @@ class NetworkView(BaseModel):
 
 class Coverage(BaseModel):
     mapped: int
-    """Networks registered by the status date (the mapping of goal HM1)."""
+    """Networks registered by the status date (the mapping)."""
     assessed: int
     """Of those, networks assessed at least once."""
     share_assessed: float | None
