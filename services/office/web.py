@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from services.office.explain import explained
 from services.office.gateway import Gateway
 from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
 from services.office.session import COOKIE, LANG_COOKIE, Session, SessionSealer, tokens_match
@@ -56,6 +57,13 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         texted=lambda item: title_in(item, lang, "text"),
     )
     env.globals.update(lang=lang, languages=LANGUAGES)
+    # A problem as the reader reads it: a rule's meaning from the catalogue on a page not in
+    # English, the service's own words otherwise (and for a rule it has no meaning for).
+    env.globals["meaning"] = lambda problem: (
+        catalogue.gettext(found)
+        if lang != "en" and (found := explained(problem.rule)) is not None
+        else catalogue.gettext(problem.message)
+    )
     return env
 
 
