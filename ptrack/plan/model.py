@@ -141,8 +141,9 @@ class Plan:
         }
         if self.data.get("language"):
             schedule["language"] = self.data["language"]
-        if self.data.get("main_goal"):
-            schedule["main_goal"] = self.data["main_goal"]
+        for optional in ("main_goal", "organisation"):
+            if self.data.get(optional):
+                schedule[optional] = self.data[optional]
         return schedule
 
     def event(self, type_: str, data: dict[str, Any], key: str = "") -> dict[str, Any]:

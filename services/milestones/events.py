@@ -76,6 +76,30 @@ class MainGoal(EventModel):
     targets: list[MainGoalTarget] = Field(default_factory=list, max_length=20)
 
 
+class Person(EventModel):
+    name: Text
+    role: Text | None = Field(default=None, exclude_if=lambda value: value is None)
+    municipality: Text | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+class SteeringGroup(EventModel):
+    name: Text
+    names: Translations = translations()
+    members: list[Person] = Field(default_factory=list, max_length=50)
+
+
+class Organisation(EventModel):
+    """Who owns, steers, leads and works in the project; the project group has one member per
+    municipality, who attests its in-kind work (finance holds that rule)."""
+
+    owner: Person | None = Field(default=None, exclude_if=lambda value: value is None)
+    steering_group: SteeringGroup | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
+    manager: Person | None = Field(default=None, exclude_if=lambda value: value is None)
+    project_group: list[Person] = Field(default_factory=list, max_length=100)
+
+
 class PlanContent(EventModel):
     """What a baseline holds: the schedule side of a plan file."""
 
@@ -91,6 +115,8 @@ class PlanContent(EventModel):
     main_goal: MainGoal | None = Field(default=None, exclude_if=lambda value: value is None)
     """Left out of the data when the plan has none, so earlier baselines serialise (and
     fingerprint) as recorded."""
+    organisation: Organisation | None = Field(default=None, exclude_if=lambda value: value is None)
+    """Likewise left out when the plan names none."""
 
 
 class PlanBaselined(PlanContent):

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.finance import queries as finance
 from services.finance.views import Usage, frame_usage, line_used, usage
 from services.milestones import views as schedule
-from services.milestones.events import MainGoal
+from services.milestones.events import MainGoal, Organisation
 from services.registry import views as registry
 from services.reporting.consistency import disagreements, planned_by_line
 from services.reporting.evm import figures_by_scope
@@ -83,6 +83,8 @@ class ProjectStatus(BaseModel):
     status_date: date
     main_goal: MainGoal | None
     """The plan's main goal and its targets, as the baseline in force states them."""
+    organisation: Organisation | None
+    """Who owns, steers, leads and works in the project, as the baseline in force names them."""
     period_start: date | None
     period_end: date | None
     evm: dict[str, dict[str, Any]]
@@ -117,6 +119,7 @@ async def project_status(
         language=baseline.plan.language if baseline else None,
         status_date=day,
         main_goal=baseline.plan.main_goal if baseline else None,
+        organisation=baseline.plan.organisation if baseline else None,
         period_start=baseline.plan.period_start if baseline else None,
         period_end=baseline.plan.period_end if baseline else None,
         evm=evm,

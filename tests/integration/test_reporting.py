@@ -67,6 +67,13 @@ async def test_status_combines_every_feed(settings: Settings, pool: Any, drop_st
         assert money["bac"] == "240000.00"
         assert status["evm"]["total"]["bac"] == "440000.00"
         assert status["schedule"]["baseline"] == 1
+        # The plan's main goal and organisation travel with the baseline.
+        assert status["main_goal"]["targets"][0]["by"] == "2010-09-01"
+        organisation = status["organisation"]
+        assert organisation["steering_group"]["name"] == "Rådmannsutvalget"
+        assert {m["municipality"] for m in organisation["project_group"]} == set(
+            PLAN.data["municipalities"]
+        )
         assert status["schedule"]["milestones_by_state"]["due_soon"] == 1  # M2, due 1 April
         lines = {line["id"]: line for line in status["money"]["lines"]}
         assert lines["process-costs"]["used"] == "10000.00"
