@@ -265,7 +265,8 @@ def _line(line: Line, version: str) -> str:
         parts.append(f"<Analysis><AnalysisType>{_x(kind)}</AnalysisType>")
         parts.append(f"<AnalysisID>{_x(ident)}</AnalysisID>")
         if part is not None:
-            side = "Debit" if part >= 0 else "Credit"
+            # v1.10 states the part unsigned (AnalysisAmount), v1.30 as debit or credit.
+            side = "" if version == "1.10" else "Debit" if part >= 0 else "Credit"
             parts.append(
                 f"<{side}AnalysisAmount><Amount>{abs(part):.2f}</Amount></{side}AnalysisAmount>"
             )

@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote
 from services.finance.events import CostBooked, CostReversed
 from services.finance.saft.ledger import LedgerLine
 from services.finance.saft.mapping import AccountMap
+from shared.money import format_ore
 
 BOOKING_PREFIX = "saft:"
 _TEXT = 200
@@ -125,14 +126,17 @@ def plan(
         elif source.amount == 0:
             result.skipped.append(Skipped(source, "zero_amount", "nothing to book", budget_line))
         elif source.amount > 0:
-            event = CostBooked(
-                booking_id=key,
-                line=budget_line,
-                amount=source.amount,
-                booking_date=source.day,
-                voucher=_fit(source.voucher),
-                supplier=_supplier(source.supplier),
-                text=source.text[:2000] or None,
+            # Amounts go in as the wire spells them (the one way in, see shared.money).
+            event = CostBooked.model_validate(
+                {
+                    "booking_id": key,
+                    "line": budget_line,
+                    "amount": format_ore(source.amount),
+                    "booking_date": source.day,
+                    "voucher": _fit(source.voucher),
+                    "supplier": _supplier(source.supplier),
+                    "text": source.text[:2000] or None,
+                }
             )
             result.events.append(Planned(key, event, source, source.account, budget_line))
             if key not in candidates:
@@ -155,15 +159,17 @@ def plan(
                 )
             )
             continue
-        reversal = CostReversed(
-            booking_id=found,
-            amount=-source.amount,
-            reversal_date=source.day,
-            reason=_fit(
-                f"SAF-T credit, journal {source.journal}, transaction {source.transaction}, "
-                f"record {source.record}: {source.line_text or source.text}"
-            ),
-            voucher=_fit(source.voucher),
+        reversal = CostReversed.model_validate(
+            {
+                "booking_id": found,
+                "amount": format_ore(-source.amount),
+                "reversal_date": source.day,
+                "reason": _fit(
+                    f"SAF-T credit, journal {source.journal}, transaction {source.transaction}, "
+                    f"record {source.record}: {source.line_text or source.text}"
+                ),
+                "voucher": _fit(source.voucher),
+            }
         )
         reversals.append(Planned(key, reversal, source, source.account, budget_line))
     # Every booking before any reversal: a reversal may undo a booking of a later journal.

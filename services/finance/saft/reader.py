@@ -327,7 +327,7 @@ def _line(element: etree._Element) -> RawLine:
         account=_text(element, "AccountID"),
         amount=amount,
         description=_optional(element, "Description") or "",
-        analysis=tuple(_analysis(tag) for tag in element.iterchildren(f"{N}Analysis")),
+        analysis=tuple(_analysis(tag, amount) for tag in element.iterchildren(f"{N}Analysis")),
         source_document=_optional(element, "SourceDocumentID"),
         supplier=_optional(element, "SupplierID"),
         vat=vat,
@@ -335,12 +335,15 @@ def _line(element: etree._Element) -> RawLine:
     )
 
 
-def _analysis(element: etree._Element) -> RawAnalysis:
+def _analysis(element: etree._Element, line_amount: int) -> RawAnalysis:
     amount: int | None = None
     if (debit := element.findtext(f"{N}DebitAnalysisAmount/{N}Amount")) is not None:
         amount = _ore(debit)
     elif (credit := element.findtext(f"{N}CreditAnalysisAmount/{N}Amount")) is not None:
         amount = -_ore(credit)
+    elif (part := element.findtext(f"{N}AnalysisAmount/{N}Amount")) is not None:
+        # v1.10: unsigned, on the side of its line.
+        amount = _ore(part) if line_amount >= 0 else -_ore(part)
     return RawAnalysis(_text(element, "AnalysisType"), _text(element, "AnalysisID"), amount)
 
 
@@ -404,14 +407,15 @@ def transaction_schema(version: str) -> etree.XMLSchema:
 
 
 def _errors(log: Any) -> list[SchemaError]:
-    found = []
-    for entry in list(log)[:MAX_ERRORS]:
+    found: dict[tuple[int, str], SchemaError] = {}  # libxml2 may say one thing twice
+    for entry in list(log)[: MAX_ERRORS * 2]:
         message = str(entry.message).replace(N, "")
         element = _ELEMENT.search(str(entry.message))
-        found.append(
-            SchemaError(int(entry.line or 0), element.group(1) if element else "", message)
+        line = int(entry.line or 0)
+        found.setdefault(
+            (line, message), SchemaError(line, element.group(1) if element else "", message)
         )
-    return found
+    return list(found.values())[:MAX_ERRORS]
 
 
 def _unplaced(error: etree.XMLSyntaxError) -> list[SchemaError]:
