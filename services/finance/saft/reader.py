@@ -69,6 +69,8 @@ _RECORDS = (
 """Every element the schema repeats without bound under a section: each is cleared once read."""
 _TOTALS = ("NumberOfEntries", "TotalDebit", "TotalCredit")
 _TAGS = tuple(f"{N}{name}" for name in (*_RECORDS, *_TOTALS, "Header", "AuditFile"))
+_BYTES_MESSAGE = re.compile(r"^line \d+: b'(.*)'$")
+"""How lxml words a parse error met while validating: the message inside is what counts."""
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
 
 
@@ -357,7 +359,11 @@ def _invalid(source: Source, version: str, error: etree.XMLSyntaxError) -> SaftR
         return SaftRefused(
             "well_formed", "the file is not well-formed XML", streamed or _unplaced(error)
         )
-    placed = locate_errors(source, version)
+    try:
+        placed = locate_errors(source, version)
+    except etree.XMLSyntaxError as broken:
+        # Not well-formed after all (a cut file also breaks the schema first, without a line).
+        return SaftRefused("well_formed", "the file is not well-formed XML", _unplaced(broken))
     return SaftRefused(
         "schema_valid",
         f"the file is not valid against the SAF-T Financial {version} schema",
@@ -409,7 +415,7 @@ def transaction_schema(version: str) -> etree.XMLSchema:
 def _errors(log: Any) -> list[SchemaError]:
     found: dict[tuple[int, str], SchemaError] = {}  # libxml2 may say one thing twice
     for entry in list(log)[: MAX_ERRORS * 2]:
-        message = str(entry.message).replace(N, "")
+        message = _BYTES_MESSAGE.sub(r"\1", str(entry.message).replace(N, ""))
         element = _ELEMENT.search(str(entry.message))
         line = int(entry.line or 0)
         found.setdefault(
@@ -419,4 +425,8 @@ def _errors(log: Any) -> list[SchemaError]:
 
 
 def _unplaced(error: etree.XMLSyntaxError) -> list[SchemaError]:
-    return [SchemaError(int(error.lineno or 0), "", str(error).replace(N, ""))]
+    """A parse error as lxml raises it: its own line, its message without lxml's suffix."""
+    message = str(error.msg if hasattr(error, "msg") else error).replace(N, "")
+    return [
+        SchemaError(int(error.lineno or 0), "", re.sub(r", line \d+, column \d+$", "", message))
+    ]
