@@ -115,7 +115,11 @@ def test_a_credit_prefers_a_booking_with_exactly_its_amount_left() -> None:
 
 
 def test_a_credit_with_nothing_to_reverse_is_listed_not_recorded() -> None:
-    lines = [line("1", 300), line("2", -400, day=2), line("3", -100, transaction="T2", voucher="V2", day=2)]
+    lines = [
+        line("1", 300),
+        line("2", -400, day=2),
+        line("3", -100, transaction="T2", voucher="V2", day=2),
+    ]
     made = plan("999", lines, ACCOUNTS, {}, {})
     assert [(s.source.record, s.reason) for s in made.skipped] == [
         ("2", "not_matched"),

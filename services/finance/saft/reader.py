@@ -426,7 +426,6 @@ def _errors(log: Any) -> list[SchemaError]:
 
 def _unplaced(error: etree.XMLSyntaxError) -> list[SchemaError]:
     """A parse error as lxml raises it: its own line, its message without lxml's suffix."""
-    message = str(error.msg if hasattr(error, "msg") else error).replace(N, "")
-    return [
-        SchemaError(int(error.lineno or 0), "", re.sub(r", line \d+, column \d+$", "", message))
-    ]
+    message = _BYTES_MESSAGE.sub(r"\1", str(error.msg).replace(N, ""))
+    message = re.sub(r", line \d+, column \d+$", "", message)
+    return [SchemaError(int(error.lineno or 0), "", message)]
