@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     base = service_url("finance")
     events: list[tuple[SheetRow, dict[str, Any]]] = []
+    already: list[SheetRow] = []
     seen: dict[uuid.UUID, int] = {}
     try:
         with ServiceClient(admin_key(), attempts=3) as client:
@@ -78,24 +79,32 @@ def run(args: argparse.Namespace) -> int:
                 )
                 if answer.status_code != 200:
                     row.errors.extend(finance_findings(answer.json()))
-                    continue
-                events.append((row, event))
-            _show(sheet.rows, Console())
-            if args.dry_run or not events:
-                print(f"{len(events)} of {len(sheet.rows)} rows would be recorded (dry run)")
-            else:
-                receipt = client.post_json(
-                    f"{base}/events", [event for _, event in events], CLOUDEVENT_BATCH
-                )
-                new = sum(1 for found in receipt["events"]) if not receipt["duplicate"] else 0
+                elif not answer.json()["events"]:
+                    already.append(row)  # recorded by an earlier import: nothing to append
+                else:
+                    events.append((row, event))
+            _show(sheet.rows, {row.line for row in already}, Console())
+            standing = len(events) + len(already)
+            if args.dry_run:
                 print(
-                    f"{len(events)} of {len(sheet.rows)} rows recorded"
-                    f" ({new} new; finance log at {receipt['position']})"
+                    f"{standing} of {len(sheet.rows)} rows would be recorded "
+                    f"({len(events)} new, {len(already)} recorded before; dry run)"
+                )
+            else:
+                position = None
+                if events:
+                    receipt = client.post_json(
+                        f"{base}/events", [event for _, event in events], CLOUDEVENT_BATCH
+                    )
+                    position = receipt["position"]
+                print(
+                    f"{standing} of {len(sheet.rows)} rows recorded ({len(events)} new, "
+                    f"{len(already)} recorded before; finance log at {position})"
                 )
     except FAILURES as error:
         print(f"the import was refused: {error}", file=sys.stderr)
         return 1
-    return 0 if len(events) == len(sheet.rows) else 1
+    return 0 if standing == len(sheet.rows) else 1
 
 
 def _event(event_id: uuid.UUID, project: str, data: dict[str, str]) -> dict[str, Any]:
@@ -109,7 +118,7 @@ def _event(event_id: uuid.UUID, project: str, data: dict[str, str]) -> dict[str,
     }
 
 
-def _show(rows: list[SheetRow], console: Console) -> None:
+def _show(rows: list[SheetRow], already: set[int], console: Console) -> None:
     table = Table(title="in-kind hours")
     table.add_column("line", justify="right")
     for key in FIELD_OF_COLUMN:
@@ -117,7 +126,8 @@ def _show(rows: list[SheetRow], console: Console) -> None:
     table.add_column("errors")
     for row in rows:
         errors = "; ".join(f"{error.column or 'row'}: {error.message}" for error in row.errors)
+        state = "recorded before" if row.line in already else "ok"
         table.add_row(
-            str(row.line), *(row.values.get(key, "") for key in FIELD_OF_COLUMN), errors or "ok"
+            str(row.line), *(row.values.get(key, "") for key in FIELD_OF_COLUMN), errors or state
         )
     console.print(table)
