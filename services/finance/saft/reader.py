@@ -286,15 +286,24 @@ def _header(element: etree._Element) -> Header:
 
 def _transaction(element: etree._Element) -> RawTransaction:
     journal = element.getparent()
-    day = _day(_optional(element, "TransactionDate"))
+    fields: dict[str, str] = {}
+    lines: list[RawLine] = []
+    # One walk over the children: a file has millions of them, and each find() is a walk.
+    for child in element.iterchildren():
+        tag = child.tag
+        if tag == _LINE:
+            lines.append(_line(child))
+        elif isinstance(tag, str):
+            fields[tag[_CUT:]] = child.text or ""
+    day = _day(fields.get("TransactionDate"))
     assert day is not None  # required by the schema; an invalid file fails the pass anyway
     return RawTransaction(
         journal="" if journal is None else _text(journal, "JournalID"),
-        id=_text(element, "TransactionID"),
+        id=fields.get("TransactionID", "").strip(),
         day=day,
-        description=_optional(element, "Description") or "",
-        lines=tuple(_line(line) for line in element.iterchildren(f"{N}Line")),
-        supplier=_optional(element, "SupplierID"),
+        description=fields.get("Description", ""),
+        lines=tuple(lines),
+        supplier=fields.get("SupplierID"),
         sourceline=_line_of(element),
     )
 
@@ -305,15 +314,25 @@ def _line_of(element: etree._Element) -> int:
 
 
 def _line(element: etree._Element) -> RawLine:
-    debit = element.find(f"{N}DebitAmount")
-    amount = (
-        _ore(debit.findtext(f"{N}Amount") or "0")
-        if debit is not None
-        else -_ore(element.findtext(f"{N}CreditAmount/{N}Amount") or "0")
-    )
+    fields: dict[str, str] = {}
+    amount = 0
+    tags: list[etree._Element] = []
+    taxes: list[etree._Element] = []
+    for child in element.iterchildren():
+        tag = child.tag
+        if tag == _DEBIT:
+            amount = _ore(child.findtext(_AMOUNT) or "0")
+        elif tag == _CREDIT:
+            amount = -_ore(child.findtext(_AMOUNT) or "0")
+        elif tag == _ANALYSIS:
+            tags.append(child)
+        elif tag == _TAX:
+            taxes.append(child)
+        elif isinstance(tag, str):
+            fields[tag[_CUT:]] = child.text or ""
     vat = 0
     codes: list[str] = []
-    for tax in element.iterchildren(f"{N}TaxInformation"):
+    for tax in taxes:
         code = tax.findtext(f"{N}TaxCode")
         if code:
             codes.append(code.strip())
@@ -325,16 +344,21 @@ def _line(element: etree._Element) -> RawLine:
             # v1.10 states VAT without a side: it goes the way of the line it is on.
             vat += _ore(stated) if amount >= 0 else -_ore(stated)
     return RawLine(
-        record=_text(element, "RecordID"),
-        account=_text(element, "AccountID"),
+        record=fields.get("RecordID", "").strip(),
+        account=fields.get("AccountID", "").strip(),
         amount=amount,
-        description=_optional(element, "Description") or "",
-        analysis=tuple(_analysis(tag, amount) for tag in element.iterchildren(f"{N}Analysis")),
-        source_document=_optional(element, "SourceDocumentID"),
-        supplier=_optional(element, "SupplierID"),
+        description=fields.get("Description", ""),
+        analysis=tuple(_analysis(tag, amount) for tag in tags),
+        source_document=fields.get("SourceDocumentID"),
+        supplier=fields.get("SupplierID"),
         vat=vat,
         tax_codes=tuple(codes),
     )
+
+
+_CUT = len(N)
+_LINE, _DEBIT, _CREDIT = f"{N}Line", f"{N}DebitAmount", f"{N}CreditAmount"
+_ANALYSIS, _TAX, _AMOUNT = f"{N}Analysis", f"{N}TaxInformation", f"{N}Amount"
 
 
 def _analysis(element: etree._Element, line_amount: int) -> RawAnalysis:
