@@ -16,6 +16,8 @@ totals agreeing with its header: a memory figure for an import that read nothing
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -27,17 +29,26 @@ from typing import Any
 from bench.console import say, warn
 from bench.facts import REPO
 from bench.saft_files import PROJECT_TRANSACTIONS, write
+from bench.saft_service import through_service
+from bench.servers import find_nats, find_postgres
 
 RESULTS = Path(__file__).parent / "results"
 SIZES_VARIABLE = "PTRACK_BENCH_SAFT_MB"
 TREE_VARIABLE = "PTRACK_BENCH_SAFT_TREE_MB"
+SERVICE_VARIABLE = "PTRACK_BENCH_SAFT_SERVICE"
 
 
 def main() -> int:
     sizes = [float(size) for size in os.environ.get(SIZES_VARIABLE, "10,100,1000").split(",")]
     tree_cap = float(os.environ.get(TREE_VARIABLE, "100"))
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="ptrack-bench-saft-") as folder:
+    with (
+        contextlib.ExitStack() as servers,
+        tempfile.TemporaryDirectory(prefix="ptrack-bench-saft-") as folder,
+    ):
+        service = os.environ.get(SERVICE_VARIABLE, "1") != "0"
+        postgres = find_postgres() if service else ""
+        nats = servers.enter_context(find_nats()) if service else ""
         for size in sizes:
             path = Path(folder) / f"saft-{size:g}mb.xml"
             say(f"writing a SAF-T file of about {size:g} MB")
@@ -54,6 +65,11 @@ def main() -> int:
                 say(f"  {mode} ...")
                 row[mode] = _child(mode, path)
                 say(f"  {mode}: {row[mode]['peak_mb']} MB peak, {row[mode]['seconds']} s")
+            row["service"] = None
+            if service:
+                say("  through ptrack serve finance ...")
+                row["service"] = asyncio.run(through_service(postgres, nats, path))
+                say(f"  service: {row['service']}")
             path.unlink()
             rows.append(row)
     failed = [
@@ -61,6 +77,7 @@ def main() -> int:
         for row in rows
         if row["import"].get("project_lines") != PROJECT_TRANSACTIONS
         or not row["import"].get("totals_agree")
+        or (row["service"] is not None and row["service"]["events"] != PROJECT_TRANSACTIONS)
     ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "saft.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
@@ -90,16 +107,23 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"{PROJECT_TRANSACTIONS} transactions in every file.",
         "",
         "| file | transactions | import: peak MB (s) | iterparse: peak MB (s) | "
-        "import / iterparse | whole tree + validate: peak MB (s) |",
-        "|---|---|---|---|---|---|",
+        "import / iterparse | whole tree + validate: peak MB (s) | "
+        "`ptrack serve finance`: MB before → peak (events) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        ours, floor, tree = row["import"], row["iterparse"], row["tree"]
+        ours, floor, tree, service = row["import"], row["iterparse"], row["tree"], row["service"]
         lines.append(
             f"| {row['file_mb']} MB | {row['transactions']:,} | {ours['peak_mb']} "
             f"({ours['seconds']}) | {floor['peak_mb']} ({floor['seconds']}) | "
             f"{ours['peak_mb'] / floor['peak_mb']:.2f} | "
             + ("not run" if tree is None else f"{tree['peak_mb']} ({tree['seconds']})")
+            + " | "
+            + (
+                "not run"
+                if service is None
+                else f"{service['rss_before_mb']} → {service['peak_mb']} ({service['events']})"
+            )
             + " |"
         )
     first, last = rows[0], rows[-1]
