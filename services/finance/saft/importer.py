@@ -28,7 +28,7 @@ from services.finance.saft.report import Conflict, Decided, import_report
 from shared.canonical import canonical_json
 from shared.decider import Rejected
 from shared.event_types import as_datetime
-from shared.http.events import receipt
+from shared.http.events import receipt, rejection_problem
 from shared.http.problems import FieldError, Problem, invalid
 from shared.recorder import Proposal, StreamProposals
 from shared.runtime import Runtime
@@ -113,6 +113,10 @@ async def import_saft(
         results = await runtime.recorder.record(groups)
     except Rejected as error:
         raise _refused(error) from error
+    except Exception as error:
+        # Another import of the same lines got there first (409), the log is down (503): the
+        # answers `POST /events` gives, nothing recorded by this request.
+        raise rejection_problem(error) from error
     answer = receipt(results)
     return Outcome(200 if answer["duplicate"] else 201, {**report, "position": answer["position"]})
 
