@@ -109,7 +109,7 @@ async def import_saft(
     try:
         if dry_run:
             await runtime.recorder.check(groups)
-            return Outcome(200, report)
+            return Outcome(200, {**report, "position": None})
         results = await runtime.recorder.record(groups)
     except Rejected as error:
         raise _refused(error) from error
