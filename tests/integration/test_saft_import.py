@@ -200,3 +200,32 @@ async def test_a_mapping_naming_an_unknown_line_is_refused(finance: RunningServi
     answer = await upload(finance, ledger(), mapping=overlapping)
     assert answer.status_code == 422, answer.text
     assert "overlaps" in answer.json()["errors"][0]["detail"]
+
+
+async def test_a_credit_note_in_a_later_export_reverses_the_booking_imported_before(
+    finance: RunningService,
+) -> None:
+    assert (await upload(finance, ledger(["invoice"]))).status_code == 201
+    later = await upload(finance, ledger(["credit_note"]))
+    assert later.status_code == 201, later.text
+    (reversal,) = later.json()["events"]
+    assert reversal["type"] == "CostReversed"
+    assert reversal["booking_id"] == "saft:944000001/AP/1001/1", "the invoice, by its voucher"
+    assert reversal["amount"] == "4000.00"
+
+
+async def test_the_upload_limit_holds_for_the_import_alone(
+    settings: Settings, pool: Any, drop_stream: None
+) -> None:
+    small = settings.model_copy(update={"max_upload_bytes": 4000, "max_body_bytes": 100})
+    async with running(build(small)) as finance:
+        answer = await upload(finance, ledger())
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["max_body_bytes"] == 4000
+        # A file under it gets past the limit, to be refused for what it is: no budget here.
+        fits = await upload(finance, b"<AuditFile/>")
+        assert fits.status_code == 404, fits.text
+        events = await finance.client.post(
+            "/events", content=b"[" + b" " * 200 + b"]", headers=finance.auth("integration")
+        )
+        assert events.status_code == 413, "every other route keeps the body limit"
