@@ -102,6 +102,13 @@ class FileTotals:
     by_account: dict[str, list[int]] = field(default_factory=dict)
     """The project's lines per account: [debit, credit, vat, lines]."""
 
+    def add_other(self, lines: int, debit: int, credit: int) -> None:
+        """A transaction with no line of the project: only its sums count."""
+        self.entries += 1
+        self.lines += lines
+        self.debit += debit
+        self.credit += credit
+
     def add(self, transaction: RawTransaction, project: Sequence[LedgerLine]) -> None:
         self.entries += 1
         for line in transaction.lines:

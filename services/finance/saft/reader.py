@@ -199,6 +199,10 @@ class _Reading:
     def take(self, element: etree._Element) -> None:
         name = element.tag[len(N) :] if isinstance(element.tag, str) else ""
         if name == "Transaction":
+            if not self._may_be_ours(element):
+                self._count_other(element)
+                _forget(element)
+                return
             transaction = _transaction(element)
             found = project_lines(transaction, self.analysis_type, self.analysis_id, self.suppliers)
             self.counted.add(transaction, found)
@@ -220,6 +224,20 @@ class _Reading:
             self.ended = True
             return
         _forget(element)
+
+    def _may_be_ours(self, element: etree._Element) -> bool:
+        """Whether a line names the project's analysis id (its type is checked after): most
+        transactions of a municipality's ledger are not the project's, and for them the sums
+        are all that is needed, read without making a line of each."""
+        return any(
+            (found.text or "").strip() == self.analysis_id
+            for found in element.iterfind(_ANALYSIS_ID)
+        )
+
+    def _count_other(self, element: etree._Element) -> None:
+        debit = sum(_ore(found.text or "0") for found in element.iterfind(_DEBIT_AMOUNT))
+        credit = sum(_ore(found.text or "0") for found in element.iterfind(_CREDIT_AMOUNT))
+        self.counted.add_other(len(element.findall(_LINE)), debit, credit)
 
     def ledger(self, version: str) -> Ledger:
         header = self.header or Header(version, None, "", "NOK", None, None)
@@ -357,6 +375,9 @@ def _line(element: etree._Element) -> RawLine:
 
 
 _CUT = len(N)
+_ANALYSIS_ID = f"{N}Line/{N}Analysis/{N}AnalysisID"
+_DEBIT_AMOUNT = f"{N}Line/{N}DebitAmount/{N}Amount"
+_CREDIT_AMOUNT = f"{N}Line/{N}CreditAmount/{N}Amount"
 _LINE, _DEBIT, _CREDIT = f"{N}Line", f"{N}DebitAmount", f"{N}CreditAmount"
 _ANALYSIS, _TAX, _AMOUNT = f"{N}Analysis", f"{N}TaxInformation", f"{N}Amount"
 
