@@ -9,6 +9,7 @@ from ptrack.accounts.commands import ACCOUNTS
 from ptrack.audit.commands import AUDIT
 from ptrack.command import Command, add_commands
 from ptrack.demo.commands import DEMO
+from ptrack.imports.commands import IMPORT
 from ptrack.plan.commands import PLAN
 from ptrack.present.commands import REPORT, STATUS
 from ptrack.stack.commands import KEYS, REPLAY, SERVE, UP
@@ -22,6 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     STATUS,
     REPORT,
     ACCOUNTS,
+    IMPORT,
     AUDIT,
     KEYS,
 )

@@ -119,7 +119,10 @@ class Recorder(Generic[S]):
         try:
             requests, _ = await self._decide_all(groups)
         except Rejected:
-            # As in `record`: the cached state may be behind another replica's appends.
+            # As in `record`: proposals recorded before (same ids, same content) would append
+            # nothing, and the cached state may be behind another replica's appends.
+            if await self._recorded_before(groups) is not None:
+                return []
             self._forget([group.stream_id for group in groups])
             requests, _ = await self._decide_all(groups)
         return requests

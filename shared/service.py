@@ -43,6 +43,9 @@ class ServiceSpec:
     """Business gauges read from the service's read models at scrape time."""
     examples: dict[str, Any] = field(default_factory=dict)
     """Example CloudEvents shown in the OpenAPI document."""
+    upload_paths: frozenset[str] = frozenset()
+    """Routes that take whole files: their body limit is `max_upload_bytes`, not
+    `max_body_bytes`."""
 
     def read_models(self, settings: Settings) -> list[ReadModel]:
         """Every read model the service keeps: its own projections over its log, then its

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     after this long (JetStream lost messages, or the relay is down)."""
 
     max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 4 * 1024**3
+    """The body limit of routes that take whole files (a SAF-T export of a municipality's year
+    can run to gigabytes); they stream it to disk, never into memory."""
     max_batch_events: int = 1000
     max_page_size: int = 1000
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)

@@ -160,6 +160,7 @@ def _check_semantics(data: dict[str, Any], report: _Report) -> None:
     _check_carry_over(data, report)
     _check_in_kind_rules(data, report)
     _check_project_group(data, report)
+    _check_saft_mapping(data, report)
 
 
 def _outside(value: object, start: str, end: str) -> bool:
@@ -474,3 +475,19 @@ def _check_project_group(data: dict[str, Any], report: _Report) -> None:
     if group and missing:
         message = f"no member for {', '.join(missing)}: anyone may attest their in-kind work"
         report.add("warning", "/organisation/project_group", "project_group", message, key=True)
+
+
+def _check_saft_mapping(data: dict[str, Any], report: _Report) -> None:
+    """The default SAF-T mapping books only to the plan's budget lines."""
+    mapping = data.get("imports", {}).get("saft")
+    if mapping is None:
+        return
+    line_ids = {line["id"] for line in data["budget"]["lines"]}
+    for line_id in mapping["accounts"]:
+        if line_id not in line_ids:
+            message = (
+                f"the SAF-T mapping books accounts to {line_id}, which is not a budget line "
+                f"({', '.join(sorted(line_ids))})"
+            )
+            where = _pointer("imports", "saft", "accounts", line_id)
+            report.error(where, "unknown_reference", message, key=True)

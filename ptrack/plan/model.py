@@ -122,6 +122,11 @@ class Plan:
             factors.append(factor)
         return {"factors": factors}
 
+    def imports(self, kind: str) -> dict[str, Any] | None:
+        """The plan's default mapping for `ptrack import <kind>` (`saft`, `timesheet`)."""
+        found: dict[str, Any] | None = self.data.get("imports", {}).get(kind)
+        return found
+
     def schedule(self) -> dict[str, Any]:
         """The schedule a milestones baseline holds (`PlanContent` data): the plan's `language`
         and every item with its `titles`, as the plan gives them."""

@@ -11,6 +11,8 @@ from services.finance.domain import DECIDER
 from services.finance.events import EVENT_TYPES
 from services.finance.metrics import finance_metrics
 from services.finance.readmodels import FinanceProjection
+from services.finance.saft.api import PATH as SAFT_PATH
+from services.finance.saft.api import router as saft_router
 from shared.http.app import create_app
 from shared.service import ServiceSpec
 from shared.settings import Settings
@@ -26,8 +28,9 @@ SPEC = ServiceSpec(
     event_types=EVENT_TYPES,
     decider=DECIDER,
     projections=(FinanceProjection(),),
-    routers=(router, audit_router, accounts_router),
+    routers=(router, audit_router, accounts_router, saft_router),
     metrics=finance_metrics,
+    upload_paths=frozenset({SAFT_PATH}),
     examples={
         "CostBooked": {
             "summary": "A booking from the accounting system",

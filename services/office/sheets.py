@@ -17,7 +17,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -109,19 +109,61 @@ class Sheet:
     """Header names we do not know, as written: shown so a misspelt header is noticed."""
 
 
-def read_sheet(filename: str, content: bytes) -> Sheet:
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How an export that is not the office's own sheet names its columns: `headers` gives,
+    per column key, the export's header (found before the usual names); `values` gives a
+    column the export lacks one value for every row (the municipality of a municipality's
+    export)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+def read_sheet(filename: str, content: bytes, columns: ColumnMapping | None = None) -> Sheet:
     """The rows of an uploaded CSV or XLSX file. Raises `SheetError` for a file that cannot be
     read as a whole; problems of single cells are in each row's `errors`."""
     kind = _kind(filename)
+    mapping = columns or ColumnMapping()
     if len(content) > MAX_BYTES:
         raise SheetError("too_large", f"the file is larger than {MAX_BYTES // 2**20} MiB")
     if kind == ".csv":
-        return _build(_csv_rows(content))
+        return _build(_csv_rows(content), mapping)
     workbook = _open_xlsx(content)
     try:
-        return _build(_xlsx_rows(workbook))
+        return _build(_xlsx_rows(workbook), mapping)
     finally:
         workbook.close()
+
+
+def finance_findings(problem: Mapping[str, object]) -> list[CellError]:
+    """What the finance service refused in a row (its problem details) as the row's cell
+    errors, each on the column its pointer names: the office's preview and `ptrack import
+    timesheet` show the same findings the same way."""
+    errors = problem.get("errors")
+    found = [
+        CellError(
+            column_of_pointer(str(error.get("pointer") or "")),
+            str(error.get("rule") or ""),
+            str(error.get("detail")),
+        )
+        for error in (errors if isinstance(errors, list) else [])
+        if isinstance(error, dict)
+    ]
+    return found or [CellError("", "refused", str(problem.get("detail") or problem.get("title")))]
+
+
+def column_of_pointer(pointer: str) -> str:
+    """`/0/data/hours` -> `hours`, `/data/work_date` -> `date`; '' for the row as a whole."""
+    parts = [part for part in pointer.split("/") if part]
+    if parts and parts[0].isdigit():
+        parts = parts[1:]
+    if len(parts) >= 2 and parts[0] == "data":
+        return _COLUMN_OF_FIELD.get(parts[1], "")
+    return ""
+
+
+_COLUMN_OF_FIELD = {field: column for column, field in FIELD_OF_COLUMN.items()}
 
 
 # --- The file ------------------------------------------------------------------------------
@@ -275,8 +317,8 @@ def _header_key(name: str) -> str:
 _COLUMN_OF_HEADER = {name: key for key, names in COLUMN_HEADERS.items() for name in names}
 
 
-def _build(rows: _Rows) -> Sheet:
-    columns, ignored = _read_header(rows)
+def _build(rows: _Rows, mapping: ColumnMapping) -> Sheet:
+    columns, ignored = _read_header(rows, mapping)
     sheet_rows: list[SheetRow] = []
     for line, cells in rows:
         picked = {key: cells[index] if index < len(cells) else _BLANK for key, index in columns}
@@ -284,6 +326,9 @@ def _build(rows: _Rows) -> Sheet:
         # a column we ignore), so it is skipped rather than reported as missing everything.
         if not any(cell.text for cell in picked.values()):
             continue
+        for key, value in mapping.values.items():
+            if not picked.get(key, _BLANK).text:
+                picked[key] = _Cell(value)
         if len(sheet_rows) == MAX_ROWS:
             raise SheetError(
                 "too_many_rows", f"the file has more than {MAX_ROWS} rows; split it into several"
@@ -292,22 +337,25 @@ def _build(rows: _Rows) -> Sheet:
     return Sheet(rows=sheet_rows, ignored_columns=ignored)
 
 
-def _read_header(rows: _Rows) -> tuple[list[tuple[str, int]], list[str]]:
+def _read_header(rows: _Rows, mapping: ColumnMapping) -> tuple[list[tuple[str, int]], list[str]]:
     """The first non-empty row names the columns: blank rows above it are common."""
     for _line, cells in rows:
         names = [cell.text for cell in cells]
         if any(names):
-            return _map_header(names)
+            return _map_header(names, mapping)
     raise SheetError("empty", "the file holds no rows; the first row should name the columns")
 
 
-def _map_header(names: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
+def _map_header(
+    names: list[str], mapping: ColumnMapping
+) -> tuple[list[tuple[str, int]], list[str]]:
     """(our column key, its index) in our order, and the header names we do not know."""
     index_of: dict[str, int] = {}
     ignored: list[str] = []
     twice: list[str] = []
+    exported = {_header_key(header): key for key, header in mapping.headers.items()}
     for index, name in enumerate(names):
-        key = _COLUMN_OF_HEADER.get(_header_key(name))
+        key = exported.get(_header_key(name)) or _COLUMN_OF_HEADER.get(_header_key(name))
         if key is None:
             if name:
                 ignored.append(name)
@@ -315,7 +363,7 @@ def _map_header(names: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
             twice.append(key)
         else:
             index_of[key] = index
-    missing = [key for key in REQUIRED_COLUMNS if key not in index_of]
+    missing = [key for key in REQUIRED_COLUMNS if key not in index_of and key not in mapping.values]
     if missing:
         raise SheetError(
             "missing_columns", f"missing required columns: {', '.join(missing)}", missing

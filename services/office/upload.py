@@ -21,11 +21,10 @@ from services.office.gateway import Answer, cloudevent
 from services.office.record import ProjectId
 from services.office.session import Session
 from services.office.sheets import (
-    FIELD_OF_COLUMN,
     MAX_BYTES,
-    CellError,
     SheetError,
     SheetRow,
+    finance_findings,
     read_sheet,
 )
 from services.office.web import Office, OfficeDep, SessionDep, check_token, render
@@ -33,7 +32,6 @@ from services.office.web import Office, OfficeDep, SessionDep, check_token, rend
 router = APIRouter(prefix="/projects/{project_id}/in-kind", tags=["office"])
 EVENT_TYPE = "InKindHoursRecorded"
 _CHECKS_AT_ONCE = 8
-_COLUMN_OF_FIELD = {field: column for column, field in FIELD_OF_COLUMN.items()}
 SHEET_PROBLEMS = {
     "unsupported_type": N_("Only CSV and Excel (XLSX) files can be read."),
     "too_large": N_("The file is too large: at most 5 MB and 1000 rows."),
@@ -149,28 +147,10 @@ async def _check_with_finance(
         async with limit:
             answer = await office.gateway.post_events(session.key, "finance", [event], dry_run=True)
         if not answer.ok:
-            row.errors.extend(_cell_errors(answer.body))
+            row.errors.extend(finance_findings(answer.body))
             row.data = None
 
     await asyncio.gather(*(check(row) for row in rows if row.data is not None and not row.errors))
-
-
-def _cell_errors(problem: dict[str, Any]) -> list[CellError]:
-    found = [
-        CellError(_column(str(e.get("pointer") or "")), str(e.get("rule") or ""), str(e["detail"]))
-        for e in problem.get("errors") or []
-    ]
-    return found or [CellError("", "refused", str(problem.get("detail") or problem.get("title")))]
-
-
-def _column(pointer: str) -> str:
-    """`/0/data/hours` -> `hours`, `/data/work_date` -> `date`; '' for the row as a whole."""
-    parts = [part for part in pointer.split("/") if part]
-    if parts and parts[0].isdigit():
-        parts = parts[1:]
-    if len(parts) >= 2 and parts[0] == "data":
-        return _COLUMN_OF_FIELD.get(parts[1], "")
-    return ""
 
 
 def _problems_by_line(answer: Answer, lines: list[int]) -> list[tuple[int | None, str]]:

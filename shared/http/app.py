@@ -67,7 +67,13 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     metrics = HttpMetrics(registry, spec.name)
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    app.add_middleware(
+        RequestContext,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        upload_paths=spec.upload_paths,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.events = EventsEndpoint(spec)
     app.events_lane = RequestContext(
         app.events, max_body_bytes=settings.max_body_bytes, metrics=metrics

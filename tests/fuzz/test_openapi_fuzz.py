@@ -185,9 +185,33 @@ def _send(
     portal: BlockingPortal, service: RunningService, case: Case, auth: dict[str, str]
 ) -> httpx.Response:
     kwargs = case.as_transport_kwargs(base_url=str(service.client.base_url), headers=auth)
-    if "data" in kwargs:  # schemathesis' raw bodies are httpx's content
-        kwargs["content"] = kwargs.pop("data")
+    if "data" in kwargs and not isinstance(kwargs["data"], dict):
+        kwargs["content"] = kwargs.pop("data")  # schemathesis' raw bodies are httpx's content
+    # (a dict beside `files` is a multipart form's fields: `POST /imports/saft`)
     if not kwargs["cookies"]:  # httpx deprecates cookies per request; ours has none
         del kwargs["cookies"]
-    response: httpx.Response = portal.call(lambda: service.client.request(**kwargs))
+    if "files" in kwargs:
+        kwargs["files"] = _sendable_files(kwargs["files"])
+    request = service.client.build_request(**kwargs)
+    # A multipart body is a stream; read it first, so the checks can look at what was sent.
+    request.read()
+    response: httpx.Response = portal.call(lambda: service.client.send(request))
     return response
+
+
+def _sendable_files(files: Any) -> list[tuple[str, Any]]:
+    """A multipart form's file parts as httpx sends them: schemathesis draws a part of a
+    negative case as any JSON value (a number for a file), which httpx cannot encode, so such a
+    value is sent as its text, which the service must then refuse like any other bad file."""
+
+    def content(value: Any) -> Any:
+        return value if isinstance(value, (bytes, str)) or hasattr(value, "read") else str(value)
+
+    parts = files.items() if isinstance(files, dict) else files
+    sendable: list[tuple[str, Any]] = []
+    for name, value in parts:
+        if isinstance(value, tuple):
+            sendable.append((name, (value[0], content(value[1]), *value[2:])))
+        else:
+            sendable.append((name, content(value)))
+    return sendable

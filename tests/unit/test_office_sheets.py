@@ -15,8 +15,10 @@ from services.office.sheets import (
     MAX_BYTES,
     MAX_ROWS,
     CellError,
+    ColumnMapping,
     SheetError,
     SheetRow,
+    finance_findings,
     read_sheet,
 )
 
@@ -519,3 +521,42 @@ def test_xlsx_empty_rows_are_skipped_and_lines_match_the_spreadsheet() -> None:
         (6, "Ola"),
         (9, "Per"),
     ]
+
+
+def test_an_export_with_headers_of_its_own_and_columns_it_lacks() -> None:
+    """`ptrack import timesheet`: the mapping names the export's headers and gives a value for
+    every row of a column the export has not got."""
+    content = csv_bytes("Ansatt;Dato;Timer;Aktivitet", "Ola Nordmann;06.04.2010;7,5;Mapping")
+    columns = ColumnMapping(
+        {"person": "Ansatt", "activity": "Aktivitet"},
+        {"municipality": "Flesberg", "rate": "650"},
+    )
+    (row,) = read_sheet("timer.csv", content, columns).rows
+    assert row.errors == []
+    assert row.data == {
+        "person": "Ola Nordmann",
+        "municipality": "Flesberg",
+        "activity": "mapping",
+        "work_date": "2010-04-06",
+        "hours": "7.5",
+        "hourly_rate": "650.00",
+    }
+    with pytest.raises(SheetError) as missing:
+        read_sheet("timer.csv", content, ColumnMapping({"person": "Ansatt"}))
+    assert missing.value.columns == ["municipality", "rate"]
+
+
+def test_finance_findings_land_on_the_columns_they_name() -> None:
+    problem = {
+        "errors": [
+            {"pointer": "/data/hours", "rule": "hours_per_day", "detail": "too many"},
+            {"pointer": "/0/data/work_date", "rule": "within_period", "detail": "outside"},
+            {"pointer": "/time", "rule": "required", "detail": "is required"},
+        ]
+    }
+    assert [(found.column, found.code) for found in finance_findings(problem)] == [
+        ("hours", "hours_per_day"),
+        ("date", "within_period"),
+        ("", "required"),
+    ]
+    assert finance_findings({"detail": "gone"}) == [CellError("", "refused", "gone")]
