@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PLAN   ?= plans/kongsbergregionen-2010.yaml
 
-.PHONY: install run test lint format fuzz bench bench-audit dashboards dashboards-check messages clean
+.PHONY: install run test lint format fuzz bench bench-audit bench-growth dashboards dashboards-check messages clean
 
 # `make run` needs only the runtime; tests, linters and benchmarks need the extras too.
 install: $(VENV)/.installed-dev
@@ -45,6 +45,11 @@ bench: install
 # Verify and replay of a 1 000 000-event log beside the raw read (PTRACK_BENCH_AUDIT_EVENTS).
 bench-audit: install
 	$(BIN)/python -m bench.audit
+
+# Live and as-of-recorded status and replay as the finance log grows (issue 19), beside the raw
+# reads; PTRACK_BENCH_GROWTH_SIZES=10000,100000,1000000 and PTRACK_BENCH_GROWTH_PROJECTS=100 ask more.
+bench-growth: install
+	$(BIN)/python -m bench.growth
 
 # The Grafana boards as code (tools/dashboards) into deploy/grafana/dashboards/{nb,en}/*.json, in
 # bokmål and English (words from shared/locale/nb/LC_MESSAGES/boards.po); the check writes nothing
