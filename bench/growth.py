@@ -23,9 +23,10 @@ each beside the raw read of the same rows:
 
 It writes bench/results/growth.json, growth.md (the table) and growth.png (log-log: log size on
 x, milliseconds on y, one line per measure: a flat line is a cost that does not grow with the
-log, a slope of 1 a cost that grows with all of it). The run fails (exit 1, after writing the
-results) unless every status answered 200, the raw sums found the project's bookings, and every
-replay read the whole log without setting an event aside.
+log, a slope of 1 a cost that grows with all of it); `PTRACK_BENCH_GROWTH_NAME=growth-100p`
+writes growth-100p.{json,md,png} instead, leaving the default run's files. The run fails (exit
+1, after writing the results) unless every status answered 200, the raw sums found the project's
+bookings, and every replay read the whole log without setting an event aside.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ from tests.integration.finance_fixtures import booking
 RESULTS = Path(__file__).parent / "results"
 SIZES_VARIABLE = "PTRACK_BENCH_GROWTH_SIZES"
 PROJECTS_VARIABLE = "PTRACK_BENCH_GROWTH_PROJECTS"
+NAME_VARIABLE = "PTRACK_BENCH_GROWTH_NAME"
+"""The results' file name (default `growth`), so a run of other sizes keeps the default one."""
 DEFAULT_SIZES = "10000,100000"
 DEFAULT_PROJECTS = 10
 REQUESTS = 15
@@ -90,6 +93,11 @@ def main() -> int:
             f"{SIZES_VARIABLE} must be ascending whole numbers (comma-separated), the first at "
             f"least 10 per project, and {PROJECTS_VARIABLE} a whole number of at least 1"
         )
+        return 2
+    try:
+        results_name()
+    except ValueError as error:
+        warn(str(error))
         return 2
     postgres_url = find_postgres()  # outside the event loop: the probe runs its own
     with find_nats() as nats_url:
@@ -130,10 +138,11 @@ async def _run(postgres_url: str, nats_url: str, sizes: list[int], projects: int
     }
     table = markdown_table(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "growth.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (RESULTS / "growth.md").write_text(markdown_document(results, table))
-    chart(rows, RESULTS / "growth.png", projects)
-    say(f"wrote {RESULTS}/growth.json, growth.md, growth.png")
+    name = results_name()
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown_document(results, table, name))
+    chart(rows, RESULTS / f"{name}.png", projects)
+    say(f"wrote {RESULTS}/{name}.json, {name}.md, {name}.png")
     print()
     print(table)
     print()
@@ -143,6 +152,13 @@ async def _run(postgres_url: str, nats_url: str, sizes: list[int], projects: int
         return 1
     say("checks passed: every status answered, the raw sums found the bookings, replays whole")
     return 0
+
+
+def results_name() -> str:
+    name = os.environ.get(NAME_VARIABLE, "growth")
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"{NAME_VARIABLE} must be letters, digits, - and _: {name!r}")
+    return name
 
 
 # -- the log -------------------------------------------------------------------------------------
@@ -410,7 +426,7 @@ def _slopes(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown_document(results: dict[str, Any], table: str) -> str:
+def markdown_document(results: dict[str, Any], table: str, name: str = "growth") -> str:
     env = results["environment"]
     postgres = env["postgresql"]
     git = env.get("git") or {}
@@ -435,7 +451,7 @@ def markdown_document(results: dict[str, Any], table: str) -> str:
         table,
         "",
         "Log-log slope of each measure from the smallest to the largest log (0: does not grow "
-        "with the log; 1: grows with all of it; see growth.png):",
+        f"with the log; 1: grows with all of it; see {name}.png):",
         "",
         *_slopes(rows),
         "",
@@ -443,7 +459,7 @@ def markdown_document(results: dict[str, Any], table: str) -> str:
         + ", ".join(f"{name} {'ok' if check['ok'] else 'FAILED'}" for name, check in checks.items())
         + ".",
         "",
-        "Details: growth.json.",
+        f"Details: {name}.json.",
         "",
     ]
     return "\n".join(lines)
