@@ -1,4 +1,4 @@
-"""The growth scenario: what reading one project costs as the log grows (issue 19).
+"""The growth scenario: what reading one project costs as the log grows.
 
     python -m bench.growth     # PTRACK_BENCH_GROWTH_SIZES=10000,100000 by default
     PTRACK_BENCH_GROWTH_SIZES=10000,100000,1000000 PTRACK_BENCH_GROWTH_PROJECTS=100 \
