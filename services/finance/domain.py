@@ -273,6 +273,18 @@ def _check_attesters(rules: InKindRules | None, municipalities: Iterable[str]) -
             )
 
 
+def _unknown_municipality(municipality: str, state: ProjectFinance) -> Rejected | None:
+    """Only the plan's municipalities record or attest in-kind work, when the budget has rules."""
+    if state.in_kind_rules is None or municipality in state.municipalities:
+        return None
+    listed = ", ".join(sorted(state.municipalities)) or "none"
+    return Rejected(
+        "municipality",
+        "known_municipality",
+        f"{municipality!r} is not one of the project's municipalities: {listed}",
+    )
+
+
 def _raise_all(broken: list[Rejected]) -> None:
     """Every broken rule is named, not only the first."""
     if broken:
@@ -289,15 +301,8 @@ def _broken_in_kind_rules(
     assert state.period_end is not None
     broken: list[Rejected] = []
     rules = state.in_kind_rules
-    if rules is not None and entry.municipality not in state.municipalities:
-        listed = ", ".join(sorted(state.municipalities)) or "none"
-        broken.append(
-            Rejected(
-                "municipality",
-                "known_municipality",
-                f"{entry.municipality!r} is not one of the project's municipalities: {listed}",
-            )
-        )
+    if (unknown := _unknown_municipality(entry.municipality, state)) is not None:
+        broken.append(unknown)
     if rules is not None and entry.activity not in rules.activities:
         broken.append(
             Rejected(
@@ -396,13 +401,8 @@ def _check_attestation(proposal: InKindAttested, state: ProjectFinance) -> None:
     if proposal.period_end < proposal.period_start:
         raise Rejected("period_end", "after_start", "must not be before period_start")
     rules = state.in_kind_rules
-    if rules is not None and proposal.municipality not in state.municipalities:
-        listed = ", ".join(sorted(state.municipalities)) or "none"
-        raise Rejected(
-            "municipality",
-            "known_municipality",
-            f"{proposal.municipality!r} is not one of the project's municipalities: {listed}",
-        )
+    if (unknown := _unknown_municipality(proposal.municipality, state)) is not None:
+        raise unknown
     attester = rules.attesters.get(proposal.municipality) if rules else None
     if attester is not None and proposal.attested_by != attester:
         raise Rejected(

@@ -364,3 +364,12 @@ async def budget_on(db: Queryable, s: str, project_id: str, day: date) -> dict[s
     )
     budget = {row["line_id"]: int(row["budget_ore"]) for row in rows}
     return {**budget, "in-kind": int(in_kind or 0)}
+
+
+async def in_kind_change_counts(db: Queryable, s: str, project_id: str) -> dict[str, int]:
+    """How many in-kind entries were corrected, and withdrawn (`corrected`, `withdrawn`)."""
+    rows = await db.fetch(
+        f"SELECT kind, count(*) AS n FROM {s}.in_kind_changes WHERE project_id = $1 GROUP BY kind",
+        project_id,
+    )
+    return {"corrected": 0, "withdrawn": 0, **{row["kind"]: row["n"] for row in rows}}

@@ -356,7 +356,7 @@ async def in_kind(db: Queryable, s: str, project: queries.Project) -> InKindView
     recorded = sum(row["value_ore"] for row in groups["municipality"])
     attested = sum(row["attested_ore"] for row in groups["municipality"])
     hours = sum((row["hours"] for row in groups["municipality"]), Decimal(0))
-    changes = await queries.in_kind_changes(db, s, project.project_id)
+    changes = await queries.in_kind_change_counts(db, s, project.project_id)
     attestations = await queries.in_kind_attestations(db, s, project.project_id)
     return InKindView(
         project=_info(project),
@@ -368,8 +368,8 @@ async def in_kind(db: Queryable, s: str, project: queries.Project) -> InKindView
         by_municipality=_in_kind_groups(groups["municipality"]),
         by_activity=_in_kind_groups(groups["activity"]),
         outside_period=outside["in_kind"],
-        corrections=sum(1 for change in changes if change["kind"] == "corrected"),
-        withdrawn=sum(1 for change in changes if change["kind"] == "withdrawn"),
+        corrections=changes["corrected"],
+        withdrawn=changes["withdrawn"],
         attestations=[
             AttestationView(
                 municipality=row["municipality"],
