@@ -10,14 +10,15 @@ suffixed `-p000`, `-p001`, ...), then the finance log is grown, in steps, to eac
 `PTRACK_BENCH_GROWTH_SIZES` (finance events in the log, the plans' included) with `CostBooked`
 events posted in batches of up to 500 (`POST /events`, one project per batch, projects in
 turn), so every project holds about a P-th of the bookings. At each size, once every read model
-has caught up (and the finance log is vacuumed and analysed), it measures for the first project,
+has caught up (and the finance log and the reporting service's bookings are vacuumed and
+analysed, as autovacuum would have done to an older log), it measures for the first project,
 each beside the raw read of the same rows:
 
 - live status: `GET /projects/{id}/status` on the reporting service, p50 of several requests;
   raw: a plain SQL count and sum of the project's `CostBooked` rows in the finance log;
 - as-of-recorded status at a new moment (the database clock once every model caught up): the
-  first request (today it rebuilds every feed into a scratch schema) and the p50 of repeated
-  ones; raw: the same sum limited to `recorded_at <= moment`;
+  first request (which makes the moment's views over the versioned feeds) and the p50 of
+  repeated ones; raw: the same sum limited to `recorded_at <= moment`;
 - replay of the finance read model with `ptrack.replay.replay` (into a scratch schema, dropped
   after); raw: the log's rows in position order (`bench.audit_child.raw`, keyset pages).
 
@@ -124,6 +125,10 @@ async def _run(postgres_url: str, nats_url: str, sizes: list[int], projects: int
                 # As an older log would be (autovacuum's work done): hint bits set and
                 # statistics known, so no reader measured pays for writing them.
                 await stack.pool.execute(f"VACUUM (ANALYZE) {stack.schema('finance')}.events")
+                for table in ("bookings", "bookings__history"):
+                    await stack.pool.execute(
+                        f"VACUUM (ANALYZE) {stack.schema('reporting')}.{table}"
+                    )
                 rows.append(await _measure(stack, database.url, ids[0], size, poster))
     checks = _checks(rows)
     results = {

@@ -91,6 +91,10 @@ class Runtime:
                 writer = ReadModelWriter.of(model, self.pool, self.schema)
                 self.feeds[model.projection.name] = writer
             await writer.migrate()
+            if writer.needs_rebuild:
+                # Made before its tables kept their history: time travel would read it wrong.
+                log.warning("rebuilding %s from its log to version it", model.projection.name)
+                await writer.rebuild()
         self.consumers = [
             JetStreamConsumer(
                 writer,

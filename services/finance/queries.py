@@ -201,17 +201,19 @@ async def cost_by_month(db: Queryable, s: str, project_id: str) -> list[dict[str
 
 
 async def dated_costs(db: Queryable, s: str, project_id: str) -> list[dict[str, Any]]:
-    """Every cost on its day, by day: bookings (`amount`), reversals (negative, on their own
-    date) and in-kind work at its value (`in_kind` true)."""
+    """What cost was incurred on each day, by day: bookings less reversals (on their own dates)
+    as `amount` with `in_kind` false, and in-kind work at its value with `in_kind` true. Summed
+    per day here, so a project of many bookings sends its days, not its bookings."""
     rows = await db.fetch(
         f"""
-        SELECT booking_date AS on_date, amount_ore AS amount, false AS in_kind
-            FROM {s}.bookings WHERE project_id = $1
-        UNION ALL
-        SELECT reversal_date, -amount_ore, false FROM {s}.reversals WHERE project_id = $1
-        UNION ALL
-        SELECT work_date, value_ore, true FROM {s}.in_kind WHERE project_id = $1
-        ORDER BY 1
+        SELECT on_date, sum(amount)::bigint AS amount, in_kind FROM (
+            SELECT booking_date AS on_date, amount_ore AS amount, false AS in_kind
+                FROM {s}.bookings WHERE project_id = $1
+            UNION ALL
+            SELECT reversal_date, -amount_ore, false FROM {s}.reversals WHERE project_id = $1
+            UNION ALL
+            SELECT work_date, value_ore, true FROM {s}.in_kind WHERE project_id = $1
+        ) costs GROUP BY on_date, in_kind ORDER BY on_date, in_kind
         """,
         project_id,
     )

@@ -1,8 +1,10 @@
 """The finance read model: budget lines, bookings and reversals, in-kind work, funding.
 
-Tables live in the service's schema, keyed by project. Amounts are integer øre. The tables only
-ever receive inserts (totals such as what is booked on a line are summed when read): a replay of
-a long log then never updates one hot row over and over inside its single transaction.
+Tables live in the service's schema, keyed by project. Amounts are integer øre. Bookings and the
+other frequent facts are only ever inserted (totals such as what is booked on a line are summed
+when read): a replay of a long log then never updates one hot row over and over inside its single
+transaction. Those inserts name `sys_from` (see `shared.projection.versioning`), so a run of them
+stays one `executemany`.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ CREATE TABLE IF NOT EXISTS {s}.bookings (
     text         text,
     PRIMARY KEY (project_id, booking_id)
 );
-CREATE INDEX IF NOT EXISTS bookings_by_date ON {s}.bookings (project_id, booking_date, position);
 CREATE TABLE IF NOT EXISTS {s}.reversals (
     event_id      uuid   PRIMARY KEY,
     project_id    text   NOT NULL,
@@ -80,7 +81,6 @@ CREATE TABLE IF NOT EXISTS {s}.reversals (
 CREATE INDEX IF NOT EXISTS reversals_by_project ON {s}.reversals (project_id, reversal_date);
 CREATE INDEX IF NOT EXISTS reversals_by_booking ON {s}.reversals (project_id, booking_id);
 CREATE INDEX IF NOT EXISTS reversals_by_line ON {s}.reversals (project_id, line_id);
-CREATE INDEX IF NOT EXISTS bookings_by_line ON {s}.bookings (project_id, line_id);
 CREATE TABLE IF NOT EXISTS {s}.in_kind (
     event_id     uuid    PRIMARY KEY,
     project_id   text    NOT NULL,
@@ -182,6 +182,15 @@ ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS withdrawn boolean NOT NULL DEFA
 ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS corrections integer NOT NULL DEFAULT 0;
 ALTER TABLE {s}.in_kind ADD COLUMN IF NOT EXISTS attestation uuid;
 CREATE INDEX IF NOT EXISTS in_kind_by_attestation ON {s}.in_kind (attestation);
+-- Sums of a project's bookings per line and per day read the index alone (what a status needs
+-- of a project with many bookings); `sys_from` is there for the same sums as of a position.
+ALTER TABLE {s}.bookings ADD COLUMN IF NOT EXISTS sys_from bigint;
+DROP INDEX IF EXISTS {s}.bookings_by_line;
+DROP INDEX IF EXISTS {s}.bookings_by_date;
+CREATE INDEX IF NOT EXISTS bookings_line_sums ON {s}.bookings
+    (project_id, line_id, booking_date) INCLUDE (amount_ore, sys_from);
+CREATE INDEX IF NOT EXISTS bookings_by_day ON {s}.bookings
+    (project_id, booking_date, position) INCLUDE (amount_ore, sys_from);
 -- The plan's rules for in-kind work as they stand (approved, or replaced by a revision).
 ALTER TABLE {s}.projects ADD COLUMN IF NOT EXISTS municipalities jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE {s}.projects ADD COLUMN IF NOT EXISTS in_kind_rules jsonb;
@@ -271,8 +280,8 @@ class FinanceProjection:
                 return [
                     (
                         f"INSERT INTO {s}.bookings (project_id, booking_id, event_id, position, "
-                        "line_id, amount_ore, booking_date, voucher, supplier, text) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        "line_id, amount_ore, booking_date, voucher, supplier, text, sys_from) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4)",
                         (project, model.booking_id, event.event_id, event.position, model.line,
                          model.amount, model.booking_date, model.voucher, model.supplier,
                          model.text),
@@ -283,8 +292,8 @@ class FinanceProjection:
                 return [
                     (
                         f"INSERT INTO {s}.reversals (event_id, project_id, booking_id, position, "
-                        "line_id, amount_ore, reversal_date, reason, voucher) "
-                        "SELECT $1, $2, $3, $4, b.line_id, $5, $6, $7, $8 "
+                        "line_id, amount_ore, reversal_date, reason, voucher, sys_from) "
+                        "SELECT $1, $2, $3, $4, b.line_id, $5, $6, $7, $8, $4 "
                         f"FROM {s}.bookings b WHERE b.project_id = $2 AND b.booking_id = $3",
                         (event.event_id, project, model.booking_id, event.position,
                          model.amount, model.reversal_date, model.reason, model.voucher),
@@ -295,7 +304,8 @@ class FinanceProjection:
                     (
                         f"INSERT INTO {s}.in_kind (event_id, project_id, position, municipality, "
                         "person, role, activity, work_date, hours, rate_ore, value_ore, "
-                        "description) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "description, sys_from) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $3)",
                         (event.event_id, project, event.position, model.municipality,
                          model.person, model.role, model.activity, model.work_date, model.hours,
                          model.hourly_rate, in_kind_value(model.hours, model.hourly_rate),
@@ -306,8 +316,8 @@ class FinanceProjection:
                 return [
                     (
                         f"INSERT INTO {s}.funding_receipts (event_id, project_id, position, "
-                        "source_id, amount_ore, received_date, reference) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "source_id, amount_ore, received_date, reference, sys_from) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $3)",
                         (event.event_id, project, event.position, model.source, model.amount,
                          model.received_date, model.reference),
                     )
@@ -320,8 +330,8 @@ class FinanceProjection:
                 return [
                     (
                         f"INSERT INTO {s}.funding_repayments (event_id, project_id, position, "
-                        "source_id, amount_ore, repaid_date, reference, reason) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "source_id, amount_ore, repaid_date, reference, reason, sys_from) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $3)",
                         (event.event_id, project, event.position, model.source, model.amount,
                          model.repaid_date, model.reference, model.reason),
                     )

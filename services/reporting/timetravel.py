@@ -2,13 +2,19 @@
 
 The live feeds answer with everything recorded so far, including corrections dated back: the
 status of 31 May asked today counts a reversal recorded in September but dated 31 May. To show
-what the steering group saw in June, the feeds are rebuilt from the source logs keeping only the
-events recorded by then (`recorded_at <= T`) into a scratch schema, which the same queries read.
+what the steering group saw in June, the same queries read the feeds as they stood after the
+last event each source log had recorded by then (`recorded_at <= T`).
 
-A view is built once and shared: it is registered in `<schema>.time_travel_views` (by every
-replica, through the database), reused while it is among the few most recently used, and
-dropped after that. A view is only built for a moment every append has settled past, so it
-never changes afterwards and needs no invalidation.
+The feeds' tables keep their history (`shared.projection.versioning`), so a moment is a schema
+of views filtering the live tables by position: made in milliseconds whatever the size of the
+logs, and read as fast as the live tables. Only when a live feed has not yet applied its log up
+to that moment (stopped, or far behind) is the moment rebuilt from the source logs instead,
+into tables of a scratch schema; both give the same rows.
+
+A view is made once and shared: it is registered in `<schema>.time_travel_views` (by every
+replica, through the database), reused while it is among the most recently used, and dropped
+after that. A view is only made for a moment every append has settled past, so it never changes
+afterwards and needs no invalidation.
 """
 
 from __future__ import annotations
@@ -25,14 +31,17 @@ from typing import TypeVar
 import asyncpg
 
 from shared.db import Conn
-from shared.projection import rebuild_into
+from shared.projection import ReadModel, rebuild_into
+from shared.projection.versioning import create_views_at
 from shared.runtime import Runtime
 from shared.service import ServiceSpec
 from shared.store.base import StoredEvent
 from shared.store.postgres import checked_identifier, lock_key
 
 VIEWS_KEPT = 4
-"""Views kept at most; each is a full copy of the feeds' tables, cheap to rebuild."""
+"""Moments kept at most: a schema of views is made again in milliseconds (a rebuilt one holds
+copies of the tables, and is what the limit is for)."""
+FEED_POLL_SECONDS = 0.02
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -146,11 +155,24 @@ class TimeTravel:
         # A view built by other read-model code (before a deploy) is stale: build it anew.
         await conn.execute(f"DELETE FROM {self.registry} WHERE schema_name = $1", schema)
         await self._drop_unregistered(conn)
-        positions: dict[str, int] = {}
-        for model in self.runtime.spec.read_models(self.runtime.settings):
-            last: list[int] = [0]
-            await rebuild_into(self.runtime.pool, schema, model, keep=_recorded_by(recorded, last))
-            positions[model.projection.name] = last[0]
+        models = self.runtime.spec.read_models(self.runtime.settings)
+        positions = {
+            model.projection.name: await _last_recorded(conn, model.source_schema, recorded)
+            for model in models
+        }
+        if await self._feeds_reach(positions):
+            async with conn.transaction():
+                await conn.execute(f"CREATE SCHEMA {schema}")
+                for model in models:
+                    await create_views_at(
+                        conn,
+                        self.runtime.schema,
+                        schema,
+                        model.projection.tables,
+                        positions[model.projection.name],
+                    )
+        else:
+            positions = await self._rebuild(schema, recorded, models)
         # Registered only once complete: readers never see a view half built.
         await conn.execute(
             f"INSERT INTO {self.registry} (schema_name, recorded_at, positions, models) "
@@ -162,6 +184,34 @@ class TimeTravel:
         )
         await self._evict(conn)
         return View(schema, recorded, positions)
+
+    async def _feeds_reach(self, positions: dict[str, int]) -> bool:
+        """Whether each live feed has applied its source log up to `positions`, waiting up to
+        the read wait for one that is close behind (checkpoints are shared by the replicas)."""
+        names = [f"projection:{name}" for name in positions]
+        deadline = asyncio.get_running_loop().time() + self.runtime.settings.read_wait_seconds
+        while True:
+            rows = await self.runtime.pool.fetch(
+                f"SELECT name, position FROM {self.runtime.schema}.checkpoints "
+                "WHERE name = ANY($1::text[])",
+                names,
+            )
+            reached = {row["name"]: row["position"] for row in rows}
+            if all(reached.get(f"projection:{name}", 0) >= at for name, at in positions.items()):
+                return True
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(FEED_POLL_SECONDS)
+
+    async def _rebuild(
+        self, schema: str, recorded: datetime, models: list[ReadModel]
+    ) -> dict[str, int]:
+        positions: dict[str, int] = {}
+        for model in models:
+            last: list[int] = [0]
+            await rebuild_into(self.runtime.pool, schema, model, keep=_recorded_by(recorded, last))
+            positions[model.projection.name] = last[0]
+        return positions
 
     async def _settled(self, conn: Conn, recorded: datetime) -> None:
         """Raise NotYetRecorded unless no append can still record an event at or before
@@ -217,6 +267,16 @@ def models_fingerprint(spec: ServiceSpec) -> str:
         except (OSError, TypeError):  # no source at hand: the DDL at least
             digest.update(feed.projection.schema_sql("s").encode())
     return digest.hexdigest()[:16]
+
+
+async def _last_recorded(conn: Conn, source_schema: str, recorded: datetime) -> int:
+    """The last position of a log recorded by `recorded` (0 when none was)."""
+    position = await conn.fetchval(
+        f"SELECT position FROM {checked_identifier(source_schema)}.events "
+        "WHERE recorded_at <= $1 ORDER BY recorded_at DESC, position DESC LIMIT 1",
+        recorded,
+    )
+    return int(position or 0)
 
 
 def _recorded_by(recorded: datetime, last: list[int]) -> Callable[[StoredEvent], bool]:

@@ -26,7 +26,13 @@ from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
 from shared.event_types import EventTypes
 from shared.projection.batch import StatementBatch
-from shared.projection.protocol import Projection, StatementProjection
+from shared.projection.protocol import Projection, Statement, StatementProjection
+from shared.projection.versioning import (
+    SET_POSITION,
+    history_table,
+    needs_position,
+    version_tables,
+)
 from shared.store.base import EventStore, StoredEvent
 from shared.store.postgres import PostgresEventStore, lock_key
 
@@ -93,6 +99,8 @@ class ReadModelWriter:
         self.event_types = event_types
         self.checkpoint_name = f"projection:{projection.name}"
         self.position = 0
+        self.needs_rebuild = False
+        """Set by `migrate` when the tables hold rows from before they kept their history."""
         self.failures_total = 0
         self._apply_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
@@ -118,6 +126,7 @@ class ReadModelWriter:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             await conn.execute(self.projection.schema_sql(self.schema))
             await conn.execute(FAILURES_SQL.format(schema=self.schema))
+            self.needs_rebuild = await version_tables(conn, self.schema, self.projection.tables)
         self.position = await read_checkpoint(self.pool, self.schema, self.checkpoint_name)
 
     async def catch_up(self) -> None:
@@ -195,14 +204,17 @@ class ReadModelWriter:
         if not careful:
             model = self.event_types.to_model(event.type, event.schema_version, event.data)
             if self._statements is not None:
-                await batch.add(self._statements.statements(self.schema, event, model))
+                await batch.add(_positioned(event, self._statements.statements(
+                    self.schema, event, model)))  # fmt: skip
             else:
                 await batch.flush()  # what came before must be written first
+                await conn.execute(SET_POSITION, str(event.position))
                 await self.projection.apply(conn, self.schema, event, model)
             return
         try:
             async with conn.transaction():  # a savepoint
                 model = self.event_types.to_model(event.type, event.schema_version, event.data)
+                await conn.execute(SET_POSITION, str(event.position))
                 await self.projection.apply(conn, self.schema, event, model)
         except Exception as error:
             if is_transient(error):
@@ -304,7 +316,11 @@ class ReadModelWriter:
             StatementBatch(conn, commutes_across_tables=self._commutes) as batch,
         ):
             await self._locked_checkpoint(conn)
-            tables = ", ".join(f"{self.schema}.{table}" for table in self.projection.tables)
+            tables = ", ".join(
+                f"{self.schema}.{name}"
+                for table in self.projection.tables
+                for name in (table, history_table(table))
+            )
             await conn.execute(f"TRUNCATE {tables}")
             position = 0
             async for event in self.log_store.read_all(1, to_position, page_size=page_size):
@@ -314,6 +330,14 @@ class ReadModelWriter:
             await batch.flush()
             await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
         return position
+
+
+def _positioned(event: StoredEvent, statements: list[Statement]) -> list[Statement]:
+    """An event's statements, after the one setting its position when any of them reads it
+    (an insert naming `sys_from` does not: a run of those stays one `executemany`)."""
+    if any(needs_position(sql) for sql, _ in statements):
+        return [(SET_POSITION, (str(event.position),)), *statements]
+    return statements
 
 
 async def rebuild_into(

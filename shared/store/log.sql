@@ -17,6 +17,9 @@ CREATE TABLE IF NOT EXISTS {schema}.events (
     hash            bytea       NOT NULL,
     UNIQUE (stream_id, stream_version)
 );
+-- What the log held at a moment (time travel): the last position recorded by then, one index
+-- probe. Stamps never go back along the log (an append stamps under the log's lock).
+CREATE INDEX IF NOT EXISTS events_by_recorded_at ON {schema}.events (recorded_at, position);
 CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
     name     text   PRIMARY KEY,
     position bigint NOT NULL

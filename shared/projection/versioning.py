@@ -1,0 +1,150 @@
+"""System-versioned read models: a read model as it stood at any position of its log, read from
+the live tables instead of rebuilt.
+
+Every row carries `sys_from`, the position (in the log the model follows) of the event that
+made it as it is. A change or removal keeps the row as it was in `<table>__history`, with
+`sys_to`, the position of the event that ended it. The model as it stood after position P is
+then a filter on indexed columns: the live rows with `sys_from <= P`, and the history rows with
+`sys_from <= P < sys_to`. This is what SQL:2011 calls a system-versioned table, with log
+positions for its clock, so versions of one event (many rows, one group commit) never split.
+
+Who sets the position:
+- an INSERT may name `sys_from` itself (a projection's frequent inserts do, so many events of a
+  kind still go as one `executemany`);
+- anything else takes it from the transaction's `ptrack.position` setting, which the writer sets
+  before the event's statements (`SET_POSITION`). The column's default and the history trigger
+  read it through `<schema>.event_position()`.
+
+A row inserted outside an event (by hand) has no `sys_from`: no moment shows it, and the next
+start rebuilds the model from its log (`version_tables` says so).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from shared.db import Conn
+from shared.store.postgres import checked_identifier
+
+SYS_FROM = "sys_from"
+SYS_TO = "sys_to"
+SET_POSITION = "SELECT set_config('ptrack.position', $1, true)"
+"""Sets the position of the event being applied, for this transaction (its argument: text)."""
+
+_POSITION_FUNCTION = """
+CREATE OR REPLACE FUNCTION {s}.event_position() RETURNS bigint
+LANGUAGE sql STABLE AS $fn$
+    SELECT nullif(current_setting('ptrack.position', true), '')::bigint
+$fn$;
+"""
+
+_KEEP_HISTORY = """
+CREATE OR REPLACE FUNCTION {s}.{function}() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    ended bigint := {s}.event_position();
+BEGIN
+    -- Outside an event (a hand edit): the change is drift, kept nowhere; a drift check finds
+    -- it and a rebuild undoes it. A row made by this same event was never seen by any other
+    -- position: nothing to keep either.
+    IF ended IS NOT NULL AND OLD.sys_from IS DISTINCT FROM ended THEN
+        INSERT INTO {s}.{history} ({columns}, sys_to) VALUES ({old_columns}, ended);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    NEW.sys_from := coalesce(ended, OLD.sys_from);
+    RETURN NEW;
+END $fn$;
+DROP TRIGGER IF EXISTS keep_history ON {s}.{table};
+CREATE TRIGGER keep_history BEFORE UPDATE OR DELETE ON {s}.{table}
+    FOR EACH ROW EXECUTE FUNCTION {s}.{function}();
+"""
+
+_INSERT_NAMING_SYS_FROM = re.compile(
+    r"^\s*INSERT\s+INTO\s+[\w.\"]+\s*\([^)]*\bsys_from\b", re.IGNORECASE
+)
+
+
+def history_table(table: str) -> str:
+    return checked_identifier(f"{table}__history")
+
+
+@functools.lru_cache(maxsize=1024)  # a projection has a few statements, sent many times
+def needs_position(sql: str) -> bool:
+    """Whether a statement reads the event position from the transaction: anything but an
+    INSERT that names `sys_from` itself (and one with ON CONFLICT may update a row)."""
+    return not _INSERT_NAMING_SYS_FROM.match(sql) or "ON CONFLICT" in sql.upper()
+
+
+async def columns_of(conn: Conn, schema: str, table: str) -> list[tuple[str, str]]:
+    """A table's columns in their order, with their types."""
+    rows = await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+        "WHERE attrelid = to_regclass($1::text) AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        f"{schema}.{table}",
+    )
+    return [(row["attname"], row["type"]) for row in rows]
+
+
+async def version_tables(conn: Conn, schema: str, tables: Sequence[str]) -> bool:
+    """Make each table system-versioned; safe to run again (after the projection's own DDL,
+    which may have added columns: the history gains them too). Returns True when a table holds
+    rows from before it was versioned: their history is unknown, so the model must be rebuilt
+    from its log."""
+    s = checked_identifier(schema)
+    await conn.execute(_POSITION_FUNCTION.format(s=s))
+    unversioned = False
+    for table in tables:
+        checked_identifier(table)
+        history = history_table(table)
+        # The default comes after the column: adding it with the default would compute it for
+        # the rows already there, outside any event.
+        await conn.execute(f"ALTER TABLE {s}.{table} ADD COLUMN IF NOT EXISTS sys_from bigint")
+        await conn.execute(
+            f"ALTER TABLE {s}.{table} ALTER COLUMN sys_from SET DEFAULT {s}.event_position()"
+        )
+        await conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.{history} (LIKE {s}.{table})")
+        await conn.execute(f"ALTER TABLE {s}.{history} ADD COLUMN IF NOT EXISTS sys_to bigint")
+        columns = await columns_of(conn, s, table)
+        kept = {name for name, _ in await columns_of(conn, s, history)}
+        for name, kind in columns:
+            if name not in kept:  # added to the table since: older versions lack it (null)
+                await conn.execute(f'ALTER TABLE {s}.{history} ADD COLUMN "{name}" {kind}')
+        await conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}__history_by_end ON {s}.{history} (sys_to)"
+        )
+        names = [f'"{name}"' for name, _ in columns]
+        await conn.execute(
+            _KEEP_HISTORY.format(
+                s=s,
+                table=table,
+                history=history,
+                function=checked_identifier(f"{table}__keep"),
+                columns=", ".join(names),
+                old_columns=", ".join(f"OLD.{name}" for name in names),
+            )
+        )
+        unversioned = unversioned or await conn.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM {s}.{table} WHERE sys_from IS NULL)"
+        )
+    return bool(unversioned)
+
+
+async def create_views_at(
+    conn: Conn, source: str, target: str, tables: Sequence[str], position: int
+) -> None:
+    """Views in `target` of `source`'s versioned tables as they stood after `position`, under
+    the same names, so the model's queries read them unchanged."""
+    s, v = checked_identifier(source), checked_identifier(target)
+    for table in tables:
+        columns = ", ".join(f'"{name}"' for name, _ in await columns_of(conn, s, table))
+        await conn.execute(
+            f"CREATE VIEW {v}.{checked_identifier(table)} AS "
+            f"SELECT {columns} FROM {s}.{table} WHERE sys_from <= {int(position)} "
+            f"UNION ALL SELECT {columns} FROM {s}.{history_table(table)} "
+            f"WHERE sys_from <= {int(position)} AND sys_to > {int(position)}"
+        )
