@@ -30,6 +30,12 @@ from services.reporting.timetravel import as_utc
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
 from shared.projection import FAILURES_SQL, ReadModel, rebuild_into
+from shared.projection.versioning import (
+    SET_POSITION,
+    history_table,
+    version_tables,
+    versioned_tables,
+)
 from shared.settings import Settings
 from shared.store.base import StoredEvent
 from shared.store.postgres import PostgresEventStore, checked_identifier
@@ -366,14 +372,20 @@ async def _swap(pool: Pool, models: list[ReadModel], scratch: str, live: str) ->
                 # includes those positions (min_position), so the rebuilt one must too before it
                 # replaces it; and the runner's in-memory position would not fetch them again.
                 position = await _apply_tail(pool, conn, model, scratch, live, position, ahead)
-            for table in model.projection.tables:
+            histories = [history_table(table) for table in versioned_tables(model.projection)]
+            for table in [*model.projection.tables, *histories]:
                 grants = await _grants(conn, live, table)
-                await conn.execute(f"DROP TABLE IF EXISTS {live}.{table}")
+                # CASCADE: the reporting service's time-travel views over the table go with it;
+                # it makes them again on the next question.
+                await conn.execute(f"DROP TABLE IF EXISTS {live}.{table} CASCADE")
                 await conn.execute(f"ALTER TABLE {scratch}.{table} SET SCHEMA {live}")
                 # Grants belong to the dropped table; default privileges do not apply to a table
                 # moved in, so e.g. the dashboards' read-only role would lose SELECT.
                 for grant in grants:
                     await conn.execute(grant.format(table=f"{live}.{table}"))
+            # The moved tables' history triggers and defaults still name the scratch schema's
+            # functions, which go with it below: the live schema's take their place.
+            await version_tables(conn, live, versioned_tables(model.projection))
             await write_checkpoint(conn, live, model.checkpoint, position)
             positions[model.projection.name] = position
         await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
@@ -390,6 +402,7 @@ async def _apply_tail(
         try:
             async with conn.transaction():
                 found = model.source.to_model(event.type, event.schema_version, event.data)
+                await conn.execute(SET_POSITION, str(event.position))
                 await model.projection.apply(conn, scratch, event, found)
         except Exception as error:
             if is_transient(error):

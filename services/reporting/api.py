@@ -19,7 +19,8 @@ from services.milestones import queries as milestone_queries
 from services.reporting.evm import EvmInputs, known_series
 from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
-from services.reporting.timetravel import NotYetRecorded, TimeTravel, View, as_utc
+from services.reporting.timetravel import FeedsBehind, NotYetRecorded, TimeTravel, View, as_utc
+from shared.db import Conn, Queryable
 from shared.http.deps import ProjectId, Reader, RuntimeDep, not_found
 from shared.http.problems import FieldError, Problem, invalid
 from shared.runtime import Runtime
@@ -103,20 +104,20 @@ async def _read(
     as_of: AsOf,
     response: Response,
     wait: bool,
-    read: Callable[[str], Awaitable[T]],
+    read: Callable[[Queryable, str], Awaitable[T]],
 ) -> T:
-    """`read(schema)` against the live feeds, or against a view of them as of `as_of.recorded`
-    (built from the source logs, so there is nothing to wait for)."""
+    """`read(db, schema)` against the live feeds, or against them as of `as_of.recorded` (read
+    through views that the feeds already hold the history for: nothing to wait for)."""
     if as_of.recorded is None:
         await _caught_up(runtime, response, wait)
-        return await read(runtime.schema)
+        return await read(runtime.pool, runtime.schema)
 
-    async def in_view(view: View) -> T:
+    async def in_view(conn: Conn, view: View) -> T:
         response.headers["Ptrack-As-Of-Recorded"] = view.recorded.isoformat()
         response.headers["Ptrack-Feed-Positions"] = ", ".join(
             f"{name}={position}" for name, position in view.positions.items()
         )
-        return await read(view.schema)
+        return await read(conn, view.schema)
 
     try:
         return await travel.query(as_of.recorded, in_view)
@@ -124,6 +125,8 @@ async def _read(
         raise invalid(
             str(error), [FieldError("/query/as_of_recorded", "in_the_past", str(error))]
         ) from None
+    except FeedsBehind as error:
+        raise Problem(503, "read-model-behind", str(error), headers={"Retry-After": "1"}) from None
 
 
 @router.get(
@@ -140,9 +143,9 @@ async def status(
     response: Response,
     wait: Annotated[bool, Query(description="Wait until the feeds have caught up.")] = False,
 ) -> ProjectStatus:
-    async def read(schema: str) -> ProjectStatus | None:
+    async def read(db: Queryable, schema: str) -> ProjectStatus | None:
         threshold = runtime.settings.anonymity_threshold
-        return await project_status(runtime.pool, schema, project_id, as_of.day, threshold)
+        return await project_status(db, schema, project_id, as_of.day, threshold)
 
     found = await _read(runtime, travel, as_of, response, wait, read)
     if found is None:
@@ -170,8 +173,8 @@ async def evm_series(
 ) -> dict[str, Any]:
     day = as_of.day
 
-    async def read(schema: str) -> EvmInputs | None:
-        return await evm_inputs(runtime.pool, schema, project_id, day)
+    async def read(db: Queryable, schema: str) -> EvmInputs | None:
+        return await evm_inputs(db, schema, project_id, day)
 
     inputs = await _read(runtime, travel, as_of, response, wait, read)
     if inputs is None:

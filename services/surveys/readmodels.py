@@ -98,6 +98,9 @@ class SurveysProjection:
         "free_texts",
         "factor_rules",
     )
+    unversioned_tables: Sequence[str] = ("free_texts",)
+    """A version of a text's row would carry the position of the response that wrote it, and
+    so who wrote it: its history is not kept, and any moment shows the texts as they stand."""
 
     def schema_sql(self, schema: str) -> str:
         return _TABLES_SQL.format(s=schema)

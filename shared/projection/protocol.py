@@ -14,7 +14,9 @@ from shared.store.base import StoredEvent
 class Projection(Protocol):
     name: str
     tables: Sequence[str]
-    """Tables the projection owns (emptied on rebuild), without schema."""
+    """Tables the projection owns (emptied on rebuild), without schema. Each keeps its history
+    (`shared.projection.versioning`) unless the projection names it in an optional
+    `unversioned_tables`."""
 
     def schema_sql(self, schema: str) -> str:
         """Idempotent DDL for the read model tables."""

@@ -15,6 +15,9 @@ Who sets the position:
   before the event's statements (`SET_POSITION`). The column's default and the history trigger
   read it through `<schema>.event_position()`.
 
+A table a projection lists in `unversioned_tables` keeps no history: any moment shows it as it
+stands now.
+
 A row inserted outside an event (by hand) has no `sys_from`: no moment shows it, and the next
 start rebuilds the model from its log (`version_tables` says so).
 """
@@ -26,6 +29,7 @@ import re
 from collections.abc import Sequence
 
 from shared.db import Conn
+from shared.projection.protocol import Projection
 from shared.store.postgres import checked_identifier
 
 SYS_FROM = "sys_from"
@@ -66,6 +70,13 @@ CREATE TRIGGER keep_history BEFORE UPDATE OR DELETE ON {s}.{table}
 _INSERT_NAMING_SYS_FROM = re.compile(
     r"^\s*INSERT\s+INTO\s+[\w.\"]+\s*\([^)]*\bsys_from\b", re.IGNORECASE
 )
+
+
+def versioned_tables(projection: Projection) -> list[str]:
+    """The projection's tables that keep their history: all but its `unversioned_tables` (those
+    whose every row would tell something a row must not, such as which response wrote a text)."""
+    unversioned = set(getattr(projection, "unversioned_tables", ()))
+    return [table for table in projection.tables if table not in unversioned]
 
 
 def history_table(table: str) -> str:
@@ -112,8 +123,8 @@ async def version_tables(conn: Conn, schema: str, tables: Sequence[str]) -> bool
         columns = await columns_of(conn, s, table)
         kept = {name for name, _ in await columns_of(conn, s, history)}
         for name, kind in columns:
-            if name not in kept:  # added to the table since: older versions lack it (null)
-                await conn.execute(f'ALTER TABLE {s}.{history} ADD COLUMN "{name}" {kind}')
+            if name not in kept:
+                await _add_history_column(conn, s, table, history, name, kind)
         await conn.execute(
             f"CREATE INDEX IF NOT EXISTS {table}__history_by_end ON {s}.{history} (sys_to)"
         )
@@ -134,17 +145,44 @@ async def version_tables(conn: Conn, schema: str, tables: Sequence[str]) -> bool
     return bool(unversioned)
 
 
+async def _add_history_column(
+    conn: Conn, s: str, table: str, history: str, name: str, kind: str
+) -> None:
+    """A column added to a versioned table since: its older versions take the column's default,
+    as the table's rows did (what a rebuild gives them, when no event of theirs set it)."""
+    default = await conn.fetchval(
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = to_regclass($1::text) AND a.attname = $2",
+        f"{s}.{table}",
+        name,
+    )
+    await conn.execute(
+        f'ALTER TABLE {s}.{history} ADD COLUMN "{name}" {kind}'
+        + (f" DEFAULT {default}" if default is not None else "")
+    )
+    if default is not None:  # the rows there have it now; new versions always carry theirs
+        await conn.execute(f'ALTER TABLE {s}.{history} ALTER COLUMN "{name}" DROP DEFAULT')
+
+
+def view_sql(source: str, target: str, table: str, columns: Sequence[str], at: str) -> str:
+    """A view in `target` of `source`'s versioned table as it stood after position `at` (an SQL
+    expression), under the same name and with the same columns, so queries read it unchanged."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    return (
+        f"CREATE VIEW {target}.{table} AS "
+        f"SELECT {names} FROM {source}.{table} WHERE sys_from <= {at} "
+        f"UNION ALL SELECT {names} FROM {source}.{history_table(table)} "
+        f"WHERE sys_from <= {at} AND sys_to > {at}"
+    )
+
+
 async def create_views_at(
     conn: Conn, source: str, target: str, tables: Sequence[str], position: int
 ) -> None:
-    """Views in `target` of `source`'s versioned tables as they stood after `position`, under
-    the same names, so the model's queries read them unchanged."""
+    """Views in `target` of `source`'s versioned tables as they stood after `position` (to
+    compare with a rebuild that far)."""
     s, v = checked_identifier(source), checked_identifier(target)
     for table in tables:
-        columns = ", ".join(f'"{name}"' for name, _ in await columns_of(conn, s, table))
-        await conn.execute(
-            f"CREATE VIEW {v}.{checked_identifier(table)} AS "
-            f"SELECT {columns} FROM {s}.{table} WHERE sys_from <= {int(position)} "
-            f"UNION ALL SELECT {columns} FROM {s}.{history_table(table)} "
-            f"WHERE sys_from <= {int(position)} AND sys_to > {int(position)}"
-        )
+        columns = [name for name, _ in await columns_of(conn, s, checked_identifier(table))]
+        await conn.execute(view_sql(s, v, table, columns, str(int(position))))

@@ -32,6 +32,7 @@ from shared.projection.versioning import (
     history_table,
     needs_position,
     version_tables,
+    versioned_tables,
 )
 from shared.store.base import EventStore, StoredEvent
 from shared.store.postgres import PostgresEventStore, lock_key
@@ -126,7 +127,9 @@ class ReadModelWriter:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             await conn.execute(self.projection.schema_sql(self.schema))
             await conn.execute(FAILURES_SQL.format(schema=self.schema))
-            self.needs_rebuild = await version_tables(conn, self.schema, self.projection.tables)
+            self.needs_rebuild = await version_tables(
+                conn, self.schema, versioned_tables(self.projection)
+            )
         self.position = await read_checkpoint(self.pool, self.schema, self.checkpoint_name)
 
     async def catch_up(self) -> None:
@@ -316,10 +319,9 @@ class ReadModelWriter:
             StatementBatch(conn, commutes_across_tables=self._commutes) as batch,
         ):
             await self._locked_checkpoint(conn)
+            histories = [history_table(table) for table in versioned_tables(self.projection)]
             tables = ", ".join(
-                f"{self.schema}.{name}"
-                for table in self.projection.tables
-                for name in (table, history_table(table))
+                f"{self.schema}.{table}" for table in [*self.projection.tables, *histories]
             )
             await conn.execute(f"TRUNCATE {tables}")
             position = 0

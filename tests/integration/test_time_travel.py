@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from ptrack.present.status import fetch_status
@@ -406,7 +407,7 @@ async def test_an_in_kind_correction_shows_as_recorded_before_it_was_made(
         assert await pool.fetchval(f"SELECT count(*) FROM {june}.in_kind_changes") == 0
 
 
-async def test_recorded_views_are_reused_and_only_a_few_kept(
+async def test_every_moment_reads_one_schema_of_views_made_once(
     settings: Settings, pool: Any, drop_stream: None
 ) -> None:
     async with stack(settings, ("finance", "reporting")) as services:
@@ -415,34 +416,48 @@ async def test_recorded_views_are_reused_and_only_a_few_kept(
         await post(finance, booking("GL-1", "10000.00", day="2010-03-15"))
         await caught_up(services)
         moment = datetime.now(UTC)
-        views = f"{settings.schema_for('reporting')}.time_travel_views"
+        views = f"{settings.schema_for('reporting')}__as_of"
 
-        async def ask(at: datetime) -> None:
-            response = await reporting.get(
+        async def ask(at: datetime) -> httpx.Response:
+            return await reporting.get(
                 f"/projects/{PROJECT}/status",
                 status_date="2010-03-31",
                 as_of_recorded=at.isoformat(),
             )
+
+        async def used(at: datetime) -> str:
+            response = await ask(at)
             assert response.status_code == 200, response.text
-            assert response.json()["money"]["lines"][0]["used"] == "10000.00"
+            return str(response.json()["money"]["lines"][0]["used"])
 
-        # Many requests at once for one moment build one view.
-        await asyncio.gather(*(ask(moment) for _ in range(5)))
-        assert await pool.fetchval(f"SELECT count(*) FROM {views}") == 1
-        for step in range(1, 7):
-            await ask(moment - timedelta(milliseconds=step))
-        kept = await pool.fetch(f"SELECT schema_name FROM {views}")
-        assert len(kept) == 4
-        prefix = f"{settings.schema_for('reporting')}_asof_"
-        schemas = await pool.fetch(
-            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", prefix
+        # Many moments at once: nothing is made per moment.
+        answers = await asyncio.gather(
+            *(used(moment - timedelta(milliseconds=step)) for step in range(8))
         )
-        assert {row["nspname"] for row in schemas} == {row["schema_name"] for row in kept}
+        assert answers == ["10000.00"] * 8
+        schemas = await pool.fetch(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)",
+            settings.schema_for("reporting") + "_",
+        )
+        assert [row["nspname"] for row in schemas] == [views]
 
-        # A view dropped behind the service's back is built again.
-        newest = await pool.fetchval(f"SELECT schema_name FROM {views} ORDER BY used_at DESC")
-        await pool.execute(f"DROP SCHEMA {newest} CASCADE")
-        await ask(moment - timedelta(milliseconds=6))
+        # Views dropped behind the service's back are made again.
+        await pool.execute(f"DROP SCHEMA {views} CASCADE")
+        assert await used(moment) == "10000.00"
+
+        # A feed that has not applied what was recorded by then: no answer, rather than a
+        # wrong one.
+        feed = next(
+            task for task in reporting.runtime._tasks if task.get_name() == "projection-finance"
+        )
+        feed.cancel()
+        await post(finance, booking("GL-2", "500.00", day="2010-03-16"))
+        await asyncio.sleep(0.05)
+        behind = await ask(datetime.now(UTC))
+        assert behind.status_code == 503, behind.text
+        assert behind.json()["type"].endswith("read-model-behind")
+        assert "finance" in behind.json()["detail"]
+        assert await used(moment) == "10000.00"
 
 
 async def test_a_swap_repairs_a_drifted_model_while_the_services_run(
