@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from prometheus_client.core import Metric
 
 from shared.decider import Decider
@@ -46,6 +46,8 @@ class ServiceSpec:
     upload_paths: frozenset[str] = frozenset()
     """Routes that take whole files: their body limit is `max_upload_bytes`, not
     `max_body_bytes`."""
+    on_start: Callable[[FastAPI], Awaitable[None]] | None = None
+    """Run once the runtime has started (its read models migrated), before requests."""
 
     def read_models(self, settings: Settings) -> list[ReadModel]:
         """Every read model the service keeps: its own projections over its log, then its

@@ -14,6 +14,7 @@ from services.registry.events import EVENT_TYPES as REGISTRY
 from services.registry.readmodels import RegistryProjection
 from services.reporting.api import projects_router, router
 from services.reporting.metrics import reporting_metrics
+from services.reporting.timetravel import TimeTravel
 from services.surveys.events import EVENT_TYPES as SURVEYS
 from services.surveys.readmodels import SurveysProjection
 from shared.decider import Decider
@@ -21,6 +22,11 @@ from shared.event_types import EventTypes
 from shared.http.app import create_app
 from shared.service import Feed, ServiceSpec
 from shared.settings import Settings
+
+
+async def _time_travel_ready(app: FastAPI) -> None:
+    # Made before the first question, so no question about the past waits for its views.
+    app.state.time_travel = await TimeTravel.ready(app.state.runtime)
 
 
 def _nothing(proposal: object, state: None) -> list[object]:
@@ -47,6 +53,7 @@ SPEC = ServiceSpec(
     ),
     routers=(router, projects_router),
     metrics=reporting_metrics,
+    on_start=_time_travel_ready,
 )
 
 

@@ -11,9 +11,9 @@ shows it as of the position the reading transaction sets for that feed (`ptrack.
 a read sets the four positions and runs the usual queries against that schema. Nothing is made
 per moment: the first question about a moment costs what any other does.
 
-The views are made on first use, and again whenever the feeds' tables change shape (a deploy)
-or were replaced (a swap drops what depends on them). Tables a projection keeps no history of
-(`unversioned_tables`) are shown as they stand.
+The views are made when the service starts, and again whenever the feeds' tables change shape
+(a deploy) or were replaced (a swap drops what depends on them). Tables a projection keeps no
+history of (`unversioned_tables`) are shown as they stand.
 """
 
 from __future__ import annotations
@@ -94,6 +94,13 @@ class TimeTravel:
         self._making = asyncio.Lock()
         # Across replicas: one makes the views at a time, the others then find them made.
         self._lock_key = lock_key("time-travel", runtime.schema)
+
+    @classmethod
+    async def ready(cls, runtime: Runtime) -> TimeTravel:
+        """Time travel over the runtime's feeds, its views made."""
+        travel = cls(runtime)
+        await travel._views_ready()
+        return travel
 
     async def query(self, recorded: datetime, read: Callable[[Conn, View], Awaitable[T]]) -> T:
         """`read(conn, view)` with `conn` reading `view.schema` as of `recorded`. Views dropped

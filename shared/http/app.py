@@ -49,6 +49,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         app.state.access = await Access.open(runtime.pool, settings)
+        if spec.on_start is not None:
+            await spec.on_start(app)
         try:
             yield
         finally:
