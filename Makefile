@@ -42,14 +42,15 @@ fuzz: install
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.growth
+	PTRACK_BENCH_GROWTH_PROJECTS=100 PTRACK_BENCH_GROWTH_NAME=growth-100p $(BIN)/python -m bench.growth
 
 # Verify and replay of a 1 000 000-event log beside the raw read (PTRACK_BENCH_AUDIT_EVENTS).
 bench-audit: install
 	$(BIN)/python -m bench.audit
 
-# Live and as-of-recorded status and replay as the finance log grows, beside the raw reads (also
-# the second half of `make bench`); PTRACK_BENCH_GROWTH_SIZES=10000,100000,1000000 and
-# PTRACK_BENCH_GROWTH_PROJECTS=100 ask more.
+# Live and as-of-recorded status and replay as the finance log grows to 10 000, 100 000 and
+# 1 000 000 events, beside the raw reads (also the second half of `make bench`, with 10 and then
+# 100 projects); PTRACK_BENCH_GROWTH_SIZES and PTRACK_BENCH_GROWTH_PROJECTS ask otherwise.
 bench-growth: install
 	$(BIN)/python -m bench.growth
 

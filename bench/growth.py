@@ -1,8 +1,7 @@
 """The growth scenario: what reading one project costs as the log grows.
 
-    python -m bench.growth     # PTRACK_BENCH_GROWTH_SIZES=10000,100000 by default
-    PTRACK_BENCH_GROWTH_SIZES=10000,100000,1000000 PTRACK_BENCH_GROWTH_PROJECTS=100 \
-        python -m bench.growth
+    python -m bench.growth     # PTRACK_BENCH_GROWTH_SIZES=10000,100000,1000000 by default
+    PTRACK_BENCH_GROWTH_PROJECTS=100 PTRACK_BENCH_GROWTH_NAME=growth-100p python -m bench.growth
 
 The five services run as deployed (`bench.stack`: `ptrack serve` each, the reporting service's
 feeds fed through JetStream). The default plan is loaded for each of P projects (its project id
@@ -64,7 +63,7 @@ SIZES_VARIABLE = "PTRACK_BENCH_GROWTH_SIZES"
 PROJECTS_VARIABLE = "PTRACK_BENCH_GROWTH_PROJECTS"
 NAME_VARIABLE = "PTRACK_BENCH_GROWTH_NAME"
 """The results' file name (default `growth`), so a run of other sizes keeps the default one."""
-DEFAULT_SIZES = "10000,100000"
+DEFAULT_SIZES = "10000,100000,1000000"
 DEFAULT_PROJECTS = 10
 REQUESTS = 15
 """Timed requests per latency figure (after two warm-ups); the figure is their median."""

@@ -62,9 +62,6 @@ BEGIN
     NEW.sys_from := coalesce(ended, OLD.sys_from);
     RETURN NEW;
 END $fn$;
-DROP TRIGGER IF EXISTS keep_history ON {s}.{table};
-CREATE TRIGGER keep_history BEFORE UPDATE OR DELETE ON {s}.{table}
-    FOR EACH ROW EXECUTE FUNCTION {s}.{function}();
 """
 
 _INSERT_NAMING_SYS_FROM = re.compile(
@@ -110,39 +107,70 @@ async def version_tables(conn: Conn, schema: str, tables: Sequence[str]) -> bool
     await conn.execute(_POSITION_FUNCTION.format(s=s))
     unversioned = False
     for table in tables:
-        checked_identifier(table)
-        history = history_table(table)
-        # The default comes after the column: adding it with the default would compute it for
-        # the rows already there, outside any event.
-        await conn.execute(f"ALTER TABLE {s}.{table} ADD COLUMN IF NOT EXISTS sys_from bigint")
-        await conn.execute(
-            f"ALTER TABLE {s}.{table} ALTER COLUMN sys_from SET DEFAULT {s}.event_position()"
-        )
-        await conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.{history} (LIKE {s}.{table})")
-        await conn.execute(f"ALTER TABLE {s}.{history} ADD COLUMN IF NOT EXISTS sys_to bigint")
-        columns = await columns_of(conn, s, table)
-        kept = {name for name, _ in await columns_of(conn, s, history)}
-        for name, kind in columns:
-            if name not in kept:
-                await _add_history_column(conn, s, table, history, name, kind)
-        await conn.execute(
-            f"CREATE INDEX IF NOT EXISTS {table}__history_by_end ON {s}.{history} (sys_to)"
-        )
-        names = [f'"{name}"' for name, _ in columns]
-        await conn.execute(
-            _KEEP_HISTORY.format(
-                s=s,
-                table=table,
-                history=history,
-                function=checked_identifier(f"{table}__keep"),
-                columns=", ".join(names),
-                old_columns=", ".join(f"OLD.{name}" for name in names),
-            )
-        )
+        await _version_table(conn, s, checked_identifier(table))
         unversioned = unversioned or await conn.fetchval(
             f"SELECT EXISTS (SELECT 1 FROM {s}.{table} WHERE sys_from IS NULL)"
         )
     return bool(unversioned)
+
+
+async def _version_table(conn: Conn, s: str, table: str) -> None:
+    """Each step only when missing: DDL on a table locks out the writers a replica may be
+    running on it, and two such locks taken in another order deadlock."""
+    history = history_table(table)
+    columns = await columns_of(conn, s, table)
+    if SYS_FROM not in {name for name, _ in columns}:
+        # The default comes after the column: adding it with the default would compute it for
+        # the rows already there, outside any event.
+        await conn.execute(f"ALTER TABLE {s}.{table} ADD COLUMN sys_from bigint")
+        columns = await columns_of(conn, s, table)
+    if await _default_of(conn, s, table, SYS_FROM) != f"{s}.event_position()":
+        await conn.execute(
+            f"ALTER TABLE {s}.{table} ALTER COLUMN sys_from SET DEFAULT {s}.event_position()"
+        )
+    if await conn.fetchval("SELECT to_regclass($1::text)", f"{s}.{history}") is None:
+        await conn.execute(f"CREATE TABLE {s}.{history} (LIKE {s}.{table})")
+        await conn.execute(f"ALTER TABLE {s}.{history} ADD COLUMN sys_to bigint")
+        await conn.execute(f"CREATE INDEX {table}__history_by_end ON {s}.{history} (sys_to)")
+    kept = {name for name, _ in await columns_of(conn, s, history)}
+    for name, kind in columns:
+        if name not in kept:
+            await _add_history_column(conn, s, table, history, name, kind)
+    names = [f'"{name}"' for name, _ in columns]
+    function = checked_identifier(f"{table}__keep")
+    await conn.execute(
+        _KEEP_HISTORY.format(
+            s=s,
+            history=history,
+            function=function,
+            columns=", ".join(names),
+            old_columns=", ".join(f"OLD.{name}" for name in names),
+        )
+    )
+    # A swap moves in a table whose trigger calls the scratch schema's function.
+    calls = await conn.fetchval(
+        "SELECT p.pronamespace::regnamespace::text FROM pg_trigger g "
+        "JOIN pg_proc p ON p.oid = g.tgfoid "
+        "WHERE g.tgrelid = to_regclass($1::text) AND g.tgname = 'keep_history'",
+        f"{s}.{table}",
+    )
+    if calls != s:
+        await conn.execute(
+            f"DROP TRIGGER IF EXISTS keep_history ON {s}.{table}; "
+            f"CREATE TRIGGER keep_history BEFORE UPDATE OR DELETE ON {s}.{table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {s}.{function}()"
+        )
+
+
+async def _default_of(conn: Conn, s: str, table: str, column: str) -> str | None:
+    value = await conn.fetchval(
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = to_regclass($1::text) AND a.attname = $2",
+        f"{s}.{table}",
+        column,
+    )
+    return None if value is None else str(value)
 
 
 async def _add_history_column(
@@ -150,13 +178,7 @@ async def _add_history_column(
 ) -> None:
     """A column added to a versioned table since: its older versions take the column's default,
     as the table's rows did (what a rebuild gives them, when no event of theirs set it)."""
-    default = await conn.fetchval(
-        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
-        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-        "WHERE d.adrelid = to_regclass($1::text) AND a.attname = $2",
-        f"{s}.{table}",
-        name,
-    )
+    default = await _default_of(conn, s, table, name)
     await conn.execute(
         f'ALTER TABLE {s}.{history} ADD COLUMN "{name}" {kind}'
         + (f" DEFAULT {default}" if default is not None else "")

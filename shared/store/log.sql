@@ -17,9 +17,6 @@ CREATE TABLE IF NOT EXISTS {schema}.events (
     hash            bytea       NOT NULL,
     UNIQUE (stream_id, stream_version)
 );
--- What the log held at a moment (time travel): the last position recorded by then, one index
--- probe. Stamps never go back along the log (an append stamps under the log's lock).
-CREATE INDEX IF NOT EXISTS events_by_recorded_at ON {schema}.events (recorded_at, position);
 CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
     name     text   PRIMARY KEY,
     position bigint NOT NULL
@@ -129,3 +126,12 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {schema}.events
 DROP TRIGGER IF EXISTS append_only_truncate ON {schema}.events;
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {schema}.events
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.refuse_change();
+-- What the log held at a moment (time travel): the last position recorded by then, one index
+-- probe. Stamps never go back along the log (an append stamps under the log's lock). Last, and
+-- only when missing: CREATE INDEX locks out appends even when the index exists, and an append
+-- holding the table while this waited for the triggers' lock would deadlock with it.
+DO $index$ BEGIN
+    IF to_regclass('{schema}.events_by_recorded_at') IS NULL THEN
+        CREATE INDEX events_by_recorded_at ON {schema}.events (recorded_at, position);
+    END IF;
+END $index$;
