@@ -33,7 +33,6 @@ from shared.projection.protocol import Projection
 from shared.store.postgres import checked_identifier
 
 SYS_FROM = "sys_from"
-SYS_TO = "sys_to"
 SET_POSITION = "SELECT set_config('ptrack.position', $1, true)"
 """Sets the position of the event being applied, for this transaction (its argument: text)."""
 
