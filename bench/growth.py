@@ -300,7 +300,7 @@ async def _measure(
             raw_rows.append(await stack.pool.fetchrow(sum_sql, project))
 
         raw_status_ms = await _median_ms(raw_status)
-        # A new moment: after every append (all caught up), so no view was built for it yet.
+        # A new moment: after every append (all caught up), not asked about before.
         moment: datetime = await stack.pool.fetchval("SELECT clock_timestamp()")
         await asyncio.sleep(0.05)
         at = moment.isoformat()
@@ -448,8 +448,8 @@ def markdown_document(results: dict[str, Any], table: str, name: str = "growth")
         f"{results['projects']} projects (the default plan loaded for each); the measured "
         f"project, {rows[0]['project'] if rows else ''}, holds about 1/{results['projects']} "
         f"of the bookings. Latencies are medians of {results['requests_per_latency']} requests "
-        "after two warm-ups; the first as-of-recorded request is one request at a moment no "
-        "view was built for. `x raw` is our time over the raw read's time (1 would be as cheap "
+        "after two warm-ups; the first as-of-recorded request is one request at a moment not "
+        "asked about before. `x raw` is our time over the raw read's time (1 would be as cheap "
         "as the plain SQL); `Replay of raw rate` is replay events/s over the raw ordered read's.",
         "",
         table,
