@@ -13,7 +13,8 @@ per moment: the first question about a moment costs what any other does.
 
 The views are made when the service starts, and again whenever the feeds' tables change shape
 (a deploy) or were replaced (a swap drops what depends on them). Tables a projection keeps no
-history of (`unversioned_tables`) are shown as they stand.
+history of (`unversioned_tables`) are shown as they stand. The views name the tables' columns:
+a read-model migration that drops or retypes a column must drop `<schema>__as_of` first.
 """
 
 from __future__ import annotations
