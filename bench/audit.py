@@ -31,7 +31,7 @@ from typing import Any
 
 from bench import audit_child
 from bench.audit_log import PROJECTS, LogSummary, write_log
-from bench.console import origin, say, warn
+from bench.console import conclude, origin, say, warn
 from bench.facts import REPO, environment
 from bench.model import Measurement, ratio
 from bench.servers import bench_database, find_postgres, new_run_id, without_password
@@ -91,18 +91,12 @@ async def _run(postgres_url: str, events: int) -> int:
     (RESULTS / "audit.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (RESULTS / "audit.md").write_text(markdown_document(results, table, measurements, children))
     say(f"wrote {RESULTS}/audit.json, audit.md")
-    print()
-    print(table)
-    print()
-    failed = [name for name, check in checks.items() if not check["ok"]]
-    if failed:
-        warn(f"checks failed: {', '.join(failed)}: {json.dumps(checks, default=str)}")
-        return 1
-    say(
-        "checks passed: raw read every row, the chain verified to the generated head hash, "
-        "the replay applied every event"
+    return conclude(
+        table,
+        checks,
+        "raw read every row, the chain verified to the generated head hash, the replay "
+        "applied every event",
     )
-    return 0
 
 
 async def _measure(url: str, schema: str, events: int, what: str) -> dict[str, Any]:

@@ -48,7 +48,7 @@ import matplotlib
 import orjson
 
 from bench import audit_child
-from bench.console import say, warn
+from bench.console import conclude, say, warn
 from bench.facts import environment
 from bench.servers import bench_database, find_nats, find_postgres, new_run_id, without_password
 from bench.stack import PLAN, Stack, services
@@ -147,15 +147,9 @@ async def _run(postgres_url: str, nats_url: str, sizes: list[int], projects: int
     (RESULTS / f"{name}.md").write_text(markdown_document(results, table, name))
     chart(rows, RESULTS / f"{name}.png", projects)
     say(f"wrote {RESULTS}/{name}.json, {name}.md, {name}.png")
-    print()
-    print(table)
-    print()
-    failed = [name for name, check in checks.items() if not check["ok"]]
-    if failed:
-        warn(f"checks failed: {', '.join(failed)}: {json.dumps(checks, default=str)}")
-        return 1
-    say("checks passed: every status answered, the raw sums found the bookings, replays whole")
-    return 0
+    return conclude(
+        table, checks, "every status answered, the raw sums found the bookings, replays whole"
+    )
 
 
 def results_name() -> str:

@@ -86,12 +86,8 @@ async def _as_of(
 AsOfDep = Annotated[AsOf, Depends(_as_of)]
 
 
-async def _time_travel(request: Request, runtime: RuntimeDep) -> TimeTravel:
-    # One per app, made on first use; the views it builds are shared through the database.
-    travel: TimeTravel | None = getattr(request.app.state, "time_travel", None)
-    if travel is None or travel.runtime is not runtime:
-        travel = TimeTravel(runtime)
-        request.app.state.time_travel = travel
+async def _time_travel(request: Request) -> TimeTravel:
+    travel: TimeTravel = request.app.state.time_travel  # made when the service starts
     return travel
 
 

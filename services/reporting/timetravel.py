@@ -29,12 +29,11 @@ from typing import TypeVar
 import asyncpg
 
 from shared.db import Conn
-from shared.projection.versioning import columns_of, versioned_tables, view_sql
+from shared.projection.versioning import views_sql
 from shared.runtime import Runtime
 from shared.store.postgres import checked_identifier, lock_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FEED_POLL_SECONDS = 0.02
 SET_AS_OF = "SELECT set_config('ptrack.as_of_' || $1::text, $2::text, true)"
 T = TypeVar("T")
 
@@ -66,10 +65,10 @@ class NotYetRecorded(Exception):
 class FeedsBehind(Exception):
     """A live feed has not yet applied its source log up to the moment asked about."""
 
-    def __init__(self, behind: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, behind: dict[str, int]) -> None:
         super().__init__(
             "the reporting feeds have not yet applied what was recorded by then: "
-            + ", ".join(f"{name} at {at} of {needed}" for name, (at, needed) in behind.items())
+            + ", ".join(f"{name} up to position {at}" for name, at in behind.items())
         )
         self.behind = behind
 
@@ -152,25 +151,28 @@ class TimeTravel:
 
     async def _feeds_reach(self, positions: dict[str, int]) -> None:
         """Wait (up to the read wait) until each live feed has applied its source log up to
-        `positions`: the views show what the feeds hold. Checkpoints are shared by replicas."""
-        deadline = asyncio.get_running_loop().time() + self.runtime.settings.read_wait_seconds
-        while True:
-            rows = await self.runtime.pool.fetch(
-                f"SELECT name, position FROM {self.runtime.schema}.checkpoints "
-                "WHERE name = ANY($1::text[])",
-                [f"projection:{name}" for name in positions],
+        `positions`: the views show what the feeds hold. The checkpoints are what every replica
+        shares; this one's writers say when they get there."""
+        behind = await self._behind(positions)
+        if behind:
+            timeout = self.runtime.settings.read_wait_seconds
+            feeds = self.runtime.feeds
+            await asyncio.gather(
+                *(feeds[name].wait_for(at, timeout) for name, at in behind.items())
             )
-            reached = {row["name"].removeprefix("projection:"): row["position"] for row in rows}
-            behind = {
-                name: (reached.get(name, 0), needed)
-                for name, needed in positions.items()
-                if reached.get(name, 0) < needed
-            }
-            if not behind:
-                return
-            if asyncio.get_running_loop().time() >= deadline:
-                raise FeedsBehind(behind)
-            await asyncio.sleep(FEED_POLL_SECONDS)
+            behind = await self._behind(positions)
+        if behind:
+            raise FeedsBehind(behind)
+
+    async def _behind(self, positions: dict[str, int]) -> dict[str, int]:
+        """The feeds whose checkpoint is short of `positions`, with the position each needs."""
+        rows = await self.runtime.pool.fetch(
+            f"SELECT name, position FROM {self.runtime.schema}.checkpoints "
+            "WHERE name = ANY($1::text[])",
+            [f"projection:{name}" for name in positions],
+        )
+        reached = {row["name"].removeprefix("projection:"): row["position"] for row in rows}
+        return {name: at for name, at in positions.items() if reached.get(name, 0) < at}
 
     # -- the views ----------------------------------------------------------------------------
 
@@ -196,21 +198,13 @@ class TimeTravel:
 
     async def _views_sql(self, conn: Conn) -> list[str]:
         """The DDL of the views, from the feeds' tables as they are now."""
-        live, v = self.runtime.schema, self.schema
-        statements = [_AS_OF_FUNCTION.format(v=v)]
+        statements = [_AS_OF_FUNCTION.format(v=self.schema)]
         for feed in self.runtime.spec.feeds:
-            projection = feed.projection
-            versioned = set(versioned_tables(projection))
-            at = f"(SELECT {v}.as_of('{checked_identifier(projection.name)}'))"
-            for table in projection.tables:
-                columns = [name for name, _ in await columns_of(conn, live, table)]
-                if table in versioned:
-                    statements.append(view_sql(live, v, table, columns, at))
-                else:
-                    names = ", ".join(f'"{name}"' for name in columns)
-                    statements.append(
-                        f"CREATE VIEW {v}.{table} AS SELECT {names} FROM {live}.{table}"
-                    )
+            name = checked_identifier(feed.projection.name)
+            at = f"(SELECT {self.schema}.as_of('{name}'))"
+            statements += await views_sql(
+                conn, self.runtime.schema, self.schema, feed.projection, at
+            )
         return statements
 
     async def _drop_earlier_views(self, conn: Conn) -> None:

@@ -18,8 +18,9 @@ Who sets the position:
 A table a projection lists in `unversioned_tables` keeps no history: any moment shows it as it
 stands now.
 
-A row inserted outside an event (by hand) has no `sys_from`: no moment shows it, and the next
-start rebuilds the model from its log (`version_tables` says so).
+A row inserted outside an event (by hand) has no `sys_from`: no moment shows it. Like a change
+by hand, it is drift, which a drift check finds and a rebuild undoes. A table that held rows
+before it kept history makes `version_tables` ask for a rebuild.
 """
 
 from __future__ import annotations
@@ -99,26 +100,26 @@ async def columns_of(conn: Conn, schema: str, table: str) -> list[tuple[str, str
 
 async def version_tables(conn: Conn, schema: str, tables: Sequence[str]) -> bool:
     """Make each table system-versioned; safe to run again (after the projection's own DDL,
-    which may have added columns: the history gains them too). Returns True when a table holds
-    rows from before it was versioned: their history is unknown, so the model must be rebuilt
-    from its log."""
+    which may have added columns: the history gains them too). Returns True when a table held
+    rows before it was versioned: their history is unknown, so the model must be rebuilt from
+    its log."""
     s = checked_identifier(schema)
     await conn.execute(_POSITION_FUNCTION.format(s=s))
     unversioned = False
     for table in tables:
-        await _version_table(conn, s, checked_identifier(table))
-        unversioned = unversioned or await conn.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM {s}.{table} WHERE sys_from IS NULL)"
-        )
-    return bool(unversioned)
+        unversioned = await _version_table(conn, s, checked_identifier(table)) or unversioned
+    return unversioned
 
 
-async def _version_table(conn: Conn, s: str, table: str) -> None:
+async def _version_table(conn: Conn, s: str, table: str) -> bool:
     """Each step only when missing: DDL on a table locks out the writers a replica may be
-    running on it, and two such locks taken in another order deadlock."""
+    running on it, and two such locks taken in another order deadlock. True when the table
+    held rows before it kept history."""
     history = history_table(table)
     columns = await columns_of(conn, s, table)
+    unversioned = False
     if SYS_FROM not in {name for name, _ in columns}:
+        unversioned = bool(await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {s}.{table})"))
         # The default comes after the column: adding it with the default would compute it for
         # the rows already there, outside any event.
         await conn.execute(f"ALTER TABLE {s}.{table} ADD COLUMN sys_from bigint")
@@ -159,6 +160,7 @@ async def _version_table(conn: Conn, s: str, table: str) -> None:
             f"CREATE TRIGGER keep_history BEFORE UPDATE OR DELETE ON {s}.{table} "
             f"FOR EACH ROW EXECUTE FUNCTION {s}.{function}()"
         )
+    return unversioned
 
 
 async def _default_of(conn: Conn, s: str, table: str, column: str) -> str | None:
@@ -186,7 +188,7 @@ async def _add_history_column(
         await conn.execute(f'ALTER TABLE {s}.{history} ALTER COLUMN "{name}" DROP DEFAULT')
 
 
-def view_sql(source: str, target: str, table: str, columns: Sequence[str], at: str) -> str:
+def _view_sql(source: str, target: str, table: str, columns: Sequence[str], at: str) -> str:
     """A view in `target` of `source`'s versioned table as it stood after position `at` (an SQL
     expression), under the same name and with the same columns, so queries read it unchanged."""
     names = ", ".join(f'"{name}"' for name in columns)
@@ -198,12 +200,29 @@ def view_sql(source: str, target: str, table: str, columns: Sequence[str], at: s
     )
 
 
-async def create_views_at(
-    conn: Conn, source: str, target: str, tables: Sequence[str], position: int
-) -> None:
-    """Views in `target` of `source`'s versioned tables as they stood after `position` (to
-    compare with a rebuild that far)."""
+async def views_sql(
+    conn: Conn, source: str, target: str, projection: Projection, at: str
+) -> list[str]:
+    """The DDL of views in `target` of `source`'s tables of `projection` as they stood after
+    position `at` (an SQL expression), under the same names and with the same columns, so the
+    projection's queries read them unchanged. A table without history is shown as it stands."""
     s, v = checked_identifier(source), checked_identifier(target)
-    for table in tables:
+    versioned = set(versioned_tables(projection))
+    statements = []
+    for table in projection.tables:
         columns = [name for name, _ in await columns_of(conn, s, checked_identifier(table))]
-        await conn.execute(view_sql(s, v, table, columns, str(int(position))))
+        if table in versioned:
+            statements.append(_view_sql(s, v, table, columns, at))
+        else:
+            names = ", ".join(f'"{name}"' for name in columns)
+            statements.append(f"CREATE VIEW {v}.{table} AS SELECT {names} FROM {s}.{table}")
+    return statements
+
+
+async def create_views_at(
+    conn: Conn, source: str, target: str, projection: Projection, position: int
+) -> None:
+    """Views in `target` of `source`'s model as it stood after `position` (to compare with a
+    rebuild that far)."""
+    for statement in await views_sql(conn, source, target, projection, str(int(position))):
+        await conn.execute(statement)
