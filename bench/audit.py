@@ -6,8 +6,9 @@ One run makes a finance log of N events (`bench.audit_log`), then measures, each
 of its own (`bench.audit_child`) so that its peak memory is its own:
 
 - raw: the rows in position order through plain asyncpg, keyset pages, made tuples: the floor;
-- verify: `verify_chain` over `PostgresEventStore.read_all` (the auditor's check), in one
-  process, and as `ptrack audit verify` runs it on a large log: `verify_log`, ranges verified
+- verify: `verify_stored` (the auditor's check: each row's canonical form as its columns spell
+  it, hashed; rows that do not hash that way decoded as `verify_chain` does), in one process,
+  and as `ptrack audit verify` runs it on a large log: `verify_log`, ranges verified
   side by side, one process per CPU (the raw read is one connection: compare with care);
 - replay: `ReadModelWriter(FinanceProjection()).rebuild()` (typed decoding and read-model
   writes).
@@ -44,7 +45,7 @@ MIN_EVENTS = 2 * PROJECTS
 ORDER = ("raw", "verify", "verify_parallel", "replay")
 LABELS = {
     "raw": "raw: asyncpg keyset pages of 5000, rows to tuples",
-    "verify": "verify: verify_chain(PostgresEventStore.read_all(page_size=5000))",
+    "verify": "verify: verify_stored(PostgresEventStore, page_size=5000)",
     "verify_parallel": "verify, one process per CPU: verify_log(jobs=os.cpu_count())",
     "replay": "replay: ReadModelWriter(FinanceProjection()).rebuild()",
 }

@@ -27,8 +27,8 @@ from bench import cpu
 from bench.console import say, set_origin
 from services.finance.events import EVENT_TYPES
 from services.finance.readmodels import FinanceProjection
-from shared.audit.chain import verify_chain
 from shared.audit.parallel import verify_log
+from shared.audit.stored import verify_stored
 from shared.db import init_connection
 from shared.projection import ReadModelWriter
 from shared.store.base import StoredEvent
@@ -128,7 +128,7 @@ async def verify(url: str, schema: str, total: int) -> Result:
         tick = Ticker("verify", total)
 
         async def check() -> Result:
-            report = await verify_chain(store.read_all(page_size=PAGE_SIZE), progress=tick)
+            report = await verify_stored(store, page_size=PAGE_SIZE, progress=tick)
             return {
                 "events": report.checked,
                 "details": {"page_size": PAGE_SIZE, "report": report.to_dict()},

@@ -27,9 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import orjson
 
 from services.finance.events import EVENT_TYPES
+from shared.canonical import canonical_json
 from shared.db import create_pool
 from shared.money import format_ore
 from shared.store.base import GENESIS_HASH, StoredEvent
@@ -160,7 +160,7 @@ class LogGenerator:
             self.sampled += 1
         self.hash = digest
         self.by_type[kind] = self.by_type.get(kind, 0) + 1
-        # jsonb travels as text in COPY's binary format (asyncpg adds the version byte).
+        # As the store keeps them: the canonical text the hash covers (json keeps it as sent).
         return (
             self.position,
             unsealed.event_id,
@@ -170,7 +170,7 @@ class LogGenerator:
             1,
             occurred,
             self._batch_recorded,
-            orjson.dumps(data).decode(),
+            canonical_json(data).decode(),
             self._batch_metadata_text,
             unsealed.prev_hash,
             digest,
@@ -189,7 +189,7 @@ class LogGenerator:
         self._batch_source = source
         correlation = uuid.UUID(int=self._random.getrandbits(128), version=4).hex
         self._batch_metadata = {"actor": actor, "correlation_id": correlation, "source": source}
-        self._batch_metadata_text = orjson.dumps(self._batch_metadata).decode()
+        self._batch_metadata_text = canonical_json(self._batch_metadata).decode()
 
     def _next_batch(self) -> None:
         project = self._random.choice(self._projects)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.audit.chain import LOOKAHEAD, ChainReport, Damage, Progress, verify_chain
+from shared.audit.stored import verify_stored
 from shared.db import create_pool
 from shared.store.base import GENESIS_HASH
 from shared.store.postgres import PostgresEventStore
@@ -53,7 +54,7 @@ async def verify_log(
         jobs = max(1, min(jobs, head // max(min_events_per_job, 1)))
         ranges = await _ranges(store, head, jobs) if jobs > 1 else None
         if ranges is None:
-            return await verify_chain(store.read_all(page_size=PAGE_SIZE), progress=progress)
+            return await verify_stored(store, progress=progress)
         reports = await _verify_ranges(dsn, schema, ranges, progress)
         return await _joined(store, ranges, reports, progress)
     finally:
@@ -171,9 +172,10 @@ async def _verify_range_async(dsn: str, schema: str, index: int, chunk: Range) -
         def advanced(checked: int) -> None:
             _counts[index] = checked
 
-        report = await verify_chain(
-            store.read_all(chunk.first, chunk.last, page_size=PAGE_SIZE),
-            start_position=chunk.first,
+        report = await verify_stored(
+            store,
+            from_position=chunk.first,
+            to_position=chunk.last,
             start_prev_hash=chunk.prev_hash,
             progress=advanced,
         )

@@ -10,8 +10,8 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from shared.audit.chain import verify_chain
 from shared.audit.signing import check_checkpoint, key_id, list_checkpoints
+from shared.audit.stored import verify_stored
 from shared.envelope import to_cloudevent
 from shared.http.deps import Auditor, RuntimeDep
 
@@ -65,7 +65,7 @@ async def events(
 
 @router.get("/verify", summary="Check the log's positions and hash chain, and its checkpoints")
 async def verify(runtime: RuntimeDep, _: Auditor) -> dict[str, Any]:
-    chain = await verify_chain(runtime.store.read_all(page_size=5000))
+    chain = await verify_stored(runtime.store)
     checks = [
         (await check_checkpoint(checkpoint, runtime.store, runtime.signer.public_key)).to_dict()
         for checkpoint in await list_checkpoints(runtime.pool, runtime.schema)

@@ -11,8 +11,10 @@ CREATE TABLE IF NOT EXISTS {schema}.events (
     schema_version  integer     NOT NULL,
     occurred_at     timestamptz NOT NULL,
     recorded_at     timestamptz NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL,
+    -- json, not jsonb: json keeps the text as written, which is the canonical spelling the
+    -- hash was computed over, so a verify can hash what is stored without re-encoding it.
+    data            json        NOT NULL,
+    metadata        json        NOT NULL,
     prev_hash       bytea       NOT NULL,
     hash            bytea       NOT NULL,
     UNIQUE (stream_id, stream_version)
@@ -108,7 +110,7 @@ BEGIN
     INSERT INTO {schema}.events (position, event_id, stream_id, stream_version, type,
                                  schema_version, occurred_at, recorded_at, data, metadata,
                                  prev_hash, hash)
-    SELECT first_position + n - 1, i, s, v, t, sv, o, recorded_at, d::jsonb, m::jsonb,
+    SELECT first_position + n - 1, i, s, v, t, sv, o, recorded_at, d::json, m::json,
            CASE WHEN n = 1 THEN prev_hash ELSE hashes[n - 1] END, h
     FROM unnest(p_event_ids, v_stream_ids, stream_versions, p_types, p_schema_versions,
                 p_occurred_at, p_data, p_metadata, hashes)
@@ -135,3 +137,14 @@ DO $index$ BEGIN
         CREATE INDEX events_by_recorded_at ON {schema}.events (recorded_at, position);
     END IF;
 END $index$;
+-- Logs made before the canonical text was kept held jsonb, which respells what it stores. Their
+-- rows keep that spelling (a verify re-encodes them, as before); rows appended from now on are
+-- stored as sealed. Last and only when needed, for the reason above: it rewrites the table.
+DO $json$ BEGIN
+    IF (SELECT atttypid = 'jsonb'::regtype FROM pg_attribute
+        WHERE attrelid = '{schema}.events'::regclass AND attname = 'data') THEN
+        ALTER TABLE {schema}.events
+            ALTER COLUMN data TYPE json USING data::text::json,
+            ALTER COLUMN metadata TYPE json USING metadata::text::json;
+    END IF;
+END $json$;

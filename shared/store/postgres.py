@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +32,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from shared.canonical import canonical_json, nul_pointers
 from shared.db import is_content_error
 from shared.store.base import (
     GENESIS_HASH,
@@ -50,6 +51,8 @@ from shared.store.hashing import canonical_parts
 
 log = logging.getLogger(__name__)
 
+SEALED_PAGES_AHEAD = 2
+"""Pages `read_sealed` has asked for at once: as many server processes spell rows."""
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 EVENT_COLUMNS = (
     "position",
@@ -97,6 +100,11 @@ async def migrate(pool: asyncpg.Pool[asyncpg.Record], schema: str, extra_sql: st
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key("migrate", schema))
         await conn.execute(_schema_sql(schema) + extra_sql)
+
+
+def _stamp(column: str) -> str:
+    # As `shared.store.hashing` spells a time, and as `append_sealed` stamps it.
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
 def _row_to_event(row: asyncpg.Record) -> StoredEvent:
@@ -160,7 +168,7 @@ class PostgresEventStore:
         self._sql_insert = (
             f"WITH inserted AS (INSERT INTO {schema}.events ({_COLUMNS}) SELECT * FROM unnest("
             "$1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::integer[], "
-            "$7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::bytea[], "
+            "$7::timestamptz[], $8::timestamptz[], $9::json[], $10::json[], $11::bytea[], "
             "$12::bytea[]) RETURNING position) "
             "SELECT pg_notify($13, (SELECT max(position) FROM inserted)::text)"
         )
@@ -278,6 +286,8 @@ class PostgresEventStore:
             )
             for stream_id, event in events
         ]
+        for part, (_, event) in zip(parts, events, strict=True):
+            _refuse_nul(part.data, part.metadata, event)
         conn = await self._writer_connection()
         try:
             row = await conn.fetchrow(
@@ -401,12 +411,73 @@ class PostgresEventStore:
         self, from_position: int = 1, to_position: int | None = None, page_size: int = 1000
     ) -> AsyncIterator[StoredEvent]:
         """Every event from `from_position` on, in order, a page at a time (keyset paging)."""
-        position = max(from_position, 1)
-        last = to_position if to_position is not None else 2**62
         sql = (
             f"SELECT {_COLUMNS} FROM {self.schema}.events "
             "WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
         )
+        async for rows in self._pages(sql, from_position, to_position, page_size):
+            for row in rows:
+                yield _row_to_event(row)
+
+    async def read_sealed(
+        self, from_position: int = 1, to_position: int | None = None, page_size: int = 5000
+    ) -> AsyncIterator[list[asyncpg.Record]]:
+        """Pages of (position, prev_hash, hash, canonical form as the columns spell it), for
+        checking the chain without decoding a row. A row whose JSON was stored in another
+        spelling (a log from before json columns) does not hash to its seal this way: see
+        `shared.audit.stored`.
+
+        Spelling the rows is the database's work, more than the caller's hashing: pages are
+        asked for by position range, `SEALED_PAGES_AHEAD` at a time, so that as many server
+        processes spell them side by side. Rows appended after the head read at the start
+        follow in keyset pages, as `read_all` reads them."""
+        spelled = f"""
+            SELECT position, prev_hash, hash, convert_to(
+                '{{"data":' || data::text || ',"event_id":"' || event_id::text
+                || '","metadata":' || metadata::text
+                || ',"occurred_at":"' || {_stamp("occurred_at")}
+                || '","position":' || position::text
+                || ',"recorded_at":"' || {_stamp("recorded_at")}
+                || '","schema_version":' || schema_version::text
+                || ',"stream_id":' || to_json(stream_id)::text
+                || ',"stream_version":' || stream_version::text
+                || ',"type":' || to_json(type)::text || '}}', 'UTF8')
+            FROM {self.schema}.events"""
+        by_range = spelled + " WHERE position BETWEEN $1 AND $2 ORDER BY position"
+        last = to_position if to_position is not None else (await self.head()).position
+        firsts = iter(range(max(from_position, 1), last + 1, page_size))
+        pending: deque[asyncio.Future[list[asyncpg.Record]]] = deque()
+
+        def ask_next() -> None:
+            first = next(firsts, None)
+            if first is not None:
+                end = min(first + page_size - 1, last)
+                pending.append(asyncio.ensure_future(self.pool.fetch(by_range, first, end)))
+
+        try:
+            for _ in range(SEALED_PAGES_AHEAD):
+                ask_next()
+            while pending:
+                rows = await pending.popleft()
+                ask_next()
+                if rows:
+                    yield rows
+        finally:
+            for page in pending:  # the caller stopped early
+                page.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await page
+        if to_position is None:
+            keyset = spelled + " WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3"
+            async for rows in self._pages(keyset, max(from_position, last + 1), None, page_size):
+                yield rows
+
+    async def _pages(
+        self, sql: str, from_position: int, to_position: int | None, page_size: int
+    ) -> AsyncIterator[list[asyncpg.Record]]:
+        """Keyset pages of `sql` (positions $1..$2, $3 rows, the position first in each row)."""
+        position = max(from_position, 1)
+        last = to_position if to_position is not None else 2**62
         if position > last:
             return
         # The next page is asked for before this one is handed out, so PostgreSQL reads it
@@ -418,11 +489,10 @@ class PostgresEventStore:
             while page is not None:
                 rows = await page
                 page = None
-                if len(rows) == page_size and rows[-1]["position"] < last:
-                    next_from = rows[-1]["position"] + 1
+                if len(rows) == page_size and rows[-1][0] < last:
+                    next_from = rows[-1][0] + 1
                     page = asyncio.ensure_future(self.pool.fetch(sql, next_from, last, page_size))
-                for row in rows:
-                    yield _row_to_event(row)
+                yield rows
         finally:
             if page is not None:  # the caller stopped early
                 page.cancel()
@@ -476,6 +546,12 @@ def _split(batch: list[_Pending], stored: list[StoredEvent]) -> list[_Outcome]:
 
 
 def _columns(rows: list[StoredEvent]) -> tuple[list[Any], ...]:
+    # Stored as the chain spells them (json keeps the text), so a verify can hash the stored
+    # text as it is.
+    data = [canonical_json(r.data, reject_floats=False) for r in rows]
+    metadata = [canonical_json(r.metadata, reject_floats=False) for r in rows]
+    for row, data_json, metadata_json in zip(rows, data, metadata, strict=True):
+        _refuse_nul(data_json, metadata_json, row)
     return (
         [r.position for r in rows],
         [r.event_id for r in rows],
@@ -485,8 +561,18 @@ def _columns(rows: list[StoredEvent]) -> tuple[list[Any], ...]:
         [r.schema_version for r in rows],
         [r.occurred_at for r in rows],
         [r.recorded_at for r in rows],
-        [r.data for r in rows],
-        [r.metadata for r in rows],
+        [text.decode() for text in data],
+        [text.decode() for text in metadata],
         [r.prev_hash for r in rows],
         [r.hash for r in rows],
     )
+
+
+def _refuse_nul(data_json: bytes, metadata_json: bytes, event: NewEvent | StoredEvent) -> None:
+    """json keeps `\\u0000` as written, where jsonb refused it; the log still refuses it, as
+    PostgreSQL did (a content error, the unit's alone): no text column could hold it later."""
+    spelled = b"\\u0000" in data_json or b"\\u0000" in metadata_json
+    if spelled and (refused := nul_pointers({"data": event.data, "metadata": event.metadata})):
+        raise asyncpg.exceptions.UntranslatableCharacterError(
+            f"a NUL character (U+0000) cannot be stored (at {refused[0]})"
+        )

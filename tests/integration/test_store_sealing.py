@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.audit.chain import verify_chain
+from shared.audit.stored import verify_stored
 from shared.store import AppendRequest, EventIdReused, NewEvent, WrongExpectedVersion
-from shared.store.hashing import event_hash
+from shared.store.base import StoredEvent
+from shared.store.hashing import canonical_event, event_hash
 from shared.store.postgres import PostgresEventStore
 
 AWKWARD_TEXT = [
@@ -62,6 +64,7 @@ async def test_awkward_content_sealed_in_the_database_verifies_in_python(
     assert (await verify_chain(store.read_all())).ok
     # What callers were told is what the log holds, field for field.
     assert [returned[e.position] for e in stored] == stored
+    await assert_stored_as_hashed(store, stored)
 
 
 async def test_refusals_and_retries_in_a_group_commit_fall_back_and_keep_the_chain(
@@ -91,6 +94,18 @@ async def test_refusals_and_retries_in_a_group_commit_fall_back_and_keep_the_cha
     stored = [e async for e in store.read_all()]
     assert len(stored) == 4
     assert (await verify_chain(store.read_all())).ok
+    assert store.group_commits["checked"] >= 1
+    await assert_stored_as_hashed(store, stored)
+
+
+async def assert_stored_as_hashed(store: PostgresEventStore, stored: list[StoredEvent]) -> None:
+    """The database spells each row's canonical form from its columns byte for byte, so a
+    verify hashes what is stored without decoding it (`verify_stored`'s common case)."""
+    spelled = [row async for page in store.read_sealed(page_size=3) for row in page]
+    assert [row[0] for row in spelled] == [e.position for e in stored]
+    for row, event in zip(spelled, stored, strict=True):
+        assert row[3] == canonical_event(event), event.position
+    assert await verify_stored(store, page_size=3) == await verify_chain(store.read_all())
 
 
 async def test_batches_without_refusals_take_one_round_trip(store: PostgresEventStore) -> None:
@@ -105,3 +120,29 @@ async def test_batches_without_refusals_take_one_round_trip(store: PostgresEvent
     # The repeated id never reaches the database; the stale version is found there, then
     # decided in Python.
     assert store.group_commits["checked"] == 2
+
+
+async def test_a_log_kept_in_jsonb_before_still_verifies_after_its_migration(
+    store: PostgresEventStore,
+) -> None:
+    for i in range(6):
+        await store.append(f"s{i % 2}", [awkward_event(i)])
+    # As a log made before the columns kept their text: jsonb respells what it stores.
+    await store.pool.execute(
+        f"ALTER TABLE {store.schema}.events "
+        "ALTER COLUMN data TYPE jsonb USING data::jsonb, "
+        "ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb"
+    )
+    await store.migrate()
+    for i in range(6, 12):
+        await store.append(f"s{i % 2}", [awkward_event(i)])
+    stored = [e async for e in store.read_all()]
+    spelled = [row async for page in store.read_sealed() for row in page]
+    respelled = [
+        e.position for e, row in zip(stored, spelled, strict=True) if row[3] != canonical_event(e)
+    ]
+    assert respelled == list(range(1, 7)), "only the rows from before keep jsonb's spelling"
+    report = await verify_stored(store, page_size=4)
+    assert report.ok
+    assert report == await verify_chain(store.read_all())
+    assert report.checked == 12

@@ -16,6 +16,7 @@ import pytest
 from shared.audit.chain import verify_chain
 from shared.audit.parallel import verify_log
 from shared.audit.signing import Signer, check_checkpoint
+from shared.audit.stored import verify_stored
 from shared.store import NewEvent
 from shared.store.hashing import event_hash
 from shared.store.postgres import PostgresEventStore
@@ -56,8 +57,8 @@ async def shift(pool: Pool, schema: str, from_position: int, by: int) -> None:
 
 async def edit_payload(pool: Pool, schema: str) -> None:
     await pool.execute(
-        f"UPDATE {schema}.events SET data = jsonb_set(data, '{{amount}}', '\"99999.00\"') "
-        "WHERE position = 12"
+        f"UPDATE {schema}.events "
+        "SET data = jsonb_set(data::jsonb, '{amount}', '\"99999.00\"')::json WHERE position = 12"
     )
 
 
@@ -144,6 +145,7 @@ async def test_tampering_is_found_with_its_position_and_kind(
     assert report.damage is not None
     assert (report.damage.position, report.damage.kind) == (position, kind), report.damage.detail
     assert report.checked == position - 1
+    assert await verify_stored(store, page_size=7) == report
 
 
 async def test_a_consistent_rewrite_is_found_only_by_a_signed_checkpoint(
@@ -232,6 +234,7 @@ async def test_verifying_in_parallel_reports_what_one_pass_does(
     in_parallel = await verify_log(pg_url, store.schema, jobs=3, min_events_per_job=1)
     assert in_parallel == one_pass
     assert in_parallel.ok == (tamper is untouched)
+    assert await verify_stored(store, page_size=7) == one_pass
 
 
 @pytest.mark.parametrize("position", [10, 11, 30])
