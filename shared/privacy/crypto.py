@@ -1,0 +1,69 @@
+"""Sealing one personal value under its subject's key, and wrapping subject keys under the
+master key (envelope encryption).
+
+AES-256-GCM with a synthetic nonce: the nonce is an HMAC of the value, so sealing the same value
+of the same subject at the same path always gives the same token. That keeps an event's content
+the same when it is sent again (idempotent retries compare content), and it never reuses a
+nonce for another value, which GCM cannot survive. The subject id and the path are bound in as
+associated data, so a token moved to another field or subject does not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from typing import Any
+from uuid import UUID
+
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shared.canonical import canonical_json
+
+KEY_BYTES = 32
+_NONCE_BYTES = 12
+
+
+def new_key() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
+def seal(key: bytes, subject: UUID, path: str, value: Any) -> str:
+    plaintext = canonical_json(value)
+    nonce_key = hashlib.sha256(b"ptrack-privacy-nonce\x00" + key).digest()
+    nonce = hmac.new(nonce_key, path.encode() + b"\x00" + plaintext, "sha256").digest()
+    nonce = nonce[:_NONCE_BYTES]
+    sealed = AESGCM(key).encrypt(nonce, plaintext, _bound(subject, path))
+    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+
+def open_sealed(key: bytes, subject: UUID, path: str, token: str) -> Any:
+    """The value sealed in `token` (raises `cryptography.exceptions.InvalidTag` when the token
+    was not sealed by this key for this subject and path)."""
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    return orjson.loads(AESGCM(key).decrypt(nonce, sealed, _bound(subject, path)))
+
+
+def wrap(master: bytes, subject: UUID, key: bytes) -> bytes:
+    """A subject's key under the master key, as the database keeps it."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return nonce + AESGCM(master).encrypt(nonce, key, b"ptrack-subject-key\x00" + subject.bytes)
+
+
+def unwrap(master: bytes, subject: UUID, wrapped: bytes) -> bytes:
+    nonce, sealed = wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:]
+    return AESGCM(master).decrypt(nonce, sealed, b"ptrack-subject-key\x00" + subject.bytes)
+
+
+def handle_digest(master: bytes, normalised_handle: str) -> bytes:
+    """What the database keeps to find a subject by its handle: a keyed hash, so the table
+    names nobody to whoever reads it without the master key."""
+    lookup_key = hashlib.sha256(b"ptrack-privacy-handle\x00" + master).digest()
+    return hmac.new(lookup_key, normalised_handle.encode(), "sha256").digest()
+
+
+def _bound(subject: UUID, path: str) -> bytes:
+    return subject.bytes + path.encode()

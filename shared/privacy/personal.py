@@ -1,0 +1,217 @@
+"""Which fields of an event's data are personal data, and of whom; finding, sealing and opening
+them in a data dict.
+
+An event type declares its personal fields (`Personal`): a path into the data (`person`,
+`member.name`, `people[].name` for every element of a list) and the handle of the data subject
+it belongs to: a kind (`person`, `member`, `respondent`) and the path whose value names that
+subject within the kind (the field itself by default). Two fields naming the same subject are
+sealed with the same subject's key, so erasing the subject erases both.
+
+A sealed field is replaced in the data by `{"$personal": "<subject id>", "sealed": "<token>"}`
+(see `shared.privacy.crypto`); what the hash chain covers, what JetStream carries and what an
+export holds is that. An opened field whose subject was erased reads `erased-<12 hex digits of
+the subject id>`: the same for every field of the subject, so what was counted per person
+(members of a network, respondents) still counts the same, and nobody can be told from it.
+
+Pure: nothing here knows where keys come from.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+SEALED_KEY = "$personal"
+ERASED_PREFIX = "erased-"
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """A field of an event's data that is personal data of one data subject."""
+
+    path: str
+    """Dotted, `[]` for every element of a list: `person`, `member.id`, `people[].name`."""
+    subject: str
+    """The kind of handle that names the subject: `person`, `member`, `respondent`."""
+    by: str | None = None
+    """The path whose value names the subject within the kind (default: `path`). Within a
+    list, it names a field of the same element (`people[].name` for `people[].phone`)."""
+
+    @property
+    def handle_path(self) -> str:
+        return self.by or self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Handle:
+    """What names a data subject, as a person would type it: a kind and a value."""
+
+    kind: str
+    value: str
+
+    @property
+    def normalised(self) -> str:
+        """The same person however the name was spaced, cased or composed."""
+        folded = unicodedata.normalize("NFC", self.value).casefold()
+        return f"{self.kind}:{' '.join(folded.split())}"
+
+    @classmethod
+    def parse(cls, text: str) -> Handle:
+        """`person:Kari Nordmann` → Handle("person", "Kari Nordmann")."""
+        kind, separator, value = text.partition(":")
+        if not separator or not kind.strip() or not value.strip():
+            raise ValueError(f"a subject is kind:value (person:Kari Nordmann), not {text!r}")
+        return cls(kind.strip(), value.strip())
+
+
+Location = tuple[str | int, ...]
+"""Keys and list indexes from the data's top to a value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One personal value in a data dict."""
+
+    location: Location
+    path: str
+    """The declared path (the same for every element of a list): what the seal is bound to."""
+    handle: Handle
+    value: Any
+
+
+def personal_values(data: dict[str, Any], fields: Sequence[Personal]) -> list[Found]:
+    """Every value of `data` at a declared path, with its subject's handle (plaintext data:
+    before sealing). A value that is absent or None is not personal data here."""
+    found: list[Found] = []
+    for field in fields:
+        for location, value, element in _walk(data, field.path.split(".")):
+            if value is None or _is_sealed(value):
+                continue
+            owner = _value_at(element, field.handle_path, field.path)
+            if owner is None or _is_sealed(owner):
+                continue
+            found.append(Found(location, field.path, Handle(field.subject, str(owner)), value))
+    return found
+
+
+def replaced(data: dict[str, Any], values: dict[Location, Any]) -> dict[str, Any]:
+    """`data` with the value at each location replaced (copies only what it changes)."""
+    result = dict(data)
+    for location, value in values.items():
+        _set(result, location, value)
+    return result
+
+
+def sealed_value(subject: UUID, token: str) -> dict[str, str]:
+    return {SEALED_KEY: str(subject), "sealed": token}
+
+
+def sealed_subjects(data: Any) -> set[UUID]:
+    """The subjects of every sealed value anywhere in `data`."""
+    return {UUID(value[SEALED_KEY]) for _, value in _sealed(data, ())}
+
+
+Opener = Callable[[UUID, str, str], Any]
+"""(subject, path, token) → the plaintext value, or None when the subject's key is gone."""
+
+
+def opened(data: dict[str, Any], opener: Opener) -> dict[str, Any]:
+    """`data` with every sealed value opened; a value whose subject was erased reads
+    `erased_value(subject)`. Data without sealed values is returned as it is."""
+    values: dict[Location, Any] = {}
+    for location, value in _sealed(data, ()):
+        subject = UUID(value[SEALED_KEY])
+        plain = opener(subject, _path_of(location), value["sealed"])
+        values[location] = erased_value(subject) if plain is None else plain
+    return replaced(data, values) if values else data
+
+
+def erased_value(subject: UUID) -> str:
+    return f"{ERASED_PREFIX}{subject.hex[:12]}"
+
+
+def holds_sealed(data: Any) -> bool:
+    return next(_sealed(data, ()), None) is not None
+
+
+# -- walking -----------------------------------------------------------------------------------
+
+
+def _walk(
+    node: Any, steps: list[str], at: Location = (), element: Any = None
+) -> Iterator[tuple[Location, Any, Any]]:
+    """(location, value, the list element it sits in, or the top) for a dotted path."""
+    if element is None:
+        element = node
+    if not steps:
+        yield at, node, element
+        return
+    step, rest = steps[0], steps[1:]
+    is_list = step.endswith("[]")
+    key = step[:-2] if is_list else step
+    if not isinstance(node, dict) or key not in node:
+        return
+    child = node[key]
+    if not is_list:
+        yield from _walk(child, rest, (*at, key), element)
+    elif isinstance(child, list):
+        for index, item in enumerate(child):
+            yield from _walk(item, rest, (*at, key, index), item)
+
+
+def _value_at(element: Any, handle_path: str, path: str) -> Any:
+    """The handle's value: within the same list element when the path runs through a list."""
+    if "[]" in path:
+        prefix = path.rsplit("[].", 1)[0] + "[]."
+        if not handle_path.startswith(prefix):
+            raise ValueError(f"{handle_path!r} must name a field of the element of {path!r}")
+        handle_path = handle_path.split("[].")[-1]
+    node = element
+    for step in handle_path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(step)
+    return node
+
+
+def _set(node: Any, location: Location, value: Any) -> None:
+    # Copies each container on the way down, so the caller's data is never changed.
+    *parents, last = location
+    for step in parents:
+        child = node[step]
+        copy = dict(child) if isinstance(child, dict) else list(child)
+        node[step] = copy
+        node = copy
+    node[last] = value
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and SEALED_KEY in value
+
+
+def _sealed(node: Any, at: Location) -> Iterator[tuple[Location, dict[str, str]]]:
+    if isinstance(node, dict):
+        if SEALED_KEY in node:
+            yield at, node
+            return
+        for key, child in node.items():
+            if isinstance(child, dict | list):
+                yield from _sealed(child, (*at, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            if isinstance(child, dict | list):
+                yield from _sealed(child, (*at, index))
+
+
+def _path_of(location: Location) -> str:
+    """The declared path of a location: list indexes become `[]`."""
+    parts: list[str] = []
+    for step in location:
+        if isinstance(step, int):
+            parts[-1] += "[]"
+        else:
+            parts.append(step)
+    return ".".join(parts)
