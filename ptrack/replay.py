@@ -29,6 +29,8 @@ from ptrack.stack.catalog import SERVICES, ServiceEntry
 from services.reporting.timetravel import as_utc
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
+from shared.privacy.keyring import Keyring, open_keyring
+from shared.privacy.sealing import open_data
 from shared.projection import FAILURES_SQL, ReadModel, rebuild_into
 from shared.projection.versioning import (
     SET_POSITION,
@@ -223,9 +225,18 @@ async def replay(
         as_of_recorded if as_of_recorded is None else as_utc(as_of_recorded),
     )
     view = describe_view(as_of_business, as_of_recorded)
+    keyring = await open_keyring(pool, settings)
     for name in names:
         report.services[name] = await _replay_service(
-            pool, settings, name, into, swap=swap, keep=keep, view=view, progress=progress or _quiet
+            pool,
+            settings,
+            name,
+            into,
+            swap=swap,
+            keep=keep,
+            view=view,
+            progress=progress or _quiet,
+            keyring=keyring,
         )
     return report
 
@@ -252,11 +263,14 @@ async def swap_in(
             # Checked for every service before any swap, so a refusal changes nothing.
             raise ReplayError(f"{scratch} does not hold a full replay of {name} ({label})")
     positions: dict[str, dict[str, int]] = {}
+    keyring = await open_keyring(pool, settings)
     for name in names:
         live = settings.schema_for(name)
         (progress or _quiet)(f"{name}: swapping the rebuilt models into {live}")
         models = read_models(settings, name)
-        positions[name] = await _swap(pool, models, scratch_schema(settings, name, into), live)
+        positions[name] = await _swap(
+            pool, models, scratch_schema(settings, name, into), live, keyring
+        )
     return positions
 
 
@@ -282,6 +296,7 @@ async def _replay_service(
     keep: Callable[[StoredEvent], bool] | None,
     view: str,
     progress: Progress,
+    keyring: Keyring,
 ) -> ServiceReplay:
     started = clock.monotonic()
     scratch = scratch_schema(settings, service, into)
@@ -297,7 +312,9 @@ async def _replay_service(
     for model in models:
         progress(f"{service}: rebuilding {model.projection.name} from {model.source_schema}")
         kept: set[int] = set()
-        position = await rebuild_into(pool, scratch, model, keep=_counting(keep, kept))
+        position = await rebuild_into(
+            pool, scratch, model, keep=_counting(keep, kept), keyring=keyring
+        )
         found.models.append(
             ModelReplay(model.projection.name, model.source_schema, position, len(kept), position)
         )
@@ -306,7 +323,7 @@ async def _replay_service(
     if swap:
         live = settings.schema_for(service)
         progress(f"{service}: swapping the rebuilt models into {live}")
-        positions = await _swap(pool, models, scratch, live)
+        positions = await _swap(pool, models, scratch, live, keyring)
         found.models = [
             ModelReplay(m.name, m.source, m.events_read, m.events_kept, positions[m.name])
             for m in found.models
@@ -341,7 +358,9 @@ def _counting(
 # --- swapping -------------------------------------------------------------------------------
 
 
-async def _swap(pool: Pool, models: list[ReadModel], scratch: str, live: str) -> dict[str, int]:
+async def _swap(
+    pool: Pool, models: list[ReadModel], scratch: str, live: str, keyring: Keyring
+) -> dict[str, int]:
     """Move the rebuilt tables into the live schema in one transaction; returns each model's
     position there."""
     positions: dict[str, int] = {}
@@ -371,7 +390,9 @@ async def _swap(pool: Pool, models: list[ReadModel], scratch: str, live: str) ->
                 # The live model went on while the replay ran. Readers were already told it
                 # includes those positions (min_position), so the rebuilt one must too before it
                 # replaces it; and the runner's in-memory position would not fetch them again.
-                position = await _apply_tail(pool, conn, model, scratch, live, position, ahead)
+                position = await _apply_tail(
+                    pool, conn, model, scratch, live, position, ahead, keyring
+                )
             histories = [history_table(table) for table in versioned_tables(model.projection)]
             for table in [*model.projection.tables, *histories]:
                 grants = await _grants(conn, live, table)
@@ -393,7 +414,14 @@ async def _swap(pool: Pool, models: list[ReadModel], scratch: str, live: str) ->
 
 
 async def _apply_tail(
-    pool: Pool, conn: Conn, model: ReadModel, scratch: str, live: str, position: int, until: int
+    pool: Pool,
+    conn: Conn,
+    model: ReadModel,
+    scratch: str,
+    live: str,
+    position: int,
+    until: int,
+    keyring: Keyring,
 ) -> int:
     """Apply log positions `position + 1 .. until` to the rebuilt tables, each in a savepoint:
     one the projection cannot apply is set aside in the live failures, as a runner would."""
@@ -401,7 +429,8 @@ async def _apply_tail(
     async for event in store.read_all(position + 1, until):
         try:
             async with conn.transaction():
-                found = model.source.to_model(event.type, event.schema_version, event.data)
+                data = await open_data(keyring, event.data)
+                found = model.source.to_model(event.type, event.schema_version, data)
                 await conn.execute(SET_POSITION, str(event.position))
                 await model.projection.apply(conn, scratch, event, found)
         except Exception as error:

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.privacy.personal import Personal
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -69,6 +71,8 @@ class EventType:
     schema_version: int = 1
     upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
     """`upcasters[n]` turns data written at version n into version n + 1."""
+    personal: tuple[Personal, ...] = ()
+    """The fields that are personal data, sealed per data subject (`shared.privacy`)."""
 
     def upcast(self, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
         if not 1 <= schema_version <= self.schema_version:
@@ -99,6 +103,12 @@ class EventTypes:
             return self._by_name[name]
         except KeyError:
             raise UnknownEventType(name, self._by_name) from None
+
+    def holds_personal(self, name: str) -> bool:
+        """Whether events of this type may hold sealed personal data (to open before
+        `to_model`); False for an unknown type, which `to_model` refuses anyway."""
+        event_type = self._by_name.get(name)
+        return event_type is not None and bool(event_type.personal)
 
     def of(self, model: EventModel) -> EventType:
         return self._by_model[type(model)]

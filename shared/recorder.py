@@ -21,6 +21,8 @@ from uuid import UUID, uuid5
 
 from shared.decider import Decider, Rejected
 from shared.event_types import EventModel, EventTypes, identified
+from shared.privacy.keyring import Keyring
+from shared.privacy.sealing import open_data, seal_data
 from shared.store.base import (
     AppendRequest,
     AppendResult,
@@ -71,8 +73,11 @@ class Recorder(Generic[S]):
         decider: Decider[S, Any],
         *,
         cache_size: int = 10_000,
+        keyring: Keyring | None = None,
     ) -> None:
         self.store = store
+        self.keyring = keyring
+        """Seals each event's personal fields before it is appended, opens them when read."""
         self.event_types = event_types
         self.decider = decider
         self._cache: OrderedDict[str, _Entry[S]] = OrderedDict()
@@ -202,7 +207,7 @@ class Recorder(Generic[S]):
                     raise
                 for index, event in enumerate(decided):
                     state = self.decider.evolve(state, event)
-                    events.append(self._new_event(proposal, event, index, len(decided) - 1))
+                    events.append(await self._new_event(proposal, event, index, len(decided) - 1))
             requests.append(AppendRequest(group.stream_id, events, entry.version))
             entries[group.stream_id] = _Entry(state, entry.version + len(events))
         return requests, entries
@@ -222,7 +227,7 @@ class Recorder(Generic[S]):
         entry = entries.get(other) or await self._refresh(other, self._cache.get(other))
         return reads.merge(state, entry.state)
 
-    def _new_event(
+    async def _new_event(
         self, proposal: Proposal, event: EventModel, index: int, derived: int = 0
     ) -> NewEvent:
         # The first event a proposal yields carries the proposal's id (so retries are idempotent);
@@ -236,7 +241,9 @@ class Recorder(Generic[S]):
         return NewEvent(
             event_id=event_id,
             type=event_type.name,
-            data=self.event_types.to_data(event),
+            data=await seal_data(
+                self.keyring, event_type.personal, self.event_types.to_data(event)
+            ),
             occurred_at=proposal.occurred_at,
             schema_version=event_type.schema_version,
             metadata=metadata,
@@ -293,7 +300,9 @@ class Recorder(Generic[S]):
             p.event_id
             for stream_id, p in proposals
             if p.event_id in stored
-            and not same_content(stored[p.event_id], stream_id, self._new_event(p, p.event, 0))
+            and not same_content(
+                stored[p.event_id], stream_id, await self._new_event(p, p.event, 0)
+            )
         ]
         return stored, changed
 
@@ -312,7 +321,10 @@ class Recorder(Generic[S]):
             (self.decider.initial, 0) if entry is None else (entry.state, entry.version)
         )
         for stored in await self.store.read_stream(stream_id, from_version=version + 1):
-            event = self.event_types.to_model(stored.type, stored.schema_version, stored.data)
+            data = stored.data
+            if self.event_types.holds_personal(stored.type):
+                data = await open_data(self.keyring, data)
+            event = self.event_types.to_model(stored.type, stored.schema_version, data)
             state = self.decider.evolve(state, identified(event, stored.event_id))
             version = stored.stream_version
         fresh = _Entry(state, version)

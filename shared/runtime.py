@@ -19,6 +19,7 @@ from shared.audit.signing import (
 )
 from shared.bus import Bus, StreamSettings
 from shared.db import create_pool
+from shared.privacy.keyring import open_keyring
 from shared.projection import ReadModelWriter
 from shared.projection.consumer import JetStreamConsumer
 from shared.readside import ReadSide
@@ -63,8 +64,9 @@ class Runtime:
         await self.store.migrate()
         await migrate(self.pool, self.schema, checkpoints_sql(self.schema))
         self.signer = Signer.load_or_create(self.settings.signing_key_dir / f"{self.spec.name}.key")
+        self.keyring = await open_keyring(self.pool, self.settings)
         self.recorder: Recorder[Any] = Recorder(
-            self.store, self.spec.event_types, self.spec.decider
+            self.store, self.spec.event_types, self.spec.decider, keyring=self.keyring
         )
         self.relay = Relay(
             self.store, self.bus, self.spec.event_types, dsn=self.settings.database_url
@@ -82,13 +84,14 @@ class Runtime:
                     schema=self.schema,
                     log_store=self.store,
                     event_types=model.source,
+                    keyring=self.keyring,
                 )
                 self.writers[model.projection.name] = writer
             else:
                 # The source's schema is created if the source has not started yet, so a
                 # feed can start first and wait for events.
                 await migrate(self.pool, model.source_schema)
-                writer = ReadModelWriter.of(model, self.pool, self.schema)
+                writer = ReadModelWriter.of(model, self.pool, self.schema, self.keyring)
                 self.feeds[model.projection.name] = writer
             await writer.migrate()
             if writer.needs_rebuild:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     signing_key_dir: Path = Path(".ptrack/keys")
     """Where each service keeps its Ed25519 checkpoint key (`<service>.key`, made on first
     start). Keep it off the database server: the key vouches for the database."""
+    privacy_key_dir: Path | None = None
+    """Where the master key of personal data (`privacy-master.key`) and the list of erased
+    subjects (`erased-subjects`) are kept; default: `signing_key_dir`. Every service needs the
+    same two files. Keep them off the database server and out of its backups (docs/privacy.md)."""
     checkpoint_interval_seconds: float = Field(default=3600.0, ge=0)
     """How often a service signs its log head when it has moved (0: only on demand)."""
 
@@ -78,6 +82,10 @@ class Settings(BaseSettings):
     require_auth: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def key_dir_for_privacy(self) -> Path:
+        return self.privacy_key_dir or self.signing_key_dir
 
     def schema_for(self, service: str) -> str:
         return f"{self.schema_prefix}{service}"

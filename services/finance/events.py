@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from shared.event_types import EventModel, EventType, EventTypes
 from shared.money import Amount
+from shared.privacy.personal import Personal
 from shared.quantity import Quantity
 from shared.text import LongText, Text, Translations, translations
 
@@ -261,9 +262,22 @@ EVENT_TYPES = EventTypes(
         EventType("FundingRepaid", FundingRepaid, category="funding"),
         EventType("CostBooked", CostBooked, category="cost"),
         EventType("CostReversed", CostReversed, category="cost"),
-        EventType("InKindHoursRecorded", InKindHoursRecorded, category="inkind"),
+        EventType(
+            "InKindHoursRecorded",
+            InKindHoursRecorded,
+            category="inkind",
+            personal=(
+                Personal("person", "person"),
+                Personal("description", "person", by="person"),
+            ),
+        ),
         EventType("InKindCorrected", InKindCorrected, category="inkind"),
         EventType("InKindWithdrawn", InKindWithdrawn, category="inkind"),
-        EventType("InKindAttested", InKindAttested, category="inkind"),
+        EventType(
+            "InKindAttested",
+            InKindAttested,
+            category="inkind",
+            personal=(Personal("attested_by", "person"),),
+        ),
     ],
 )

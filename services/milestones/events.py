@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints
 
 from shared.event_types import EventModel, EventType, EventTypes
 from shared.money import Amount
+from shared.privacy.personal import Personal
 from shared.quantity import Quantity
 from shared.text import Language, LongText, Text, Translations, translations
 
@@ -222,7 +223,12 @@ EVENT_TYPES = EventTypes(
     [
         EventType("PlanBaselined", PlanBaselined, category="plan"),
         EventType("PlanRevised", PlanRevised, category="plan"),
-        EventType("MilestoneReached", MilestoneReached, category="milestone"),
+        EventType(
+            "MilestoneReached",
+            MilestoneReached,
+            category="milestone",
+            personal=(Personal("reported_by", "person"),),
+        ),
         EventType("MilestoneForecastChanged", MilestoneForecastChanged, category="milestone"),
         EventType("MilestoneReopened", MilestoneReopened, category="milestone"),
         EventType("GoalProgressReported", GoalProgressReported, category="goal"),

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.event_types import EventModel, EventType, EventTypes
+from shared.privacy.personal import Personal
 from shared.text import Text, Translations, translations
 
 Id = Annotated[
@@ -229,15 +230,45 @@ RegistryEvent = (
 EVENT_TYPES = EventTypes(
     "registry",
     [
-        EventType("NetworkRegistered", NetworkRegistered, category="network"),
-        EventType("NetworkUpdated", NetworkUpdated, category="network"),
+        EventType(
+            "NetworkRegistered",
+            NetworkRegistered,
+            category="network",
+            personal=(Personal("coordinator", "person"),),
+        ),
+        EventType(
+            "NetworkUpdated",
+            NetworkUpdated,
+            category="network",
+            personal=(Personal("coordinator", "person"),),
+        ),
         EventType("NetworkRetired", NetworkRetired, category="network"),
-        EventType("MemberJoined", MemberJoined, category="member"),
-        EventType("MemberLeft", MemberLeft, category="member"),
-        EventType("NetworkAssessed", NetworkAssessed, category="assessment"),
+        EventType(
+            "MemberJoined",
+            MemberJoined,
+            category="member",
+            personal=(
+                Personal("member.id", "member"),
+                Personal("member.name", "member", by="member.id"),
+            ),
+        ),
+        EventType(
+            "MemberLeft", MemberLeft, category="member", personal=(Personal("member", "member"),)
+        ),
+        EventType(
+            "NetworkAssessed",
+            NetworkAssessed,
+            category="assessment",
+            personal=(Personal("assessor", "person"),),
+        ),
         EventType("NetworkChosenForPilot", NetworkChosenForPilot, category="pilot"),
         EventType("RegisterRulesSet", RegisterRulesSet, category="rules"),
         EventType("NetworksCarriedOver", NetworksCarriedOver, category="network"),
-        EventType("NetworkCarriedIn", NetworkCarriedIn, category="network"),
+        EventType(
+            "NetworkCarriedIn",
+            NetworkCarriedIn,
+            category="network",
+            personal=(Personal("members[]", "member"),),
+        ),
     ],
 )

@@ -14,6 +14,7 @@ from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from shared.event_types import EventModel, EventType, EventTypes
+from shared.privacy.personal import Personal
 from shared.text import LongText, NotBlank, Text, Translations, translations
 
 Id = Annotated[
@@ -164,7 +165,12 @@ EVENT_TYPES = EventTypes(
     "surveys",
     [
         EventType("SurveyPublished", SurveyPublished, category="survey"),
-        EventType("ResponseSubmitted", ResponseSubmitted, category="response"),
+        EventType(
+            "ResponseSubmitted",
+            ResponseSubmitted,
+            category="response",
+            personal=(Personal("respondent", "respondent"),),
+        ),
         EventType("SurveyClosed", SurveyClosed, category="survey"),
         EventType("SuccessFactorsSet", SuccessFactorsSet, category="rules"),
     ],

@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from shared.checkpoints import read_checkpoint
+from shared.privacy.keyring import Keyring, open_keyring
 from shared.projection import ReadModel, TableDiff, compare_schemas, rebuild_into
 from shared.service import ServiceSpec
 from shared.settings import Settings
@@ -45,10 +46,16 @@ class DriftReport:
 async def check_drift(pool: Pool, settings: Settings, spec: ServiceSpec) -> list[DriftReport]:
     """Every projection and feed of one service, each against a replay of its log."""
     schema = settings.schema_for(spec.name)
-    return [await _drift(pool, spec.name, schema, model) for model in spec.read_models(settings)]
+    keyring = await open_keyring(pool, settings)
+    return [
+        await _drift(pool, spec.name, schema, model, keyring)
+        for model in spec.read_models(settings)
+    ]
 
 
-async def _drift(pool: Pool, service: str, schema: str, model: ReadModel) -> DriftReport:
+async def _drift(
+    pool: Pool, service: str, schema: str, model: ReadModel, keyring: Keyring
+) -> DriftReport:
     live_copy = f"{schema}_audit_live"
     replay = f"{schema}_audit_replay"
     tables = model.projection.tables
@@ -65,7 +72,7 @@ async def _drift(pool: Pool, service: str, schema: str, model: ReadModel) -> Dri
                     f"CREATE TABLE {live_copy}.{table} AS SELECT * FROM {schema}.{table}"
                 )
     try:
-        await rebuild_into(pool, replay, model, to_position=position)
+        await rebuild_into(pool, replay, model, to_position=position, keyring=keyring)
         found = await compare_schemas(pool, live_copy, replay, tables)
         return DriftReport(service, model.projection.name, position, found)
     finally:

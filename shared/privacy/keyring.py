@@ -26,6 +26,7 @@ import asyncpg
 
 from shared.privacy import crypto
 from shared.privacy.personal import Handle
+from shared.settings import Settings
 from shared.store.postgres import checked_identifier
 
 MASTER_KEY_FILE = "privacy-master.key"
@@ -211,15 +212,26 @@ class Keyring:
             os.fsync(tombstones.fileno())
 
 
+async def open_keyring(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> Keyring:
+    """The keyring every service and command of one deployment shares."""
+    return await Keyring.start(pool, settings.schema_for("privacy"), settings.key_dir_for_privacy)
+
+
 def master_key(key_dir: Path) -> bytes:
-    """The master key, made on first use (readable by its owner only)."""
+    """The master key, made on first use (readable by its owner only). Made whole in a file of
+    its own, then linked in place: services starting together all read the one that won."""
     path = key_dir / MASTER_KEY_FILE
     if not path.exists():
         key_dir.mkdir(parents=True, exist_ok=True)
+        draft = key_dir / f".{MASTER_KEY_FILE}.{os.getpid()}.{uuid4().hex}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(crypto.new_key())
+            file.flush()
+            os.fsync(file.fileno())
         with contextlib.suppress(FileExistsError):
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(crypto.new_key())
+            os.link(draft, path)
+        draft.unlink()
     key = path.read_bytes()
     if len(key) != crypto.KEY_BYTES:
         raise ValueError(f"{path} is not a {crypto.KEY_BYTES}-byte key")

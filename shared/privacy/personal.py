@@ -90,7 +90,7 @@ def personal_values(data: dict[str, Any], fields: Sequence[Personal]) -> list[Fo
         for location, value, element in _walk(data, field.path.split(".")):
             if value is None or _is_sealed(value):
                 continue
-            owner = _value_at(element, field.handle_path, field.path)
+            owner = value if field.by is None else _value_at(element, field.by, field.path)
             if owner is None or _is_sealed(owner):
                 continue
             found.append(Found(location, field.path, Handle(field.subject, str(owner)), value))

@@ -25,6 +25,8 @@ import asyncpg
 from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
 from shared.event_types import EventTypes
+from shared.privacy.keyring import Keyring
+from shared.privacy.sealing import open_data
 from shared.projection.batch import StatementBatch
 from shared.projection.protocol import Projection, Statement, StatementProjection
 from shared.projection.versioning import (
@@ -88,8 +90,11 @@ class ReadModelWriter:
         schema: str,
         log_store: EventStore,
         event_types: EventTypes,
+        keyring: Keyring | None = None,
     ) -> None:
         self.projection = projection
+        self.keyring = keyring
+        """Opens the personal fields of the events read (erased subjects read `erased-…`)."""
         # Asked once: isinstance against a runtime-checkable protocol is slow, per event.
         self._statements = projection if isinstance(projection, StatementProjection) else None
         self._commutes = bool(getattr(projection, "commutes_across_tables", False))
@@ -108,7 +113,11 @@ class ReadModelWriter:
 
     @classmethod
     def of(
-        cls, model: ReadModel, pool: asyncpg.Pool[asyncpg.Record], schema: str
+        cls,
+        model: ReadModel,
+        pool: asyncpg.Pool[asyncpg.Record],
+        schema: str,
+        keyring: Keyring | None = None,
     ) -> ReadModelWriter:
         """A writer of `model` into `schema` (the live one, or a scratch schema)."""
         return cls(
@@ -117,6 +126,7 @@ class ReadModelWriter:
             schema=schema,
             log_store=PostgresEventStore(pool, model.source_schema),
             event_types=model.source,
+            keyring=keyring,
         )
 
     async def migrate(self) -> None:
@@ -204,8 +214,11 @@ class ReadModelWriter:
     async def _apply_one(
         self, conn: Conn, batch: StatementBatch, event: StoredEvent, careful: bool
     ) -> None:
+        data = event.data
+        if self.event_types.holds_personal(event.type):
+            data = await open_data(self.keyring, data)
         if not careful:
-            model = self.event_types.to_model(event.type, event.schema_version, event.data)
+            model = self.event_types.to_model(event.type, event.schema_version, data)
             if self._statements is not None:
                 await batch.add(_positioned(event, self._statements.statements(
                     self.schema, event, model)))  # fmt: skip
@@ -216,7 +229,7 @@ class ReadModelWriter:
             return
         try:
             async with conn.transaction():  # a savepoint
-                model = self.event_types.to_model(event.type, event.schema_version, event.data)
+                model = self.event_types.to_model(event.type, event.schema_version, data)
                 await conn.execute(SET_POSITION, str(event.position))
                 await self.projection.apply(conn, self.schema, event, model)
         except Exception as error:
@@ -349,9 +362,10 @@ async def rebuild_into(
     *,
     to_position: int | None = None,
     keep: Keep | None = None,
+    keyring: Keyring | None = None,
 ) -> int:
     """Build `model` from its log into `schema` (a scratch schema, a view in time): the one
     rebuild behind replays, drift checks and time travel. Returns the position reached."""
-    writer = ReadModelWriter.of(model, pool, schema)
+    writer = ReadModelWriter.of(model, pool, schema, keyring)
     await writer.migrate()
     return await writer.rebuild(to_position=to_position, keep=keep)

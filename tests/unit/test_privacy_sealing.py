@@ -27,6 +27,7 @@ FIELDS = (
     Personal("member.id", "member"),
     Personal("member.name", "member", by="member.id"),
     Personal("people[].name", "person"),
+    Personal("members[]", "member"),
 )
 
 DATA: dict[str, Any] = {
@@ -35,6 +36,7 @@ DATA: dict[str, Any] = {
     "description": "Kari led the workshop",
     "member": {"id": "m-17", "name": "Ola Hansen", "kind": "person"},
     "people": [{"name": "Per Li", "role": "leader"}, {"name": "Åse Berg"}],
+    "members": ["m-17", "m-18"],
 }
 
 
@@ -47,6 +49,8 @@ def test_every_declared_value_is_found_with_its_subjects_handle() -> None:
         (("member", "name"), Handle("member", "m-17")),
         (("people", 0, "name"), Handle("person", "Per Li")),
         (("people", 1, "name"), Handle("person", "Åse Berg")),
+        (("members", 0), Handle("member", "m-17")),
+        (("members", 1), Handle("member", "m-18")),
     }
 
 
