@@ -12,6 +12,7 @@ from ptrack.demo.commands import DEMO
 from ptrack.imports.commands import IMPORT
 from ptrack.plan.commands import PLAN
 from ptrack.present.commands import REPORT, STATUS
+from ptrack.privacy.commands import PRIVACY
 from ptrack.stack.commands import KEYS, REPLAY, SERVE, UP
 
 COMMANDS: tuple[Command, ...] = (
@@ -25,6 +26,7 @@ COMMANDS: tuple[Command, ...] = (
     ACCOUNTS,
     IMPORT,
     AUDIT,
+    PRIVACY,
     KEYS,
 )
 """Every subcommand, in the order `ptrack --help` lists them."""

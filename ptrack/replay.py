@@ -65,6 +65,21 @@ def read_model_tables(service: str) -> list[str]:
     return [table for projection in projections for table in projection.tables]
 
 
+async def services_with_logs(pool: Pool, settings: Settings) -> list[str]:
+    """The services whose read models can be replayed here: every log they read exists (a
+    deployment may run some of them only)."""
+    found = []
+    for name in SERVICES:
+        sources = {model.source_schema for model in read_models(settings, name)}
+        present = [
+            await pool.fetchval("SELECT to_regclass($1::text)", f"{source}.events")
+            for source in sources
+        ]
+        if all(table is not None for table in present):
+            found.append(name)
+    return found
+
+
 def scratch_schema(settings: Settings, service: str, into: str = "replay") -> str:
     return checked_identifier(f"{settings.schema_for(service)}_{into}")
 

@@ -337,6 +337,10 @@ class Recorder(Generic[S]):
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
+    def forget_all(self) -> None:
+        """Drop every cached state (a subject was erased: states hold what its key opened)."""
+        self._cache.clear()
+
     def _forget(self, streams: Sequence[str]) -> None:
         for stream_id in streams:
             self._cache.pop(stream_id, None)

@@ -4,9 +4,11 @@ consumers that feed them, started and stopped together from the app's lifespan."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -113,6 +115,7 @@ class Runtime:
             self._spawn(self.relay.run(), "relay")
             if self.settings.checkpoint_interval_seconds > 0:
                 self._spawn(self._sign_periodically(), "checkpoints")
+        self._spawn(self._hear_erasures(), "erasures")
         if self.settings.run_projections:
             for consumer in self.consumers:
                 self._spawn(consumer.run(), f"projection-{consumer.writer.projection.name}")
@@ -139,6 +142,31 @@ class Runtime:
             await self.store.close()
         if self._pool is not None:
             await self._pool.close()
+
+    async def _hear_erasures(self) -> None:
+        """Drop what this process holds of a subject erased elsewhere: the key, and the
+        recorder's cached states, which hold what the key opened."""
+
+        def heard(_conn: object, _pid: int, _channel: str, subject: object) -> None:
+            self.keyring.forget(UUID(str(subject)))
+            self.recorder.forget_all()
+
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    closed = asyncio.Event()
+                    conn.add_termination_listener(lambda _conn, ended=closed: ended.set())
+                    await conn.add_listener(self.keyring.channel, heard)
+                    try:
+                        await closed.wait()
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(self.keyring.channel, heard)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database may be away: listen again
+                log.warning("not hearing erasures: %r", error)
+            await asyncio.sleep(1)
 
     async def sign_checkpoint(self) -> SignedCheckpoint:
         """Sign the log head now and keep the checkpoint."""

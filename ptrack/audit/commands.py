@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ptrack.command import DEFAULT_PROJECT, Command
 from ptrack.stack.catalog import SERVICES
-from ptrack.stack.location import admin_key, database_url, nats_url, service_url
+from ptrack.stack.location import admin_key, service_url
 from shared.settings import Settings
 
 SERVICE_NAMES = sorted(SERVICES)
@@ -47,9 +47,9 @@ def _verify(args: argparse.Namespace) -> int:
 
     from ptrack.audit.checkpoints import kept_checkpoints
     from ptrack.audit.verify import as_json, audit, summary
-    from shared.settings import Settings
+    from ptrack.stack.location import command_settings
 
-    settings = Settings(database_url=database_url(), nats_url=nats_url() or Settings().nats_url)
+    settings = command_settings()
     console = None if args.json else Console(stderr=True)
     audits = asyncio.run(
         audit(

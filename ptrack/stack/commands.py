@@ -55,14 +55,14 @@ def _replay(args: argparse.Namespace) -> int:
 
 async def _replay_async(args: argparse.Namespace) -> int:
     from ptrack.replay import ReplayError, replay
+    from ptrack.stack.location import command_settings
     from shared.db import create_pool
-    from shared.settings import Settings
 
     pool = await create_pool(database_url(), min_size=2, max_size=4)
     try:
         report = await replay(
             pool,
-            Settings(),
+            command_settings(),
             services=args.service,
             swap=args.swap,
             as_of_business=args.as_of_business,

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from shared.settings import Settings
+
 
 def home() -> Path:
     return Path(os.environ.get("PTRACK_HOME", ".ptrack")).resolve()
@@ -71,3 +73,14 @@ def admin_key() -> str:
     if path.exists():
         return path.read_text().strip()
     raise SystemExit("no API key: set PTRACK_API_KEY or run `ptrack up` first")
+
+
+def command_settings() -> Settings:
+    """Settings for a command run beside the stack: its database, NATS and key directory (the
+    privacy master key and the list of erased subjects are there, as the services see them)."""
+    values: dict[str, object] = {"database_url": database_url()}
+    if (url := nats_url()) is not None:
+        values["nats_url"] = url
+    if "PTRACK_SIGNING_KEY_DIR" not in os.environ:
+        values["signing_key_dir"] = home() / "keys"
+    return Settings.model_validate(values)

@@ -168,13 +168,21 @@ class Keyring:
 
     # -- erasing -------------------------------------------------------------------------------
 
+    @property
+    def channel(self) -> str:
+        """Where every process sharing the keyring hears of an erasure (payload: the subject)."""
+        return f"{self.schema}_erased"
+
     async def erase(self, subject: UUID) -> bool:
-        """Destroy the subject's key and handles; False when there was no key to destroy."""
+        """Destroy the subject's key and handles, and tell every process sharing the keyring;
+        False when there was no key to destroy."""
         self._remember_erased(subject)
         self._keys[subject] = None
-        status = await self.pool.execute(
-            f"DELETE FROM {self.schema}.subject_keys WHERE subject_id = $1", subject
-        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                f"DELETE FROM {self.schema}.subject_keys WHERE subject_id = $1", subject
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", self.channel, str(subject))
         return status != "DELETE 0"
 
     def forget(self, subject: UUID) -> None:

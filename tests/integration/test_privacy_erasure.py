@@ -1,0 +1,209 @@
+"""A person erased: nowhere in the database (log, read models and their history, the keyring),
+the JetStream stream, the exports or the API answers can their name be found afterwards; the
+chain still verifies, the totals are what they were, and a replay builds the same models with
+the person shown as erased. A backup restored after the erasure does not bring the key back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
+
+import asyncpg
+import nats
+import pytest
+
+from ptrack.privacy.erase import NoSuchSubject, erase
+from ptrack.replay import drop_replay, read_models, replay
+from services.finance.app import build
+from shared.audit.stored import verify_stored
+from shared.bus import stored_messages
+from shared.privacy.keyring import Keyring, open_keyring
+from shared.privacy.personal import ERASED_PREFIX, Handle
+from shared.projection import compare_schemas
+from shared.settings import Settings
+from shared.store.postgres import PostgresEventStore
+from shared.testing.apps import RunningService, cloudevent, running
+from tests.integration.finance_fixtures import (
+    BUDGET_WITH_RULES,
+    FINANCING,
+    PROJECT,
+    in_kind_hours,
+)
+
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+ERASED = "Kari Nordmann"
+KEPT = "Per Hansen"
+TRACES = ("Kari", "Nordmann", "kari nordmann")
+"""What must be found nowhere: the name, its parts, the spelling a handle is normalised to."""
+
+
+@pytest.fixture
+async def finance(
+    settings: Settings, pool: Pool, drop_stream: None
+) -> AsyncIterator[RunningService]:
+    async with running(build(settings)) as service:
+        response = await service.post(
+            cloudevent("BudgetApproved", PROJECT, BUDGET_WITH_RULES),
+            cloudevent("FinancingPlanned", PROJECT, FINANCING),
+            role="admin",
+        )
+        assert response.status_code == 201, response.text
+        for person, day, hours in [
+            (ERASED, "2010-03-02", "7.5"),
+            (KEPT, "2010-03-03", "4"),
+            ("kari  NORDMANN", "2010-03-04", "2.5"),  # the same person, spelled otherwise
+        ]:
+            event = in_kind_hours(
+                person=person,
+                work_date=day,
+                hours=hours,
+                description=f"{person} kartla nettverkene",
+            )
+            response = await service.post(event)
+            assert response.status_code == 201, response.text
+        yield service
+
+
+async def answers(finance: RunningService) -> dict[str, Any]:
+    """What the API and the exports say of the project, as people and programs read it."""
+    head = await finance.log_head()
+    found: dict[str, Any] = {}
+    for path in (
+        "/in-kind",
+        "/in-kind/entries",
+        "/audit/in-kind.csv",
+        "/audit/in-kind-summary.csv",
+    ):
+        response = await finance.get(f"/projects/{PROJECT}{path}", min_position=head, role="admin")
+        assert response.status_code == 200, (path, response.text)
+        found[path] = response.text
+    response = await finance.get("/audit/events", role="admin", format="ndjson")
+    assert response.status_code == 200, response.text
+    found["/audit/events"] = response.text
+    return found
+
+
+async def database_holding(pool: Pool, prefix: str, text: str) -> list[str]:
+    """Every table and view of the test's schemas with a row whose text holds `text`."""
+    relations = await pool.fetch(
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'v', 'm', 'p')",
+        prefix + "%",
+    )
+    holding = []
+    for row in relations:
+        name = f'"{row["nspname"]}"."{row["relname"]}"'
+        if await pool.fetchval(
+            f"SELECT count(*) FROM {name} t WHERE t::text ILIKE '%' || $1 || '%'", text
+        ):
+            holding.append(name)
+    return holding
+
+
+async def stream_holding(settings: Settings, text: str) -> tuple[int, int]:
+    """(messages in the test's stream, those whose payload holds `text`)."""
+    connection = await nats.connect(settings.nats_url)
+    try:
+        total = holding = 0
+        async for batch in stored_messages(
+            connection.jetstream(), settings.nats_stream, f"{settings.subject_prefix}.>"
+        ):
+            for message in batch:
+                total += 1
+                holding += text.lower().encode() in message.data.lower()
+        return total, holding
+    finally:
+        await connection.close()
+
+
+async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
+    finance: RunningService, pool: Pool, settings: Settings
+) -> None:
+    finance_log = PostgresEventStore(pool, settings.schema_for("finance"))
+    before = await answers(finance)
+    assert ERASED in before["/in-kind/entries"], "the read model shows whom the key opens"
+    # Sealed from the start: the log, and so the stream and the export, never held the name.
+    raw = await pool.fetch(f"SELECT data::text FROM {finance_log.schema}.events")
+    assert not any(ERASED in row[0] for row in raw)
+    assert ERASED not in before["/audit/events"]
+    totals_before = await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")
+
+    erasure = await erase(
+        pool,
+        settings,
+        Handle.parse("person:kari nordmann"),
+        basis="request",
+        requested_by="the data subject (case 2026/14)",
+        reason="GDPR art. 17 request",
+    )
+    assert erasure.rebuilt == {"finance": len(read_models(settings, "finance"))}
+
+    after = await answers(finance)
+    for path, text in after.items():
+        for trace in TRACES:
+            assert trace.lower() not in text.lower(), (path, trace)
+    assert KEPT in after["/in-kind/entries"], "only the erased person is gone"
+    assert ERASED_PREFIX in after["/in-kind/entries"]
+    for trace in TRACES:
+        assert await database_holding(pool, settings.schema_prefix, trace) == [], trace
+    assert await database_holding(pool, settings.schema_prefix, KEPT), "the search finds names"
+    messages, holding = await stream_holding(settings, "Nordmann")
+    assert messages >= 5
+    assert holding == 0
+
+    # The figures: every total as before the erasure.
+    totals_after = await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")
+    assert totals_after.json() == totals_before.json()
+    # The chain: untouched, since it covers the ciphertext.
+    assert (await verify_stored(finance_log)).ok
+    # A replay builds what the erasure left.
+    await replay(pool, settings, services=["finance"], into="check")
+    models = read_models(settings, "finance")
+    tables = [table for model in models for table in model.projection.tables]
+    diff = await compare_schemas(
+        pool, settings.schema_for("finance"), f"{settings.schema_for('finance')}_check", tables
+    )
+    assert all(table.equal for table in diff.values()), diff
+    await drop_replay(pool, settings, services=["finance"], into="check")
+
+    with pytest.raises(NoSuchSubject):  # the handle went with the key
+        await erase(
+            pool, settings, Handle("person", ERASED), basis="request", requested_by="x", reason="y"
+        )
+
+
+async def test_a_backup_restored_after_an_erasure_does_not_bring_the_key_back(
+    finance: RunningService, pool: Pool, settings: Settings
+) -> None:
+    keyring = await open_keyring(pool, settings)
+    subject = await keyring.find(Handle("person", ERASED))
+    assert subject is not None
+    backup = await pool.fetch(f"SELECT * FROM {keyring.schema}.subject_keys")
+    await erase(
+        pool,
+        settings,
+        Handle("person", ERASED),
+        basis="retention",
+        requested_by="Rollag kommune, arkiv",
+        reason="the bookkeeping act's retention ended",
+    )
+    # The database restored from the backup: the key row is back.
+    await pool.executemany(
+        f"INSERT INTO {keyring.schema}.subject_keys VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [tuple(row) for row in backup],
+    )
+    restored = await pool.fetchval(
+        f"SELECT count(*) FROM {keyring.schema}.subject_keys WHERE subject_id = $1", subject
+    )
+    assert restored == 1
+    # Every keyring that opens (a service starting, a command) deletes it again, and none
+    # opens it meanwhile.
+    reopened = await Keyring.start(pool, keyring.schema, keyring.key_dir)
+    assert (
+        await pool.fetchval(
+            f"SELECT count(*) FROM {keyring.schema}.subject_keys WHERE subject_id = $1", subject
+        )
+        == 0
+    )
+    await reopened.load([subject])
+    assert reopened.key(subject) is None
