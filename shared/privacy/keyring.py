@@ -230,6 +230,11 @@ def master_key(key_dir: Path) -> bytes:
     its own, then linked in place: services starting together all read the one that won."""
     path = key_dir / MASTER_KEY_FILE
     if not path.exists():
+        if key_dir.exists() and not os.access(key_dir, os.W_OK):
+            raise PermissionError(
+                f"{path} is missing and {key_dir} is read-only: create the key there once, "
+                "the same file for every service (docs/privacy.md)"
+            )
         key_dir.mkdir(parents=True, exist_ok=True)
         draft = key_dir / f".{MASTER_KEY_FILE}.{os.getpid()}.{uuid4().hex}"
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
