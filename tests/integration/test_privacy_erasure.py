@@ -5,15 +5,20 @@ the person shown as erased. A backup restored after the erasure does not bring t
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
 import nats
 import pytest
 
+from ptrack.privacy.access import subject_record
 from ptrack.privacy.erase import NoSuchSubject, erase
 from ptrack.replay import drop_replay, read_models, replay
+from ptrack.stack.processes import settings_env
 from services.finance.app import build
 from shared.audit.stored import verify_stored
 from shared.bus import stored_messages
@@ -170,6 +175,59 @@ async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
         await erase(
             pool, settings, Handle("person", ERASED), basis="request", requested_by="x", reason="y"
         )
+
+
+async def test_a_person_gets_everything_recorded_about_them_and_nothing_of_others(
+    finance: RunningService, pool: Pool, settings: Settings
+) -> None:
+    record = await subject_record(pool, settings, Handle.parse("person:KARI NORDMANN"))
+    assert [event.type for event in record.events] == ["InKindHoursRecorded"] * 2
+    assert {event.data["person"] for event in record.events} == {ERASED, "kari  NORDMANN"}
+    assert all(event.data["hours"] for event in record.events)
+    text = "\n".join(record.lines())
+    assert "Kari Nordmann kartla nettverkene" in text
+    assert KEPT not in text
+    with pytest.raises(NoSuchSubject):
+        await subject_record(pool, settings, Handle("person", "Nobody Here"))
+
+
+async def test_the_commands_export_and_erase_a_person(
+    finance: RunningService, settings: Settings, tmp_path: Path
+) -> None:
+    env = settings_env(settings)
+
+    def ptrack(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ptrack.cli", "privacy", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    copy = tmp_path / "kari.json"
+    exported = ptrack("export", "--subject", f"person:{ERASED}", "-o", str(copy))
+    assert exported.returncode == 0, exported.stderr
+    assert "2 recorded events" in exported.stdout
+    assert ERASED in copy.read_text(encoding="utf-8")
+    erased = ptrack(
+        "erase",
+        "--subject",
+        f"person:{ERASED}",
+        "--requested-by",
+        "case 2026/14",
+        "--reason",
+        "art. 17",
+    )
+    assert erased.returncode == 0, erased.stderr
+    assert "erased subject" in erased.stdout
+    again = ptrack("export", "--subject", f"person:{ERASED}")
+    assert again.returncode == 1
+    assert "nobody is recorded" in again.stderr
+    unnamed = ptrack("erase", "--subject", "Kari", *why)
+    assert unnamed.returncode == 2
+    assert "kind:value" in unnamed.stderr
 
 
 async def test_a_backup_restored_after_an_erasure_does_not_bring_the_key_back(
