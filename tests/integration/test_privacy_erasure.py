@@ -211,15 +211,8 @@ async def test_the_commands_export_and_erase_a_person(
     assert exported.returncode == 0, exported.stderr
     assert "2 recorded events" in exported.stdout
     assert ERASED in copy.read_text(encoding="utf-8")
-    erased = ptrack(
-        "erase",
-        "--subject",
-        f"person:{ERASED}",
-        "--requested-by",
-        "case 2026/14",
-        "--reason",
-        "art. 17",
-    )
+    why = ("--requested-by", "case 2026/14", "--reason", "art. 17")
+    erased = ptrack("erase", "--subject", f"person:{ERASED}", *why)
     assert erased.returncode == 0, erased.stderr
     assert "erased subject" in erased.stdout
     again = ptrack("export", "--subject", f"person:{ERASED}")
