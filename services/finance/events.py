@@ -255,8 +255,18 @@ FinanceEvent = (
 EVENT_TYPES = EventTypes(
     "finance",
     [
-        EventType("BudgetApproved", BudgetApproved, category="budget"),
-        EventType("BudgetRevised", BudgetRevised, category="budget"),
+        EventType(
+            "BudgetApproved",
+            BudgetApproved,
+            category="budget",
+            personal=(Personal("in_kind_rules.attesters{}", "person"),),
+        ),
+        EventType(
+            "BudgetRevised",
+            BudgetRevised,
+            category="budget",
+            personal=(Personal("in_kind_rules.attesters{}", "person"),),
+        ),
         EventType("FinancingPlanned", FinancingPlanned, category="funding"),
         EventType("FundingReceived", FundingReceived, category="funding"),
         EventType("FundingRepaid", FundingRepaid, category="funding"),

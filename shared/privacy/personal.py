@@ -33,7 +33,8 @@ class Personal:
     """A field of an event's data that is personal data of one data subject."""
 
     path: str
-    """Dotted, `[]` for every element of a list: `person`, `member.id`, `people[].name`."""
+    """Dotted, `[]` for every element of a list, `{}` for every value of a mapping: `person`,
+    `member.id`, `people[].name`, `attesters{}`."""
     subject: str
     """The kind of handle that names the subject: `person`, `member`, `respondent`."""
     by: str | None = None
@@ -77,7 +78,8 @@ class Found:
 
     location: Location
     path: str
-    """The declared path (the same for every element of a list): what the seal is bound to."""
+    """Where it sits, list indexes as `[]` (`people[].name`, `attesters.Rollag`): what the seal
+    is bound to, so a sealed value moved elsewhere in the data does not open."""
     handle: Handle
     value: Any
 
@@ -93,7 +95,9 @@ def personal_values(data: dict[str, Any], fields: Sequence[Personal]) -> list[Fo
             owner = value if field.by is None else _value_at(element, field.by, field.path)
             if owner is None or _is_sealed(owner):
                 continue
-            found.append(Found(location, field.path, Handle(field.subject, str(owner)), value))
+            found.append(
+                Found(location, _path_of(location), Handle(field.subject, str(owner)), value)
+            )
     return found
 
 
@@ -150,16 +154,20 @@ def _walk(
         yield at, node, element
         return
     step, rest = steps[0], steps[1:]
-    is_list = step.endswith("[]")
-    key = step[:-2] if is_list else step
+    key = step.removesuffix("[]").removesuffix("{}")
     if not isinstance(node, dict) or key not in node:
         return
     child = node[key]
-    if not is_list:
+    if step.endswith("[]"):
+        if isinstance(child, list):
+            for index, item in enumerate(child):
+                yield from _walk(item, rest, (*at, key, index), item)
+    elif step.endswith("{}"):
+        if isinstance(child, dict):
+            for name, item in child.items():
+                yield from _walk(item, rest, (*at, key, name), item)
+    else:
         yield from _walk(child, rest, (*at, key), element)
-    elif isinstance(child, list):
-        for index, item in enumerate(child):
-            yield from _walk(item, rest, (*at, key, index), item)
 
 
 def _value_at(element: Any, handle_path: str, path: str) -> Any:
@@ -207,7 +215,7 @@ def _sealed(node: Any, at: Location) -> Iterator[tuple[Location, dict[str, str]]
 
 
 def _path_of(location: Location) -> str:
-    """The declared path of a location: list indexes become `[]`."""
+    """A location as a dotted path, list indexes as `[]` (the same for every element)."""
     parts: list[str] = []
     for step in location:
         if isinstance(step, int):

@@ -5,6 +5,7 @@ the person shown as erased. A backup restored after the erasure does not bring t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from shared.testing.apps import RunningService, cloudevent, running
 from tests.integration.finance_fixtures import (
     BUDGET_WITH_RULES,
     FINANCING,
+    IN_KIND_RULES,
     PROJECT,
     in_kind_hours,
 )
@@ -38,6 +40,8 @@ from tests.integration.finance_fixtures import (
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 ERASED = "Kari Nordmann"
 KEPT = "Per Hansen"
+ATTESTER = "Ola Rollag"
+"""Named in the plan (the in-kind rules' attester for Rollag) and in the attestation."""
 TRACES = ("Kari", "Nordmann", "kari nordmann")
 """What must be found nowhere: the name, its parts, the spelling a handle is normalised to."""
 
@@ -47,8 +51,9 @@ async def finance(
     settings: Settings, pool: Pool, drop_stream: None
 ) -> AsyncIterator[RunningService]:
     async with running(build(settings)) as service:
+        rules = {**IN_KIND_RULES, "attesters": {"Rollag": ATTESTER, "Flesberg": "Siri Flesberg"}}
         response = await service.post(
-            cloudevent("BudgetApproved", PROJECT, BUDGET_WITH_RULES),
+            cloudevent("BudgetApproved", PROJECT, {**BUDGET_WITH_RULES, "in_kind_rules": rules}),
             cloudevent("FinancingPlanned", PROJECT, FINANCING),
             role="admin",
         )
@@ -66,6 +71,15 @@ async def finance(
             )
             response = await service.post(event)
             assert response.status_code == 201, response.text
+        attested = {
+            "municipality": "Rollag",
+            "period_start": "2010-03-01",
+            "period_end": "2010-03-31",
+            "attested_by": ATTESTER,
+            "attested_on": "2010-04-05",
+        }
+        response = await service.post(cloudevent("InKindAttested", PROJECT, attested))
+        assert response.status_code == 201, response.text
         yield service
 
 
@@ -175,6 +189,33 @@ async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
         await erase(
             pool, settings, Handle("person", ERASED), basis="request", requested_by="x", reason="y"
         )
+
+
+async def test_an_erased_attester_is_gone_from_the_plan_too_and_the_attestation_stands(
+    finance: RunningService, pool: Pool, settings: Settings
+) -> None:
+    before = await answers(finance)
+    assert ATTESTER in before["/in-kind/entries"] or ATTESTER in before["/in-kind"]
+    await erase(
+        pool,
+        settings,
+        Handle("person", ATTESTER),
+        basis="retention",
+        requested_by="Rollag kommune, arkiv",
+        reason="the bookkeeping act's retention ended",
+    )
+    after = await answers(finance)
+    for path, text in after.items():
+        assert ATTESTER not in text, path
+    assert await database_holding(pool, settings.schema_prefix, ATTESTER) == []
+    assert await database_holding(pool, settings.schema_prefix, "Siri Flesberg")
+    # The summary as before, the attester's name aside: the attested value stands.
+    summary = (await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")).json()
+    [attestation] = summary["attestations"]
+    assert attestation["attested_by"].startswith(ERASED_PREFIX)
+    expected = json.loads(before["/in-kind"])
+    expected["attestations"][0]["attested_by"] = attestation["attested_by"]
+    assert summary == expected
 
 
 async def test_a_person_gets_everything_recorded_about_them_and_nothing_of_others(

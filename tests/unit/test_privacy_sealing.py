@@ -28,6 +28,7 @@ FIELDS = (
     Personal("member.name", "member", by="member.id"),
     Personal("people[].name", "person"),
     Personal("members[]", "member"),
+    Personal("rules.attesters{}", "person"),
 )
 
 DATA: dict[str, Any] = {
@@ -37,6 +38,7 @@ DATA: dict[str, Any] = {
     "member": {"id": "m-17", "name": "Ola Hansen", "kind": "person"},
     "people": [{"name": "Per Li", "role": "leader"}, {"name": "Åse Berg"}],
     "members": ["m-17", "m-18"],
+    "rules": {"attesters": {"Rollag": "Ola Rollag"}, "ceiling": "650.00"},
 }
 
 
@@ -51,6 +53,7 @@ def test_every_declared_value_is_found_with_its_subjects_handle() -> None:
         (("people", 1, "name"), Handle("person", "Åse Berg")),
         (("members", 0), Handle("member", "m-17")),
         (("members", 1), Handle("member", "m-18")),
+        (("rules", "attesters", "Rollag"), Handle("person", "Ola Rollag")),
     }
 
 
@@ -81,7 +84,7 @@ def test_sealed_data_names_nobody_and_opens_to_what_it_was() -> None:
     by_subject = dict(keys.values())
     sealed = sealed_with(keys)
     text = str(sealed)
-    for name in ("Kari", "Nordmann", "m-17", "Ola", "Per Li", "Åse"):
+    for name in ("Kari", "Nordmann", "m-17", "Ola", "Per Li", "Åse", "Ola Rollag"):
         assert name not in text
     assert sealed["hours"] == "7.5"
     assert sealed["people"][0]["role"] == "leader"
