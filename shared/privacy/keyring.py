@@ -61,6 +61,9 @@ class Keyring:
         self._master = master
         self._keys: dict[UUID, bytes | None] = {}
         """Subject keys opened so far; None for a subject erased (or never known here)."""
+        self._found: dict[bytes, UUID] = {}
+        """Subjects found by handle digest so far (recording many entries of one person asks
+        the database once)."""
 
     @classmethod
     async def start(cls, pool: asyncpg.Pool[asyncpg.Record], schema: str, key_dir: Path) -> Keyring:
@@ -92,11 +95,17 @@ class Keyring:
         return (await self._find([self._digest(handle)])).get(self._digest(handle))
 
     async def _find(self, digests: list[bytes]) -> dict[bytes, UUID]:
-        rows = await self.pool.fetch(
-            f"SELECT digest, subject_id FROM {self.schema}.handles WHERE digest = ANY($1)",
-            digests,
-        )
-        return {bytes(row["digest"]): row["subject_id"] for row in rows}
+        found = {digest: self._found[digest] for digest in digests if digest in self._found}
+        unknown = [digest for digest in digests if digest not in found]
+        if unknown:
+            rows = await self.pool.fetch(
+                f"SELECT digest, subject_id FROM {self.schema}.handles WHERE digest = ANY($1)",
+                unknown,
+            )
+            for row in rows:
+                found[bytes(row["digest"])] = row["subject_id"]
+            self._found.update(found)
+        return found
 
     async def _make(self, handles: Sequence[Handle]) -> None:
         erased = self.erased()
@@ -177,7 +186,7 @@ class Keyring:
         """Destroy the subject's key and handles, and tell every process sharing the keyring;
         False when there was no key to destroy."""
         self._remember_erased(subject)
-        self._keys[subject] = None
+        self.forget(subject)
         async with self.pool.acquire() as conn, conn.transaction():
             status = await conn.execute(
                 f"DELETE FROM {self.schema}.subject_keys WHERE subject_id = $1", subject
@@ -188,6 +197,7 @@ class Keyring:
     def forget(self, subject: UUID) -> None:
         """Drop what this process holds of a subject erased by another one."""
         self._keys[subject] = None
+        self._found = {digest: found for digest, found in self._found.items() if found != subject}
 
     def erased(self) -> set[UUID]:
         """The subjects erased, as the key directory remembers them."""

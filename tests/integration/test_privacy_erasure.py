@@ -5,6 +5,7 @@ the person shown as erased. A backup restored after the erasure does not bring t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -237,8 +238,11 @@ async def test_the_commands_export_and_erase_a_person(
 ) -> None:
     env = settings_env(settings)
 
-    def ptrack(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+    async def ptrack(*args: str) -> subprocess.CompletedProcess[str]:
+        # In a thread: the service runs in this event loop, and the erasure's swap waits for
+        # the projections it has in hand.
+        return await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-m", "ptrack.cli", "privacy", *args],
             env=env,
             capture_output=True,
@@ -248,18 +252,18 @@ async def test_the_commands_export_and_erase_a_person(
         )
 
     copy = tmp_path / "kari.json"
-    exported = ptrack("export", "--subject", f"person:{ERASED}", "-o", str(copy))
+    exported = await ptrack("export", "--subject", f"person:{ERASED}", "-o", str(copy))
     assert exported.returncode == 0, exported.stderr
     assert "2 recorded events" in exported.stdout
     assert ERASED in copy.read_text(encoding="utf-8")
     why = ("--requested-by", "case 2026/14", "--reason", "art. 17")
-    erased = ptrack("erase", "--subject", f"person:{ERASED}", *why)
+    erased = await ptrack("erase", "--subject", f"person:{ERASED}", *why)
     assert erased.returncode == 0, erased.stderr
     assert "erased subject" in erased.stdout
-    again = ptrack("export", "--subject", f"person:{ERASED}")
+    again = await ptrack("export", "--subject", f"person:{ERASED}")
     assert again.returncode == 1
     assert "nobody is recorded" in again.stderr
-    unnamed = ptrack("erase", "--subject", "Kari", *why)
+    unnamed = await ptrack("erase", "--subject", "Kari", *why)
     assert unnamed.returncode == 2
     assert "kind:value" in unnamed.stderr
 
