@@ -29,6 +29,7 @@ from shared.auth import Role, auth_sql, create_key
 from shared.db import create_pool
 from shared.settings import Settings
 from shared.store.postgres import migrate
+from shared.testing.privacy import opened_events
 from tests.isolation import drop_schemas, drop_stream, isolated_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +82,14 @@ class OfficeStack:
     admin: Person
     logs: Path
     """Where each process writes its output (`<name>.log`)."""
+
+    async def opened(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Exported events with their personal fields opened (the log holds them sealed)."""
+        pool = await create_pool(self.settings.database_url, min_size=1, max_size=2)
+        try:
+            return await opened_events(pool, self.settings, events)
+        finally:
+            await pool.close()
 
     async def log(self, service: str) -> list[dict[str, Any]]:
         """A service's whole log as CloudEvents, read as an auditor reads it."""

@@ -592,6 +592,8 @@ async def test_every_fact_recorded_through_its_form_is_on_the_status_page_and_in
         booked = next(e for e in logs["finance"] if e["type"] == "CostBooked")
         assert booked["data"]["amount"] == "12500.50"
         in_kind = next(e for e in logs["finance"] if e["type"] == "InKindHoursRecorded")
+        assert "$personal" in in_kind["data"]["person"], "sealed in the log"
+        [in_kind] = await stack.opened([in_kind])
         assert in_kind["data"]["hours"] == "7.5"
         assert in_kind["data"]["person"] == stack.manager.name
 

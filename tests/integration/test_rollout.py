@@ -16,7 +16,9 @@ import pytest
 
 from ptrack.plan.load import load_plan
 from ptrack.plan.model import read_plan
+from shared.settings import Settings
 from shared.testing.apps import cloudevent
+from shared.testing.privacy import opened_events
 from tests.integration.conftest import StartServices
 from tests.integration.test_other_plan import Api
 
@@ -118,7 +120,7 @@ async def registry_log(api: Api) -> list[dict[str, Any]]:
 
 
 async def test_the_roll_out_builds_on_the_2010_mapping(
-    services: dict[str, str], admin_key: str, api: Api
+    services: dict[str, str], admin_key: str, api: Api, pool: Any, settings: Settings
 ) -> None:
     mapping = read_plan(ROOT / "plans" / f"{MAPPING}.yaml")
     await asyncio.to_thread(load_plan, mapping, services, admin_key)
@@ -135,7 +137,9 @@ async def test_the_roll_out_builds_on_the_2010_mapping(
     assert [e["type"] for e in log] == [
         "RegisterRulesSet", "NetworksCarriedOver", *["NetworkCarriedIn"] * 4,
     ]  # fmt: skip
-    carried = {e["data"]["network"]: e["data"]["members"] for e in log[2:]}
+    # The members are personal data: sealed in the log, opened with the deployment's keys.
+    opened = await opened_events(pool, settings, log[2:])
+    carried = {e["data"]["network"]: e["data"]["members"] for e in opened}
     assert carried == {
         network: sorted(members)
         for network, (_, members) in NETWORKS.items()

@@ -91,7 +91,8 @@ async def views_against_rebuilds(
     rebuilt = scratch_schema(settings, service_name, f"rebuilt_{name}")
     head = (await PostgresEventStore(pool, model.source_schema).head()).position
     differences = []
-    writer = ReadModelWriter.of(model, pool, rebuilt)  # `rebuild_into`, migrated once
+    # `rebuild_into`, migrated once
+    writer = ReadModelWriter.of(model, pool, rebuilt, service.runtime.keyring)
     await writer.migrate()
     for position in range(head + 1):
         await pool.execute(f"CREATE SCHEMA {views}")
@@ -148,7 +149,7 @@ async def test_a_row_written_by_hand_has_no_position_and_is_undone_by_a_rebuild(
         assert await pool.fetch(by_hand) == [(None,)]
 
         [model] = finance.runtime.spec.read_models(settings)
-        writer = ReadModelWriter.of(model, pool, live)
+        writer = ReadModelWriter.of(model, pool, live, finance.runtime.keyring)
         await writer.rebuild()
         assert await pool.fetch(by_hand) == []
         lines = await pool.fetchval(f"SELECT count(*) FROM {live}.budget_lines WHERE sys_from = 1")
@@ -170,7 +171,7 @@ async def test_a_model_made_before_it_kept_history_is_rebuilt_once(
         )
 
         [model] = finance.runtime.spec.read_models(settings)
-        writer = ReadModelWriter.of(model, pool, live)
+        writer = ReadModelWriter.of(model, pool, live, finance.runtime.keyring)
         await writer.migrate()
         assert writer.needs_rebuild
         await writer.rebuild()
