@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from ptrack.command import Command
@@ -106,6 +107,65 @@ async def _export_async(args: argparse.Namespace) -> int:
     return 0
 
 
+def _due_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plan", type=Path, required=True, help="the plan with the rules")
+    parser.add_argument(
+        "--on", type=date.fromisoformat, help="the day to judge by (default: today)"
+    )
+    parser.add_argument(
+        "--erase",
+        action="store_true",
+        help="erase them all now (basis: retention), with --requested-by",
+    )
+    parser.add_argument("--requested-by", help="with --erase: who decided, by role")
+
+
+def _due(args: argparse.Namespace) -> int:
+    return asyncio.run(_due_async(args))
+
+
+async def _due_async(args: argparse.Namespace) -> int:
+    from ptrack.plan.model import PlanError, read_plan
+    from ptrack.privacy.erase import erase
+    from ptrack.privacy.retention import due_for_erasure, rules_of
+    from ptrack.stack.location import command_settings
+    from shared.db import create_pool
+
+    if args.erase and not args.requested_by:
+        print("--erase needs --requested-by", file=sys.stderr)
+        return 2
+    try:
+        plan = read_plan(args.plan)
+    except PlanError as error:
+        print(error, file=sys.stderr)
+        return 2
+    rules = rules_of(plan.data)
+    on = args.on or date.today()
+    settings = command_settings()
+    pool = await create_pool(settings.database_url, min_size=2, max_size=4)
+    try:
+        due = await due_for_erasure(pool, settings, rules, on)
+        for item in due:
+            print(item.line())
+        print(f"{len(due)} data subject(s) due for erasure on {on}", file=sys.stderr)
+        if args.erase and due:
+            why = "; ".join(
+                f"{rule.kind}: {rule.years} years ({rule.why})" for rule in rules.values()
+            )
+            await erase(
+                pool,
+                settings,
+                *(item.handle for item in due),
+                basis="retention",
+                requested_by=args.requested_by,
+                reason=f"retention in {plan.path.name}: {why}",
+                progress=lambda message: print(message, file=sys.stderr),
+            )
+    finally:
+        await pool.close()
+    return 0
+
+
 PRIVACY = Command(
     "privacy",
     "personal data: a data subject's own copy, and erasing them",
@@ -115,6 +175,12 @@ PRIVACY = Command(
             "everything recorded about a data subject, readable (the right of access)",
             _export,
             _export_options,
+        ),
+        Command(
+            "due",
+            "who is due for erasure under the plan's retention rules (and erase them)",
+            _due,
+            _due_options,
         ),
         Command(
             "erase",

@@ -35,59 +35,74 @@ class NoSuchSubject(LookupError):
 
 @dataclass(frozen=True)
 class Erasure:
-    subject: UUID
-    position: int
-    """The erasure's position in the privacy log."""
+    subjects: list[UUID]
+    positions: list[int]
+    """Each erasure's position in the privacy log."""
     rebuilt: dict[str, int]
     """Read models rebuilt, per service: how many."""
+
+    @property
+    def subject(self) -> UUID:
+        return self.subjects[0]
+
+    @property
+    def position(self) -> int:
+        return self.positions[0]
 
 
 async def erase(
     pool: asyncpg.Pool[asyncpg.Record],
     settings: Settings,
-    handle: Handle,
-    *,
+    *handles: Handle,
     basis: Basis,
     requested_by: str,
     reason: str,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Erasure:
+    """Erase each subject a handle names (all must be known), then rebuild the read models
+    once."""
     keyring = await open_keyring(pool, settings)
-    subject = await keyring.find(handle)
-    if subject is None:
-        raise NoSuchSubject(f"nobody is recorded as {handle.kind}:{handle.value}")
+    subjects = []
+    for handle in handles:
+        subject = await keyring.find(handle)
+        if subject is None:
+            raise NoSuchSubject(f"nobody is recorded as {handle.kind}:{handle.value}")
+        subjects.append((handle, subject))
     log = PostgresEventStore(pool, keyring.schema)
     await log.migrate()
+    positions = []
     try:
-        now = datetime.now(UTC)
-        recorded = await log.append(
-            ERASURES_STREAM,
-            [
-                NewEvent(
-                    uuid4(),
-                    "SubjectErased",
-                    {
-                        "subject": str(subject),
-                        "kind": handle.kind,
-                        "basis": basis,
-                        "requested_by": requested_by,
-                        "reason": reason,
-                    },
-                    now,
-                )
-            ],
-        )
+        for handle, subject in subjects:
+            recorded = await log.append(
+                ERASURES_STREAM,
+                [
+                    NewEvent(
+                        uuid4(),
+                        "SubjectErased",
+                        {
+                            "subject": str(subject),
+                            "kind": handle.kind,
+                            "basis": basis,
+                            "requested_by": requested_by,
+                            "reason": reason,
+                        },
+                        datetime.now(UTC),
+                    )
+                ],
+            )
+            position = recorded.events[0].position
+            positions.append(position)
+            progress(f"erasure of subject {subject} recorded at position {position}")
+            await keyring.erase(subject)
     finally:
         await log.close()
-    progress(f"erasure of subject {subject} recorded at position {recorded.events[0].position}")
-    await keyring.erase(subject)
-    progress("key destroyed; rebuilding every read model without it")
+    progress("keys destroyed; rebuilding every read model without them")
     services = await services_with_logs(pool, settings)
     report = await replay(
         pool, settings, services=services, swap=True, into="erasure", progress=progress
     )
     return Erasure(
-        subject,
-        recorded.events[0].position,
+        [subject for _, subject in subjects],
+        positions,
         {name: len(found.models) for name, found in report.services.items()},
     )

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -19,6 +20,7 @@ import pytest
 
 from ptrack.privacy.access import subject_record
 from ptrack.privacy.erase import NoSuchSubject, erase
+from ptrack.privacy.retention import Rule, due_for_erasure
 from ptrack.replay import drop_replay, read_models, replay
 from ptrack.stack.processes import settings_env
 from services.finance.app import build
@@ -38,6 +40,7 @@ from tests.integration.finance_fixtures import (
     in_kind_hours,
 )
 
+DEFAULT_PLAN = Path(__file__).resolve().parents[2] / "plans" / "kongsbergregionen-2010.yaml"
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 ERASED = "Kari Nordmann"
 KEPT = "Per Hansen"
@@ -256,6 +259,12 @@ async def test_the_commands_export_and_erase_a_person(
     assert exported.returncode == 0, exported.stderr
     assert "2 recorded events" in exported.stdout
     assert ERASED in copy.read_text(encoding="utf-8")
+    plan = str(DEFAULT_PLAN)
+    due = await ptrack("due", "--plan", plan, "--on", "2016-01-01")
+    assert due.returncode == 0, due.stderr
+    assert "person:Per Hansen  kept until 2015-12-31  (in_kind)" in due.stdout
+    assert "4 data subject(s) due for erasure on 2016-01-01" in due.stderr
+    assert (await ptrack("due", "--plan", plan, "--erase")).returncode == 2
     why = ("--requested-by", "case 2026/14", "--reason", "art. 17")
     erased = await ptrack("erase", "--subject", f"person:{ERASED}", *why)
     assert erased.returncode == 0, erased.stderr
@@ -266,6 +275,36 @@ async def test_the_commands_export_and_erase_a_person(
     unnamed = await ptrack("erase", "--subject", "Kari", *why)
     assert unnamed.returncode == 2
     assert "kind:value" in unnamed.stderr
+
+
+async def test_retention_lists_who_is_due_and_erasing_them_is_the_same_operation(
+    finance: RunningService, pool: Pool, settings: Settings
+) -> None:
+    rules = {"in_kind": Rule("in_kind", 5, "bokføringsloven § 13")}
+    everyone = {"person:kari nordmann", "person:per hansen", "person:ola rollag"}
+    everyone.add("person:siri flesberg")  # named in the plan as Flesberg's attester
+    assert await due_for_erasure(pool, settings, rules, date(2015, 12, 31)) == []
+    due = await due_for_erasure(pool, settings, rules, date(2016, 1, 1))
+    assert {item.handle.normalised for item in due} == everyone
+    assert all(item.kept_until == date(2015, 12, 31) for item in due)
+    assert await due_for_erasure(pool, settings, {}, date(2100, 1, 1)) == []
+    erasure = await erase(
+        pool,
+        settings,
+        *(item.handle for item in due),
+        basis="retention",
+        requested_by="prosjektleder",
+        reason="in_kind: 5 years",
+    )
+    assert len(erasure.subjects) == 4
+    for name in (ERASED, KEPT, ATTESTER, "Siri Flesberg"):
+        assert await database_holding(pool, settings.schema_prefix, name) == [], name
+    assert await due_for_erasure(pool, settings, rules, date(2016, 1, 1)) == []
+    erasures = await pool.fetch(
+        f"SELECT data FROM {settings.schema_for('privacy')}.events ORDER BY position"
+    )
+    assert [row["data"]["basis"] for row in erasures] == ["retention"] * 4
+    assert not any(name in str(row["data"]) for row in erasures for name in (ERASED, KEPT))
 
 
 async def test_a_backup_restored_after_an_erasure_does_not_bring_the_key_back(
