@@ -96,6 +96,7 @@ async def answers(finance: RunningService) -> dict[str, Any]:
         "/in-kind/entries",
         "/audit/in-kind.csv",
         "/audit/in-kind-summary.csv",
+        "/accounts",
     ):
         response = await finance.get(f"/projects/{PROJECT}{path}", min_position=head, role="admin")
         assert response.status_code == 200, (path, response.text)
@@ -174,7 +175,9 @@ async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
     assert messages >= 5
     assert holding == 0
 
-    # The figures: every total as before the erasure.
+    # The figures: every total as before the erasure, in the accounts the funder gets too.
+    accounts_before, accounts_after = (json.loads(found["/accounts"]) for found in (before, after))
+    assert _figures(accounts_after) == _figures(accounts_before)
     totals_after = await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")
     assert totals_after.json() == totals_before.json()
     # The chain: untouched, since it covers the ciphertext.
@@ -193,6 +196,19 @@ async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
         await erase(
             pool, settings, Handle("person", ERASED), basis="request", requested_by="x", reason="y"
         )
+
+
+def _figures(document: Any) -> Any:
+    """Every number of a JSON document (amounts are strings of digits), in order."""
+    if isinstance(document, dict):
+        return [_figures(value) for key, value in sorted(document.items())]
+    if isinstance(document, list):
+        return [_figures(value) for value in document]
+    if isinstance(document, int | float) or (
+        isinstance(document, str) and document.replace(".", "", 1).lstrip("-").isdigit()
+    ):
+        return document
+    return None
 
 
 async def test_an_erased_attester_is_gone_from_the_plan_too_and_the_attestation_stands(

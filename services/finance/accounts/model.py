@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from shared.money import format_ore, parse_ore
+from shared.privacy.personal import Handle
 from shared.quantity import Quantity
 
 Money = Annotated[
@@ -759,7 +760,9 @@ def _tally(entries: Sequence[InKindEntry]) -> dict[str, Any]:
     value = sum(entry.value for entry in entries)
     attested = sum(entry.value for entry in entries if entry.attestation is not None)
     return {
-        "persons": len({entry.person for entry in entries}),
+        # One person however the name was spaced or cased: as the privacy handle finds them,
+        # so the count stays when a person is erased (every spelling then reads the same).
+        "persons": len({Handle("person", entry.person).normalised for entry in entries}),
         "entries": len(entries),
         "hours": sum((entry.hours for entry in entries), Decimal(0)),
         "value": value,
