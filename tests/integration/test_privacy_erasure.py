@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -39,6 +39,8 @@ from tests.integration.finance_fixtures import (
     PROJECT,
     in_kind_hours,
 )
+from tests.integration.test_time_travel import SERVICES, caught_up, stack
+from tests.integration.test_versioned_models import record_histories
 
 DEFAULT_PLAN = Path(__file__).resolve().parents[2] / "plans" / "kongsbergregionen-2010.yaml"
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
@@ -46,7 +48,7 @@ ERASED = "Kari Nordmann"
 KEPT = "Per Hansen"
 ATTESTER = "Ola Rollag"
 """Named in the plan (the in-kind rules' attester for Rollag) and in the attestation."""
-TRACES = ("Kari", "Nordmann", "kari nordmann")
+TRACES = ("Kari Nordmann", "Nordmann", "kari nordmann")
 """What must be found nowhere: the name, its parts, the spelling a handle is normalised to."""
 
 
@@ -108,10 +110,11 @@ async def answers(finance: RunningService) -> dict[str, Any]:
 
 
 async def database_holding(pool: Pool, prefix: str, text: str) -> list[str]:
-    """Every table and view of the test's schemas with a row whose text holds `text`."""
+    """Every table of the test's schemas with a row whose text holds `text` (the views read
+    them; `views_holding` asks the time-travel views)."""
     relations = await pool.fetch(
         "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'v', 'm', 'p')",
+        "WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'm', 'p')",
         prefix + "%",
     )
     holding = []
@@ -358,3 +361,76 @@ async def test_a_backup_restored_after_an_erasure_does_not_bring_the_key_back(
     )
     await reopened.load([subject])
     assert reopened.key(subject) is None
+
+
+async def test_in_the_whole_stack_the_erased_are_gone_from_every_schema_and_view(
+    settings: Settings, pool: Pool, drop_stream: None
+) -> None:
+    """All five services with the history the time-travel tests record: the reporting
+    service's feeds and its time-travel views hold the people too, until they are erased."""
+    gone = ("Kari Nordmann", "Siri Flesberg")
+    async with stack(settings) as services:
+        await record_histories(services)
+        reporting = services["reporting"]
+        status = f"/projects/{PROJECT}/status"
+        before = (await reporting.get(status)).json()
+        assert await views_holding(pool, settings, reporting, "Siri Flesberg")
+        erasure = await erase(
+            pool,
+            settings,
+            *(Handle("person", name) for name in gone),
+            basis="request",
+            requested_by="case 2026/15",
+            reason="art. 17",
+        )
+        assert set(erasure.rebuilt) == set(SERVICES)
+        await caught_up(services)
+        # The swap took the views with the tables they read; the first question as of a
+        # moment makes them again.
+        recorded = (await reporting.get(status, as_of_recorded=_moment(before))).json()
+        for name in gone:
+            assert name not in str(recorded)
+        for name in gone:
+            assert await database_holding(pool, settings.schema_prefix, name) == [], name
+            assert await views_holding(pool, settings, reporting, name) == [], name
+            _, holding = await stream_holding(settings, name)
+            assert holding == 0, name
+        assert await database_holding(pool, settings.schema_prefix, "Ola Nordmann")
+        after = (await reporting.get(status)).json()
+        assert _figures(after) == _figures(before)
+        for service in services.values():
+            assert (await verify_stored(service.runtime.store)).ok
+
+
+async def views_holding(
+    pool: Pool, settings: Settings, reporting: RunningService, text: str
+) -> list[str]:
+    """The time-travel views holding `text` as of the newest position of every feed."""
+    views = f"{settings.schema_for('reporting')}__as_of"
+    names = await pool.fetch(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relkind = 'v'",
+        views,
+    )
+    assert names, "the reporting service made its views"
+    holding = []
+    async with pool.acquire() as conn, conn.transaction():
+        # Each feed is read as of a position set per source service.
+        for feed in {*reporting.runtime.feeds, *SERVICES}:
+            await conn.execute(
+                "SELECT set_config('ptrack.as_of_' || $1::text, '9223372036854775807', true)", feed
+            )
+        for row in names:
+            found = await conn.fetchval(
+                f'SELECT count(*) FROM "{views}"."{row["relname"]}" t '
+                "WHERE t::text ILIKE '%' || $1 || '%'",
+                text,
+            )
+            if found:
+                holding.append(row["relname"])
+    return holding
+
+
+def _moment(status: Any) -> str:
+    """A recorded moment the status names (its log heads' time), else now."""
+    return str(status.get("recorded_at") or datetime.now(UTC).isoformat())
