@@ -22,7 +22,7 @@ from uuid import UUID, uuid5
 from shared.decider import Decider, Rejected
 from shared.event_types import EventModel, EventTypes, identified
 from shared.privacy.keyring import Keyring
-from shared.privacy.sealing import open_data, seal_data
+from shared.privacy.sealing import open_many, seal_data
 from shared.store.base import (
     AppendRequest,
     AppendResult,
@@ -81,6 +81,8 @@ class Recorder(Generic[S]):
         self.event_types = event_types
         self.decider = decider
         self._cache: OrderedDict[str, _Entry[S]] = OrderedDict()
+        self._forgotten: dict[str, int] = {}
+        """How often each stream's cached state was dropped (a failed append, a refusal)."""
         self._cache_size = cache_size
         self._locks = [asyncio.Lock() for _ in range(_STRIPES)]
         self._inflight: dict[UUID, asyncio.Future[list[AppendResult]]] = {}
@@ -150,12 +152,17 @@ class Recorder(Generic[S]):
             for lock in locks:
                 await lock.acquire()
                 held.append(lock)
+            forgotten = {stream: self._forgotten.get(stream, 0) for stream in streams}
             requests, entries = await self._decide_all(groups)
             to_append = [request for request in requests if request.events]
             if to_append:
                 future = self.store.submit(to_append)
                 for stream_id, entry in entries.items():
-                    self._remember(stream_id, entry)
+                    # Not when the state decided on was forgotten meanwhile (the append it
+                    # came from failed while this decision waited, sealing): the entry would
+                    # hold that failed append's events, which are not in the log.
+                    if self._forgotten.get(stream_id, 0) == forgotten[stream_id]:
+                        self._remember(stream_id, entry)
                 self._track_inflight(to_append, future)
         finally:
             for lock in reversed(held):
@@ -320,10 +327,11 @@ class Recorder(Generic[S]):
         state, version = (
             (self.decider.initial, 0) if entry is None else (entry.state, entry.version)
         )
-        for stored in await self.store.read_stream(stream_id, from_version=version + 1):
-            data = stored.data
-            if self.event_types.holds_personal(stored.type):
-                data = await open_data(self.keyring, data)
+        events = await self.store.read_stream(stream_id, from_version=version + 1)
+        # Their keys in one wait, then the fold without one: a refresh yields to other
+        # requests only where it did before it opened personal data.
+        datas = await open_many(self.keyring, [stored.data for stored in events])
+        for stored, data in zip(events, datas, strict=True):
             event = self.event_types.to_model(stored.type, stored.schema_version, data)
             state = self.decider.evolve(state, identified(event, stored.event_id))
             version = stored.stream_version
@@ -344,6 +352,7 @@ class Recorder(Generic[S]):
     def _forget(self, streams: Sequence[str]) -> None:
         for stream_id in streams:
             self._cache.pop(stream_id, None)
+            self._forgotten[stream_id] = self._forgotten.get(stream_id, 0) + 1
 
     def _track_inflight(
         self, requests: Sequence[AppendRequest], future: asyncio.Future[list[AppendResult]]

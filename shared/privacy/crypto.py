@@ -30,21 +30,38 @@ def new_key() -> bytes:
     return os.urandom(KEY_BYTES)
 
 
+class SubjectKey:
+    """A subject's key, ready to seal and open many values (the cipher and the nonce key are
+    made once, not per value)."""
+
+    __slots__ = ("_cipher", "_nonce_key", "subject")
+
+    def __init__(self, subject: UUID, key: bytes) -> None:
+        self.subject = subject
+        self._cipher = AESGCM(key)
+        self._nonce_key = hashlib.sha256(b"ptrack-privacy-nonce\x00" + key).digest()
+
+    def seal(self, path: str, value: Any) -> str:
+        plaintext = canonical_json(value)
+        nonce = hmac.digest(self._nonce_key, path.encode() + b"\x00" + plaintext, "sha256")
+        nonce = nonce[:_NONCE_BYTES]
+        sealed = self._cipher.encrypt(nonce, plaintext, _bound(self.subject, path))
+        return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    def open(self, path: str, token: str) -> Any:
+        """The value sealed in `token` (raises `cryptography.exceptions.InvalidTag` when the
+        token was not sealed by this key for this subject and path)."""
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+        return orjson.loads(self._cipher.decrypt(nonce, sealed, _bound(self.subject, path)))
+
+
 def seal(key: bytes, subject: UUID, path: str, value: Any) -> str:
-    plaintext = canonical_json(value)
-    nonce_key = hashlib.sha256(b"ptrack-privacy-nonce\x00" + key).digest()
-    nonce = hmac.new(nonce_key, path.encode() + b"\x00" + plaintext, "sha256").digest()
-    nonce = nonce[:_NONCE_BYTES]
-    sealed = AESGCM(key).encrypt(nonce, plaintext, _bound(subject, path))
-    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+    return SubjectKey(subject, key).seal(path, value)
 
 
 def open_sealed(key: bytes, subject: UUID, path: str, token: str) -> Any:
-    """The value sealed in `token` (raises `cryptography.exceptions.InvalidTag` when the token
-    was not sealed by this key for this subject and path)."""
-    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
-    return orjson.loads(AESGCM(key).decrypt(nonce, sealed, _bound(subject, path)))
+    return SubjectKey(subject, key).open(path, token)
 
 
 def wrap(master: bytes, subject: UUID, key: bytes) -> bytes:
@@ -58,11 +75,15 @@ def unwrap(master: bytes, subject: UUID, wrapped: bytes) -> bytes:
     return AESGCM(master).decrypt(nonce, sealed, b"ptrack-subject-key\x00" + subject.bytes)
 
 
-def handle_digest(master: bytes, normalised_handle: str) -> bytes:
+def lookup_key(master: bytes) -> bytes:
+    """The key of `handle_digest`, derived from the master key."""
+    return hashlib.sha256(b"ptrack-privacy-handle\x00" + master).digest()
+
+
+def handle_digest(lookup: bytes, normalised_handle: str) -> bytes:
     """What the database keeps to find a subject by its handle: a keyed hash, so the table
     names nobody to whoever reads it without the master key."""
-    lookup_key = hashlib.sha256(b"ptrack-privacy-handle\x00" + master).digest()
-    return hmac.new(lookup_key, normalised_handle.encode(), "sha256").digest()
+    return hmac.digest(lookup, normalised_handle.encode(), "sha256")
 
 
 def _bound(subject: UUID, path: str) -> bytes:

@@ -59,7 +59,9 @@ class Keyring:
         self.schema = checked_identifier(schema)
         self.key_dir = key_dir
         self._master = master
-        self._keys: dict[UUID, bytes | None] = {}
+        self._lookup = crypto.lookup_key(master)
+        self._digests: dict[Handle, bytes] = {}
+        self._keys: dict[UUID, crypto.SubjectKey | None] = {}
         """Subject keys opened so far; None for a subject erased (or never known here)."""
         self._found: dict[bytes, UUID] = {}
         """Subjects found by handle digest so far (recording many entries of one person asks
@@ -129,14 +131,17 @@ class Keyring:
                     subject,
                 )
                 if inserted:
-                    self._keys[subject] = key
+                    self._keys[subject] = crypto.SubjectKey(subject, key)
                 else:
                     await conn.execute(
                         f"DELETE FROM {self.schema}.subject_keys WHERE subject_id = $1", subject
                     )
 
     def _digest(self, handle: Handle) -> bytes:
-        return crypto.handle_digest(self._master, handle.normalised)
+        digest = self._digests.get(handle)
+        if digest is None:
+            digest = self._digests[handle] = crypto.handle_digest(self._lookup, handle.normalised)
+        return digest
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -157,10 +162,10 @@ class Keyring:
             self._keys[subject] = (
                 None
                 if stored is None or subject in erased
-                else crypto.unwrap(self._master, subject, stored)
+                else crypto.SubjectKey(subject, crypto.unwrap(self._master, subject, stored))
             )
 
-    def key(self, subject: UUID) -> bytes | None:
+    def key(self, subject: UUID) -> crypto.SubjectKey | None:
         """The subject's key, once `load`ed (or made here); None when it is gone."""
         return self._keys.get(subject)
 
@@ -168,12 +173,12 @@ class Keyring:
         key = self._keys.get(subject)
         if key is None:
             raise LookupError(f"no key for subject {subject}: load it first")
-        return crypto.seal(key, subject, path, value)
+        return key.seal(path, value)
 
     def unseal(self, subject: UUID, path: str, token: str) -> Any:
         """The sealed value, or None when the subject's key is gone (erased)."""
         key = self._keys.get(subject)
-        return None if key is None else crypto.open_sealed(key, subject, path, token)
+        return None if key is None else key.open(path, token)
 
     # -- erasing -------------------------------------------------------------------------------
 

@@ -51,3 +51,17 @@ async def open_data(keyring: Keyring | None, data: Mapping[str, Any]) -> Mapping
         raise NoKeyring("this event holds sealed personal data and this process has no keyring")
     await keyring.load(sealed_subjects(data))
     return opened(dict(data), keyring.unseal)
+
+
+async def open_many(
+    keyring: Keyring | None, datas: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """`open_data` of each, with every key they need loaded at once: one wait, however many
+    events (a stream read from its start holds many people)."""
+    sealed = [data for data in datas if holds_sealed(data)]
+    if not sealed:
+        return list(datas)
+    if keyring is None:
+        raise NoKeyring("these events hold sealed personal data and this process has no keyring")
+    await keyring.load({subject for data in sealed for subject in sealed_subjects(data)})
+    return [opened(dict(data), keyring.unseal) if holds_sealed(data) else data for data in datas]
