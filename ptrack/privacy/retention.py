@@ -9,7 +9,7 @@ Erasing what is due is `erase` with the basis `retention`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +19,13 @@ import asyncpg
 
 from ptrack.stack.catalog import SERVICES
 from shared.privacy.keyring import Keyring, open_keyring
-from shared.privacy.personal import Handle, opened, personal_values, sealed_subjects
+from shared.privacy.personal import (
+    Handle,
+    Personal,
+    opened,
+    personal_values,
+    sealed_subjects,
+)
 from shared.settings import Settings
 
 KINDS = {
@@ -106,7 +112,7 @@ async def due_for_erasure(
 async def _note(
     seen: dict[UUID, _Seen],
     keyring: Keyring,
-    fields: Any,
+    fields: Sequence[Personal],
     row: asyncpg.Record,
     rule: Rule | None,
 ) -> None:
