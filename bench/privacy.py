@@ -174,7 +174,7 @@ async def _run(server: str, events: int) -> int:
         "recorder and replayed into the finance read model, without and with the keyring "
         "(`python -m bench.privacy`).\n\n" + table + "\n"
     )
-    return conclude(table, checks, "checks passed: every event on both sides, no name sealed in")
+    return conclude(table, checks, "every event on both sides, and no name in the sealed log")
 
 
 def main() -> int:
