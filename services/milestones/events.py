@@ -218,11 +218,20 @@ MilestonesEvent = (
     | DecisionRecorded
 )
 
+PLAN_PEOPLE = (
+    Personal("organisation.owner.name", "person"),
+    Personal("organisation.manager.name", "person"),
+    Personal("organisation.steering_group.members[].name", "person"),
+    Personal("organisation.project_group[].name", "person"),
+)
+"""The people a plan names: sealed like any other personal data. A plan file still naming an
+erased person records them again when it is loaded (a revision): take them out of it first."""
+
 EVENT_TYPES = EventTypes(
     "milestones",
     [
-        EventType("PlanBaselined", PlanBaselined, category="plan"),
-        EventType("PlanRevised", PlanRevised, category="plan"),
+        EventType("PlanBaselined", PlanBaselined, category="plan", personal=PLAN_PEOPLE),
+        EventType("PlanRevised", PlanRevised, category="plan", personal=PLAN_PEOPLE),
         EventType(
             "MilestoneReached",
             MilestoneReached,
