@@ -29,6 +29,7 @@ from ptrack.stack.catalog import SERVICES
 from shared.audit.drift import check_drift
 from shared.audit.parallel import verify_log
 from shared.audit.signing import SignedCheckpoint, check_checkpoint, list_checkpoints
+from shared.audit.stored import verify_stored
 from shared.audit.stream import compare_stream
 from shared.db import create_pool
 from shared.settings import Settings
@@ -102,11 +103,27 @@ async def audit(
                     result.results["read_models"] = [report.to_dict() for report in reports]
                 progress.update(task, description=f"{name}: done", completed=max(head, 1))
                 audits.append(result)
+            erasures = await _privacy_log(pool, settings)
+            if erasures is not None:
+                audits.append(erasures)
     finally:
         if nc is not None:
             await nc.close()
         await pool.close()
     return audits
+
+
+async def _privacy_log(pool: Any, settings: Settings) -> ServiceAudit | None:
+    """The erasures' own log (`ptrack privacy erase`), hash-chained like a service's: its chain
+    is checked too; it has no checkpoints, stream or read models. None where nobody was ever
+    erased."""
+    schema = settings.schema_for("privacy")
+    if await pool.fetchval("SELECT to_regclass($1::text)", f"{schema}.events") is None:
+        return None
+    chain = await verify_stored(PostgresEventStore(pool, schema))
+    return ServiceAudit(
+        "privacy", {"chain": chain.to_dict(), "signed_checkpoints": [], "kept_checkpoints": []}
+    )
 
 
 async def _jetstream(

@@ -18,6 +18,7 @@ import asyncpg
 import nats
 import pytest
 
+from ptrack.audit.verify import as_json, audit
 from ptrack.privacy.access import subject_record
 from ptrack.privacy.erase import NoSuchSubject, erase
 from ptrack.privacy.retention import Rule, due_for_erasure
@@ -185,8 +186,13 @@ async def test_an_erased_person_is_found_nowhere_and_every_figure_stays(
     assert _figures(accounts_after) == _figures(accounts_before)
     totals_after = await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")
     assert totals_after.json() == totals_before.json()
-    # The chain: untouched, since it covers the ciphertext.
+    # The chain: untouched, since it covers the ciphertext. The whole audit is clean, the
+    # read models equal a replay, and the privacy log's own chain verifies.
     assert (await verify_stored(finance_log)).ok
+    audits = {item.service: item for item in await audit(settings, ["finance"], jetstream=False)}
+    assert set(audits) == {"finance", "privacy"}
+    assert all(item.ok for item in audits.values()), as_json(list(audits.values()))
+    assert audits["privacy"].results["chain"]["checked"] == 1
     # A replay builds what the erasure left.
     await replay(pool, settings, services=["finance"], into="check")
     models = read_models(settings, "finance")
