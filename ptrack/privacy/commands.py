@@ -6,10 +6,20 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ptrack.command import Command
+
+if TYPE_CHECKING:  # the handlers import what they need when they run (ptrack.command)
+    import asyncpg
+
+    from shared.privacy.personal import Handle
+    from shared.settings import Settings
+
+    Pool = asyncpg.Pool[asyncpg.Record]
 
 
 def _erase_options(parser: argparse.ArgumentParser) -> None:
@@ -28,14 +38,13 @@ def _erase_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", required=True, help="why, by case number or rule")
 
 
-def _erase(args: argparse.Namespace) -> int:
-    return asyncio.run(_erase_async(args))
+Work = Callable[["Pool", "Settings", "Handle"], Awaitable[int]]
+"""(pool, settings, handle) -> exit status: what a command does for one data subject."""
 
 
-async def _erase_async(args: argparse.Namespace) -> int:
-    from ptrack.privacy.erase import NoSuchSubject, erase
-    from ptrack.stack.location import command_settings
-    from shared.db import create_pool
+def _for_subject(args: argparse.Namespace, work: Work) -> int:
+    """Run `work` for `--subject` beside the stack: 2 for a subject not written kind:value,
+    1 when nobody is recorded so."""
     from shared.privacy.personal import Handle
 
     try:
@@ -43,9 +52,33 @@ async def _erase_async(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    return asyncio.run(_with_pool(handle, work))
+
+
+async def _with_pool(handle: Handle, work: Work) -> int:
+    from ptrack.privacy.erase import NoSuchSubject
+    from ptrack.stack.location import command_settings
+    from shared.db import create_pool
+
     settings = command_settings()
     pool = await create_pool(settings.database_url, min_size=2, max_size=4)
     try:
+        return await work(pool, settings, handle)
+    except NoSuchSubject as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        await pool.close()
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    async def work(pool: Pool, settings: Settings, handle: Handle) -> int:
+        from ptrack.privacy.erase import erase
+
         erasure = await erase(
             pool,
             settings,
@@ -53,19 +86,16 @@ async def _erase_async(args: argparse.Namespace) -> int:
             basis=args.basis,
             requested_by=args.requested_by,
             reason=args.reason,
-            progress=lambda message: print(message, file=sys.stderr),
+            progress=_progress,
         )
-    except NoSuchSubject as error:
-        print(error, file=sys.stderr)
-        return 1
-    finally:
-        await pool.close()
-    rebuilt = ", ".join(f"{name} ({count})" for name, count in erasure.rebuilt.items())
-    print(
-        f"erased subject {erasure.subject} (privacy log position {erasure.position}); "
-        f"read models rebuilt: {rebuilt}"
-    )
-    return 0
+        rebuilt = ", ".join(f"{name} ({count})" for name, count in erasure.rebuilt.items())
+        print(
+            f"erased subject {erasure.subject} (privacy log position {erasure.position}); "
+            f"read models rebuilt: {rebuilt}"
+        )
+        return 0
+
+    return _for_subject(args, work)
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
@@ -74,37 +104,17 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    return asyncio.run(_export_async(args))
+    async def work(pool: Pool, settings: Settings, handle: Handle) -> int:
+        from ptrack.privacy.access import subject_record
 
+        record = await subject_record(pool, settings, handle, progress=_progress)
+        print("\n".join(record.lines()))
+        if args.output is not None:
+            document = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
+            args.output.write_text(document + "\n", encoding="utf-8")
+        return 0
 
-async def _export_async(args: argparse.Namespace) -> int:
-    from ptrack.privacy.access import subject_record
-    from ptrack.privacy.erase import NoSuchSubject
-    from ptrack.stack.location import command_settings
-    from shared.db import create_pool
-    from shared.privacy.personal import Handle
-
-    try:
-        handle = Handle.parse(args.subject)
-    except ValueError as error:
-        print(error, file=sys.stderr)
-        return 2
-    settings = command_settings()
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    try:
-        record = await subject_record(
-            pool, settings, handle, progress=lambda message: print(message, file=sys.stderr)
-        )
-    except NoSuchSubject as error:
-        print(error, file=sys.stderr)
-        return 1
-    finally:
-        await pool.close()
-    print("\n".join(record.lines()))
-    if args.output is not None:
-        document = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
-        args.output.write_text(document + "\n", encoding="utf-8")
-    return 0
+    return _for_subject(args, work)
 
 
 def _due_options(parser: argparse.ArgumentParser) -> None:
@@ -159,7 +169,7 @@ async def _due_async(args: argparse.Namespace) -> int:
                 basis="retention",
                 requested_by=args.requested_by,
                 reason=f"retention in {plan.path.name}: {why}",
-                progress=lambda message: print(message, file=sys.stderr),
+                progress=_progress,
             )
     finally:
         await pool.close()

@@ -18,8 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared.audit.chain import LOOKAHEAD, ChainReport, Damage, Progress, verify_chain
-from shared.audit.stored import verify_stored
+from shared.audit.chain import LOOKAHEAD, ChainReport, Damage, Progress
+from shared.audit.stored import verify_from, verify_stored
 from shared.db import create_pool
 from shared.store.base import GENESIS_HASH
 from shared.store.postgres import PostgresEventStore
@@ -123,31 +123,10 @@ async def _joined(
             and (index == 0 or chunk.prev_hash == reports[index - 1].head_hash)
         )
         if not intact:
-            return await _one_pass_from(store, max(1, chunk.first - LOOKAHEAD - 2), progress)
+            # One pass from a little before the range (all before it verified).
+            return await verify_from(store, max(1, chunk.first - LOOKAHEAD - 2), progress=progress)
         verified += report.checked
     return ChainReport(verified, reports[-1].head_position, reports[-1].head_hash)
-
-
-async def _one_pass_from(
-    store: PostgresEventStore, start: int, progress: Progress | None
-) -> ChainReport:
-    """One pass from `start`, every row before which the ranges verified."""
-    prev_hash = (await _stored_hashes(store, [start - 1]))[start - 1] if start > 1 else GENESIS_HASH
-    offset = start - 1
-
-    def advanced(checked: int) -> None:
-        if progress is not None:
-            progress(offset + checked)
-
-    report = await verify_chain(
-        store.read_all(start, page_size=PAGE_SIZE),
-        start_position=start,
-        start_prev_hash=prev_hash,
-        progress=advanced,
-    )
-    return ChainReport(
-        offset + report.checked, report.head_position, report.head_hash, report.damage
-    )
 
 
 # -- in the worker processes -------------------------------------------------------------------

@@ -55,8 +55,13 @@ async def verify_stored(
             start_prev_hash=prev_hash,
         )
         if not report.ok or report.head_position != page_end:
-            return await _classified(
-                store, from_position, start_prev_hash, expected, to_position, progress
+            return await verify_from(
+                store,
+                max(from_position, expected - LOOKAHEAD - 2),
+                first=from_position,
+                first_prev_hash=start_prev_hash,
+                to_position=to_position,
+                progress=progress,
             )
         expected, prev_hash = page_end + 1, report.head_hash
         if progress is not None:
@@ -64,25 +69,26 @@ async def verify_stored(
     return ChainReport(expected - from_position, expected - 1, prev_hash)
 
 
-async def _classified(
+async def verify_from(
     store: PostgresEventStore,
-    from_position: int,
-    start_prev_hash: bytes,
-    failed_at: int,
-    to_position: int | None,
-    progress: Progress | None,
+    start: int,
+    *,
+    first: int = 1,
+    first_prev_hash: bytes = GENESIS_HASH,
+    to_position: int | None = None,
+    progress: Progress | None = None,
 ) -> ChainReport:
-    """`verify_chain` from a little before `failed_at` (every row before which verified), to
-    the end: damage may begin before the row that shows it, and is told apart by the rows
-    after it."""
-    start = max(from_position, failed_at - LOOKAHEAD - 2)
-    prev_hash = start_prev_hash
-    if start > from_position:  # a row this check verified
+    """`verify_chain` from `start` to `to_position` (the end when None), every row from `first`
+    to `start` verified already: the report counts from `first`. Where damage was seen, start a
+    little before it (`LOOKAHEAD`): it may begin before the row that shows it, and is told
+    apart by the rows after it."""
+    prev_hash = first_prev_hash
+    if start > first:  # a row verified already: its stored hash is where the chain goes on
         stored = await store.pool.fetchval(
             f"SELECT hash FROM {store.schema}.events WHERE position = $1", start - 1
         )
         prev_hash = bytes(stored)
-    offset = start - from_position
+    offset = start - first
 
     def advanced(checked: int) -> None:
         if progress is not None:

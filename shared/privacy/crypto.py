@@ -56,14 +56,6 @@ class SubjectKey:
         return orjson.loads(self._cipher.decrypt(nonce, sealed, _bound(self.subject, path)))
 
 
-def seal(key: bytes, subject: UUID, path: str, value: Any) -> str:
-    return SubjectKey(subject, key).seal(path, value)
-
-
-def open_sealed(key: bytes, subject: UUID, path: str, token: str) -> Any:
-    return SubjectKey(subject, key).open(path, token)
-
-
 def wrap(master: bytes, subject: UUID, key: bytes) -> bytes:
     """A subject's key under the master key, as the database keeps it."""
     nonce = os.urandom(_NONCE_BYTES)

@@ -110,12 +110,9 @@ class Keyring:
         return found
 
     async def _make(self, handles: Sequence[Handle]) -> None:
-        erased = self.erased()
         async with self.pool.acquire() as conn, conn.transaction():
             for handle in handles:
                 subject = uuid4()
-                while subject in erased:  # pragma: no cover - a random id never repeats
-                    subject = uuid4()
                 key = crypto.new_key()
                 # Two processes may make the same subject at once: the first handle wins, and
                 # the loser's key is removed with its unused subject.
@@ -155,13 +152,14 @@ class Keyring:
             "WHERE subject_id = ANY($1)",
             wanted,
         )
+        # A subject erased is never wanted here: its key is held as None from the start
+        # (`forget_erased`), or from its erasure (`erase`, `forget`).
         wrapped = {row["subject_id"]: bytes(row["wrapped"]) for row in rows}
-        erased = self.erased()
         for subject in wanted:
             stored = wrapped.get(subject)
             self._keys[subject] = (
                 None
-                if stored is None or subject in erased
+                if stored is None
                 else crypto.SubjectKey(subject, crypto.unwrap(self._master, subject, stored))
             )
 
@@ -204,7 +202,7 @@ class Keyring:
         self._keys[subject] = None
         self._found = {digest: found for digest, found in self._found.items() if found != subject}
 
-    def erased(self) -> set[UUID]:
+    def _erased_on_disk(self) -> set[UUID]:
         """The subjects erased, as the key directory remembers them."""
         path = self.key_dir / TOMBSTONES_FILE
         if not path.exists():
@@ -213,8 +211,8 @@ class Keyring:
 
     async def forget_erased(self) -> int:
         """Delete the keys of erased subjects (a database restored from an older backup holds
-        them again). Returns how many were deleted."""
-        erased = sorted(self.erased())
+        them again), and hold them as gone in this process. Returns how many were deleted."""
+        erased = sorted(self._erased_on_disk())
         if not erased:
             return 0
         status = await self.pool.execute(

@@ -71,7 +71,9 @@ def sealed_with(keys: dict[Handle, tuple[UUID, bytes]]) -> dict[str, Any]:
         {
             item.location: sealed_value(
                 keys[item.handle][0],
-                crypto.seal(keys[item.handle][1], keys[item.handle][0], item.path, item.value),
+                crypto.SubjectKey(keys[item.handle][0], keys[item.handle][1]).seal(
+                    item.path, item.value
+                ),
             )
             for item in personal_values(DATA, FIELDS)
         },
@@ -92,22 +94,21 @@ def test_sealed_data_names_nobody_and_opens_to_what_it_was() -> None:
     assert sealed_subjects(sealed) == set(by_subject)
 
     def unseal(subject: UUID, path: str, token: str) -> Any:
-        return crypto.open_sealed(by_subject[subject], subject, path, token)
+        return crypto.SubjectKey(subject, by_subject[subject]).open(path, token)
 
     assert opened(sealed, unseal) == DATA
 
 
 def test_sealing_is_deterministic_so_a_retry_has_the_same_content() -> None:
     subject, key = uuid4(), crypto.new_key()
-    assert crypto.seal(key, subject, "person", "Kari") == crypto.seal(
-        key, subject, "person", "Kari"
-    )
-    assert crypto.seal(key, subject, "person", "Kari") != crypto.seal(key, subject, "person", "Ola")
-    token = crypto.seal(key, subject, "person", "Kari")
+    token = crypto.SubjectKey(subject, key).seal("person", "Kari")
+    # Made again (another process, a retry): the same value seals the same, another does not.
+    assert crypto.SubjectKey(subject, key).seal("person", "Kari") == token
+    assert crypto.SubjectKey(subject, key).seal("person", "Ola") != token
     with pytest.raises(InvalidTag):  # moved to another field, or another subject
-        crypto.open_sealed(key, subject, "description", token)
+        crypto.SubjectKey(subject, key).open("description", token)
     with pytest.raises(InvalidTag):
-        crypto.open_sealed(key, uuid4(), "person", token)
+        crypto.SubjectKey(uuid4(), key).open("person", token)
 
 
 def test_an_erased_subject_reads_one_marker_in_every_field_and_the_figures_stay() -> None:
@@ -119,7 +120,7 @@ def test_an_erased_subject_reads_one_marker_in_every_field_and_the_figures_stay(
     def unseal(subject: UUID, path: str, token: str) -> Any:
         if subject == gone:
             return None
-        return crypto.open_sealed(by_subject[subject], subject, path, token)
+        return crypto.SubjectKey(subject, by_subject[subject]).open(path, token)
 
     shown = opened(sealed_with(keys), unseal)
     assert shown["person"] == shown["description"] == erased_value(gone)
