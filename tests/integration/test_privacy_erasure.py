@@ -25,6 +25,7 @@ from ptrack.privacy.retention import Rule, due_for_erasure
 from ptrack.replay import drop_replay, read_models, replay
 from ptrack.stack.processes import settings_env
 from services.finance.app import build
+from services.milestones.app import build as build_milestones
 from shared.audit.stored import verify_stored
 from shared.bus import stored_messages
 from shared.privacy.keyring import Keyring, open_keyring
@@ -40,6 +41,7 @@ from tests.integration.finance_fixtures import (
     PROJECT,
     in_kind_hours,
 )
+from tests.integration.test_milestones_history import PLAN
 from tests.integration.test_time_travel import SERVICES, caught_up, stack
 from tests.integration.test_versioned_models import record_histories
 
@@ -435,3 +437,34 @@ async def views_holding(
             if found:
                 holding.append(row["relname"])
     return holding
+
+
+async def test_a_person_the_plan_names_is_erased_from_its_baselines(
+    settings: Settings, pool: Pool, drop_stream: None
+) -> None:
+    manager = "Marit Prosjektleder"
+    schedule = PLAN.schedule()
+    organisation = {**schedule["organisation"], "manager": {"name": manager, "role": "leder"}}
+    baselined = {**schedule, "organisation": organisation, "baseline": 1}
+    async with running(build_milestones(settings)) as milestones:
+        posted = cloudevent("PlanBaselined", PROJECT, {**baselined, "baselined_on": "2010-02-01"})
+        response = await milestones.post(posted, role="admin")
+        assert response.status_code == 201, response.text
+        head = await milestones.log_head()
+        path = f"/projects/{PROJECT}/baselines/1"
+        before = await milestones.get(path, min_position=head)
+        assert manager in before.text
+        await erase(
+            pool,
+            settings,
+            Handle("person", manager),
+            basis="request",
+            requested_by="case 2026/16",
+            reason="art. 17",
+        )
+        after = await milestones.get(path)
+        assert after.status_code == 200, after.text
+        assert manager not in after.text
+        assert ERASED_PREFIX in after.text
+        assert await database_holding(pool, settings.schema_prefix, manager) == []
+        assert before.json()["plan"]["milestones"] == after.json()["plan"]["milestones"]
