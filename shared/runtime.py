@@ -21,6 +21,7 @@ from shared.audit.signing import (
 )
 from shared.bus import Bus, StreamSettings
 from shared.db import create_pool
+from shared.privacy.erasure import rebuild_after_erasures
 from shared.privacy.keyring import open_keyring
 from shared.projection import ReadModelWriter
 from shared.projection.consumer import JetStreamConsumer
@@ -32,6 +33,8 @@ from shared.settings import Settings
 from shared.store.postgres import PostgresEventStore, migrate
 
 log = logging.getLogger(__name__)
+
+ERASURE_SETTLE_SECONDS = 0.5
 
 
 class Runtime:
@@ -50,6 +53,7 @@ class Runtime:
             ),
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._erasure_heard = asyncio.Event()
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._started = False
 
@@ -100,6 +104,9 @@ class Runtime:
                 # Made before its tables kept their history: time travel would read it wrong.
                 log.warning("rebuilding %s from its log to version it", model.projection.name)
                 await writer.rebuild()
+        # An erasure recorded while this service was down: its models may still hold what the
+        # erased keys opened.
+        await self.rebuild_after_erasures()
         self.consumers = [
             JetStreamConsumer(
                 writer,
@@ -116,6 +123,7 @@ class Runtime:
             if self.settings.checkpoint_interval_seconds > 0:
                 self._spawn(self._sign_periodically(), "checkpoints")
         self._spawn(self._hear_erasures(), "erasures")
+        self._spawn(self._rebuild_when_erased(), "erasure-rebuilds")
         if self.settings.run_projections:
             for consumer in self.consumers:
                 self._spawn(consumer.run(), f"projection-{consumer.writer.projection.name}")
@@ -150,6 +158,7 @@ class Runtime:
         def heard(_conn: object, _pid: int, _channel: str, subject: object) -> None:
             self.keyring.forget(UUID(str(subject)))
             self.recorder.forget_all()
+            self._erasure_heard.set()
 
         while True:
             try:
@@ -157,6 +166,9 @@ class Runtime:
                     closed = asyncio.Event()
                     conn.add_termination_listener(lambda _conn, ended=closed: ended.set())
                     await conn.add_listener(self.keyring.channel, heard)
+                    # Anything erased while not listening (since the start, or while the
+                    # database was away) is caught up with now.
+                    self._erasure_heard.set()
                     try:
                         await closed.wait()
                     finally:
@@ -167,6 +179,28 @@ class Runtime:
             except Exception as error:  # the database may be away: listen again
                 log.warning("not hearing erasures: %r", error)
             await asyncio.sleep(1)
+
+    async def rebuild_after_erasures(self) -> bool:
+        """Rebuild this service's read models if an erasure was recorded since they last were
+        (True if this process did it)."""
+        return await rebuild_after_erasures(
+            self.pool, self.schema, self.spec.read_models(self.settings), self.keyring
+        )
+
+    async def _rebuild_when_erased(self) -> None:
+        while True:
+            await self._erasure_heard.wait()
+            # Erasures come in runs (a retention sweep): one rebuild after the run.
+            await asyncio.sleep(ERASURE_SETTLE_SECONDS)
+            self._erasure_heard.clear()
+            try:
+                await self.rebuild_after_erasures()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database may be away: try again
+                log.warning("could not rebuild the read models after an erasure: %r", error)
+                self._erasure_heard.set()
+                await asyncio.sleep(1)
 
     async def sign_checkpoint(self) -> SignedCheckpoint:
         """Sign the log head now and keep the checkpoint."""

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import asyncpg
 
-from ptrack.privacy.erase import NoSuchSubject
 from ptrack.stack.catalog import SERVICES
+from shared.privacy.erasure import NoSuchSubject
 from shared.privacy.keyring import open_keyring
 from shared.privacy.personal import Handle, sealed_subjects
 from shared.privacy.personal import opened as opened_data

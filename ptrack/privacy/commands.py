@@ -56,9 +56,9 @@ def _for_subject(args: argparse.Namespace, work: Work) -> int:
 
 
 async def _with_pool(handle: Handle, work: Work) -> int:
-    from ptrack.privacy.erase import NoSuchSubject
     from ptrack.stack.location import command_settings
     from shared.db import create_pool
+    from shared.privacy.erasure import NoSuchSubject
 
     settings = command_settings()
     pool = await create_pool(settings.database_url, min_size=2, max_size=4)
@@ -88,10 +88,10 @@ def _erase(args: argparse.Namespace) -> int:
             reason=args.reason,
             progress=_progress,
         )
-        rebuilt = ", ".join(f"{name} ({count})" for name, count in erasure.rebuilt.items())
+        rebuilt = ", ".join(erasure.rebuilt) or "none (the running services had done it)"
         print(
             f"erased subject {erasure.subject} (privacy log position {erasure.position}); "
-            f"read models rebuilt: {rebuilt}"
+            f"read models rebuilt here: {rebuilt}"
         )
         return 0
 

@@ -1,36 +1,32 @@
-"""Erasing a data subject: the erasure recorded, the subject's key destroyed, the services told,
-and every read model rebuilt so that no table or view holds what the key opened.
+"""Erasing data subjects from the command line: the erasures recorded and the keys destroyed
+(`shared.privacy.erasure`), then every service's read models rebuilt without them.
 
-The log is not touched: its personal fields are ciphertext, which nobody can open once the key
-is gone, and the hash chain covers the ciphertext, so `ptrack audit verify` passes as before.
-The erasure is itself an event in the privacy log (`<prefix>privacy.events`, hash-chained like
-the services' logs): which subject (an id that names nobody once the key is gone), on what
-basis, who asked, why and when. Nothing personal is in it.
+The running services rebuild their own models when they hear of an erasure; this does it too,
+for the services that are not running. Whichever comes first does the work, the other finds it
+done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from ptrack.replay import replay, services_with_logs
+from ptrack.replay import read_models, services_with_logs
+from shared.privacy.erasure import (
+    Basis,
+    NoSuchSubject,
+    find_subjects,
+    rebuild_after_erasures,
+    record_erasures,
+)
 from shared.privacy.keyring import open_keyring
 from shared.privacy.personal import Handle
 from shared.settings import Settings
-from shared.store.base import NewEvent
-from shared.store.postgres import PostgresEventStore
 
-Basis = Literal["request", "retention"]
-ERASURES_STREAM = "erasures"
-
-
-class NoSuchSubject(LookupError):
-    pass
+__all__ = ["Erasure", "NoSuchSubject", "erase"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +34,9 @@ class Erasure:
     subjects: list[UUID]
     positions: list[int]
     """Each erasure's position in the privacy log."""
-    rebuilt: dict[str, int]
-    """Read models rebuilt, per service: how many."""
+    rebuilt: list[str]
+    """The services whose read models this command rebuilt (a running service may have been
+    first)."""
 
     @property
     def subject(self) -> UUID:
@@ -59,50 +56,31 @@ async def erase(
     reason: str,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Erasure:
-    """Erase each subject a handle names (all must be known), then rebuild the read models
-    once."""
+    """Erase each subject a handle names (all must be known, or nothing is done), then rebuild
+    the read models of every service once."""
     keyring = await open_keyring(pool, settings)
-    subjects = []
-    for handle in handles:
-        subject = await keyring.find(handle)
-        if subject is None:
-            raise NoSuchSubject(f"nobody is recorded as {handle.kind}:{handle.value}")
-        subjects.append((handle, subject))
-    log = PostgresEventStore(pool, keyring.schema)
-    await log.migrate()
-    positions = []
-    try:
-        for handle, subject in subjects:
-            recorded = await log.append(
-                ERASURES_STREAM,
-                [
-                    NewEvent(
-                        uuid4(),
-                        "SubjectErased",
-                        {
-                            "subject": str(subject),
-                            "kind": handle.kind,
-                            "basis": basis,
-                            "requested_by": requested_by,
-                            "reason": reason,
-                        },
-                        datetime.now(UTC),
-                    )
-                ],
-            )
-            position = recorded.events[0].position
-            positions.append(position)
-            progress(f"erasure of subject {subject} recorded at position {position}")
-            await keyring.erase(subject)
-    finally:
-        await log.close()
-    progress("keys destroyed; rebuilding every read model without them")
-    services = await services_with_logs(pool, settings)
-    report = await replay(
-        pool, settings, services=services, swap=True, into="erasure", progress=progress
+    subjects = await find_subjects(keyring, handles)
+    recorded = await record_erasures(
+        pool,
+        keyring,
+        subjects,
+        basis=basis,
+        requested_by=requested_by,
+        reason=reason,
+        metadata={"actor": "ptrack privacy"},
+        progress=progress,
     )
+    progress("keys destroyed; rebuilding every read model without them")
+    rebuilt = []
+    for name in await services_with_logs(pool, settings):
+        if await rebuild_after_erasures(
+            pool,
+            settings.schema_for(name),
+            read_models(settings, name),
+            keyring,
+            progress=progress,
+        ):
+            rebuilt.append(name)
     return Erasure(
-        [subject for _, subject in subjects],
-        positions,
-        {name: len(found.models) for name, found in report.services.items()},
+        [found.subject for found in recorded], [found.position for found in recorded], rebuilt
     )

@@ -17,6 +17,7 @@ from shared.http.audit import router as audit_router
 from shared.http.deps import Reader, checked_parameters
 from shared.http.events import EventsEndpoint, events_operation
 from shared.http.middleware import RequestContext
+from shared.http.privacy import router as privacy_router
 from shared.http.problems import (
     PROBLEM_JSON,
     PROBLEM_SCHEMA,
@@ -84,6 +85,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(admin_router)
     app.include_router(me_router)
+    app.include_router(privacy_router)
     for router in spec.routers:
         app.include_router(router)
     _document(app, spec)
