@@ -13,14 +13,17 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
+from uuid import UUID
 
 import asyncpg
 
 from shared.db import Queryable
 from shared.http.problems import Problem
+from shared.privacy.personal import Handle, erased_value
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 from shared.store.postgres import migrate
@@ -54,7 +57,9 @@ class ApiKey:
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key_id}:{self.name}"
+        """Who recorded an event, as its metadata says: the key, not its holder's name. The
+        log cannot forget a name; the key table can (`rename_holder`), and maps the id to one."""
+        return f"key:{self.key_id}"
 
 
 def auth_sql(schema: str) -> str:
@@ -109,6 +114,32 @@ async def revoke_key(db: Queryable, schema: str, key_id: str) -> bool:
         key_id,
     )
     return status.endswith(" 1")
+
+
+async def erase_holders(
+    db: Queryable, schema: str, erased: Iterable[tuple[Handle, UUID]]
+) -> list[str]:
+    """Rename every key held by an erased person (their name compared as handles are:
+    regardless of case, spacing and composition), revoked or not, to what the person now reads
+    as everywhere (`erased-…`); returns the keys' ids. The log's `key:<id>` then names nobody."""
+    if await db.fetchval("SELECT to_regclass($1::text)", f"{schema}.api_keys") is None:
+        return []
+    keys = await list_keys(db, schema)
+    renamed = []
+    for handle, subject in erased:
+        if handle.kind != "person":
+            continue
+        held = [
+            key.key_id for key in keys if Handle("person", key.name).normalised == handle.normalised
+        ]
+        if held:
+            await db.execute(
+                f"UPDATE {schema}.api_keys SET name = $1 WHERE key_id = ANY($2)",
+                erased_value(subject),
+                held,
+            )
+            renamed.extend(held)
+    return renamed
 
 
 def _key_from_row(row: asyncpg.Record) -> ApiKey:

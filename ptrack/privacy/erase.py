@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from ptrack.replay import read_models, services_with_logs
+from shared.auth import erase_holders
 from shared.privacy.erasure import (
     Basis,
     NoSuchSubject,
@@ -70,6 +71,8 @@ async def erase(
         metadata={"actor": "ptrack privacy"},
         progress=progress,
     )
+    erased = [(found.handle, found.subject) for found in recorded]
+    await erase_holders(pool, settings.schema_for("auth"), erased)
     progress("keys destroyed; rebuilding every read model without them")
     rebuilt = []
     for name in await services_with_logs(pool, settings):

@@ -11,7 +11,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.http.deps import Admin, RuntimeDep
+from shared.auth import erase_holders
+from shared.http.deps import AccessDep, Admin, RuntimeDep
 from shared.http.problems import FieldError, Problem, invalid
 from shared.privacy.erasure import (
     NoSuchSubject,
@@ -82,7 +83,9 @@ class ErasureLog(BaseModel):
     status_code=202,
     responses={404: {"description": "Nobody is recorded as one of the subjects; none erased"}},
 )
-async def erase(body: ErasureRequest, runtime: RuntimeDep, key: Admin) -> ErasuresRecorded:
+async def erase(
+    body: ErasureRequest, runtime: RuntimeDep, access: AccessDep, key: Admin
+) -> ErasuresRecorded:
     handles = []
     errors = []
     for index, text in enumerate(body.subjects):
@@ -105,6 +108,9 @@ async def erase(body: ErasureRequest, runtime: RuntimeDep, key: Admin) -> Erasur
         reason=body.reason,
         metadata={"actor": key.actor},
     )
+    erased = [(found.handle, found.subject) for found in recorded]
+    for key_id in await erase_holders(access.pool, access.schema, erased):
+        access.keys.forget(key_id)  # at once here; other replicas within their cache time
     views = [ErasureView(subject=r.subject, kind=r.kind, position=r.position) for r in recorded]
     return ErasuresRecorded(erasures=views)
 

@@ -49,10 +49,14 @@ class NoSuchSubject(LookupError):
 
 @dataclass(frozen=True)
 class Recorded:
+    handle: Handle
     subject: UUID
-    kind: str
     position: int
     """The erasure's position in the privacy log."""
+
+    @property
+    def kind(self) -> str:
+        return self.handle.kind
 
 
 async def find_subjects(keyring: Keyring, handles: Sequence[Handle]) -> list[tuple[Handle, UUID]]:
@@ -107,7 +111,7 @@ async def record_erasures(
             position = appended.events[0].position
             progress(f"erasure of subject {subject} recorded at position {position}")
             await keyring.erase(subject)
-            recorded.append(Recorded(subject, handle.kind, position))
+            recorded.append(Recorded(handle, subject, position))
     finally:
         await privacy_log.close()
     return recorded

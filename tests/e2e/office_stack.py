@@ -67,7 +67,7 @@ class Person:
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key_id}:{self.name}"
+        return f"key:{self.key_id}"  # the key, never the name: a log cannot forget a name
 
 
 @dataclass(frozen=True)

@@ -578,7 +578,7 @@ async def test_every_fact_recorded_through_its_form_is_on_the_status_page_and_in
             assert event["type"] == form.event_type
             assert event["position"] == done.position
             assert event["ptrackmetadata"]["actor"] == stack.manager.actor
-            assert event["ptrackmetadata"]["actor"].endswith(":Kari Nordmann")
+            assert "Nordmann" not in str(event["ptrackmetadata"])
         # As the system knew it when the first fact was recorded: that fact, and none after it.
         first = next(e for e in logs["milestones"] if e["id"] == recorded[0].event_id)
         await page.goto(f"{STATUS_AT_END}&{urlencode({'as_of_recorded': first['recordedtime']})}")

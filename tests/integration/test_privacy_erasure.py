@@ -27,7 +27,9 @@ from ptrack.stack.processes import settings_env
 from services.finance.app import build
 from services.milestones.app import build as build_milestones
 from shared.audit.stored import verify_stored
+from shared.auth import create_key, list_keys
 from shared.bus import stored_messages
+from shared.http.events import CLOUDEVENT_JSON
 from shared.privacy.erasure import find_subjects, rebuilt_for, record_erasures
 from shared.privacy.keyring import Keyring, open_keyring
 from shared.privacy.personal import ERASED_PREFIX, Handle
@@ -495,6 +497,24 @@ async def test_an_admin_erases_over_http_and_the_service_rebuilds_its_own_models
 ) -> None:
     route = "/admin/privacy/erasures"
     body = {"subjects": [f"person:{ERASED}"], "requested_by": "case 2026/16", "reason": "art. 17"}
+    # She also holds a key of her own and records with it: the log names the key, the key
+    # table names her.
+    auth = settings.schema_for("auth")
+    token, own_key = await create_key(
+        pool, auth, name=f"  kari {ERASED.split()[1]}", role="manager"
+    )
+    response = await finance.client.post(
+        "/events",
+        json=in_kind_hours(person=KEPT, work_date="2010-03-05", hours="1"),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": CLOUDEVENT_JSON},
+    )
+    assert response.status_code == 201, response.text
+    [metadata] = await pool.fetch(
+        f"SELECT metadata::text FROM {settings.schema_for('finance')}.events "
+        "ORDER BY position DESC LIMIT 1"
+    )
+    assert f"key:{own_key.key_id}" in metadata[0]
+    assert "Nordmann" not in metadata[0]
     assert ERASED in (await answers(finance))["/in-kind/entries"]  # read models caught up
     totals = (await finance.get(f"/projects/{PROJECT}/in-kind", role="admin")).json()
 
@@ -543,6 +563,9 @@ async def test_an_admin_erases_over_http_and_the_service_rebuilds_its_own_models
     assert await database_holding(pool, settings.schema_prefix, "Nordmann") == []
     response = await finance.client.post(route, json=body, headers=finance.auth("admin"))
     assert response.status_code == 404, "erased once: the handle went with the key"
+    [renamed] = [key for key in await list_keys(pool, auth) if key.key_id == own_key.key_id]
+    assert renamed.name.startswith(ERASED_PREFIX)
+    assert renamed.name.removeprefix(ERASED_PREFIX) == erased["subject"].replace("-", "")[:12]
 
 
 async def test_a_service_that_was_down_during_an_erasure_rebuilds_when_it_starts(
