@@ -64,6 +64,10 @@ class Decider(Generic[S, E]):
     decide: Callable[[E, S], list[E]]
     evolve: Callable[[S, E], S]
     reads: Reads[S, E] | None = None
+    recorded_as: Callable[[E, S], E] | None = None
+    """The proposal as `decide` records it, for a domain that records a proposal in another
+    shape than it was sent (a survey response's free texts moved to a field of their own): a
+    retry under a recorded event id is compared with that. None: recorded as proposed."""
 
     def fold(self, events: Iterable[E], state: S | None = None) -> S:
         current = self.initial if state is None else state

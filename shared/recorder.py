@@ -308,10 +308,19 @@ class Recorder(Generic[S]):
             for stream_id, p in proposals
             if p.event_id in stored
             and not same_content(
-                stored[p.event_id], stream_id, await self._new_event(p, p.event, 0)
+                stored[p.event_id],
+                stream_id,
+                await self._new_event(p, await self._recorded_as(stream_id, p.event), 0),
             )
         ]
         return stored, changed
+
+    async def _recorded_as(self, stream_id: str, event: EventModel) -> EventModel:
+        shape = self.decider.recorded_as
+        if shape is None:
+            return event
+        recorded: EventModel = shape(event, (await self._entry(stream_id)).state)
+        return recorded
 
     # -- the cache ---------------------------------------------------------------------------
 

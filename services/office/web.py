@@ -16,10 +16,12 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from services.office.explain import explained
+from services.office.forms import N_
 from services.office.gateway import Gateway
 from services.office.i18n import LANGUAGES, Formats, known, negotiate, translations
 from services.office.session import COOKIE, LANG_COOKIE, Session, SessionSealer, tokens_match
 from shared.present.formatting import title_in
+from shared.privacy.personal import ERASED_PREFIX, is_erased
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = {
@@ -55,6 +57,7 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         titled=lambda item: title_in(item, lang),
         named=lambda item: title_in(item, lang, "name"),
         texted=lambda item: title_in(item, lang, "text"),
+        personal=lambda value: _personal(catalogue, value),
     )
     env.globals.update(lang=lang, languages=LANGUAGES)
     # A problem as the reader reads it: a rule's meaning from the catalogue on a page not in
@@ -65,6 +68,17 @@ def _environment(lang: str, catalogue: NullTranslations) -> Environment:
         else catalogue.gettext(problem.message)
     )
     return env
+
+
+ERASED = N_("erased (%(id)s)")
+"""What an erased person's name reads as: the same for every field of theirs, so one erased
+person is still told from another."""
+
+
+def _personal(catalogue: NullTranslations, value: Any) -> Any:
+    if not is_erased(value):
+        return value
+    return catalogue.gettext(ERASED) % {"id": str(value).removeprefix(ERASED_PREFIX)}
 
 
 def _gettext(catalogue: NullTranslations) -> Callable[..., str]:

@@ -59,9 +59,11 @@ def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
             _check_definition(proposal, state.factors_in_force)
         case ResponseSubmitted():
             definition = _published(state)
+            _check_free_texts(definition, proposal)
+            answers = all_answers(proposal)
             recorded = state.responses.get(proposal.response_id)
             if recorded is not None:
-                if recorded == fingerprint(proposal.answers):
+                if recorded == fingerprint(answers):
                     return []  # a repeat, perhaps from a redelivered webhook: counted once
                 raise Conflict(
                     "response_id",
@@ -78,7 +80,11 @@ def decide(proposal: SurveysEvent, state: Survey) -> list[SurveysEvent]:
                     "survey_network",
                     f"the survey is for network {target!r}, not {proposal.network!r}",
                 )
-            check_answers(definition.questions, proposal.answers)
+            try:
+                check_answers(definition.questions, answers)
+            except Rejected as rejected:
+                raise _where_sent(rejected, proposal) from None
+            return [with_free_texts_apart(proposal, definition)]
         case SurveyClosed():
             definition = _published(state)
             if state.closed_on == proposal.closed_on:
@@ -98,7 +104,7 @@ def evolve(state: Survey, event: SurveysEvent) -> Survey:
         case SurveyPublished():
             return replace(state, definition=event)
         case ResponseSubmitted():
-            responses = state.responses.set(event.response_id, fingerprint(event.answers))
+            responses = state.responses.set(event.response_id, fingerprint(all_answers(event)))
             return replace(state, responses=responses)
         case SurveyClosed():
             return replace(state, closed_on=event.closed_on)
@@ -113,13 +119,83 @@ def _with_project(survey: Survey, project: Survey) -> Survey:
     return replace(survey, factors=project.factors)
 
 
+def recorded_as(proposal: SurveysEvent, state: Survey) -> SurveysEvent:
+    """What `decide` records of a proposal it accepts: a response with its free texts apart."""
+    if isinstance(proposal, ResponseSubmitted) and state.definition is not None:
+        return with_free_texts_apart(proposal, state.definition)
+    return proposal
+
+
 DECIDER: Decider[Survey, SurveysEvent] = Decider(
-    Survey(), decide, evolve, reads=Reads(_project_of, _with_project)
+    Survey(), decide, evolve, reads=Reads(_project_of, _with_project), recorded_as=recorded_as
 )
 
 
 def fingerprint(answers: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical_json(dict(answers))).hexdigest()
+
+
+def all_answers(response: ResponseSubmitted) -> dict[str, int | str | list[str]]:
+    """Every answer of a response, its free texts among them, wherever they were sent or
+    recorded: a response recorded before free texts had a field of their own holds them in
+    `answers`."""
+    return {**response.answers, **response.free_texts}
+
+
+def with_free_texts_apart(
+    response: ResponseSubmitted, definition: SurveyPublished
+) -> ResponseSubmitted:
+    """The response as it is recorded: each answer to a free-text question in `free_texts`,
+    where it is sealed under the respondent, and only there. Choices and scores stay in
+    `answers` in the clear, so the survey's figures stay exact when a respondent is erased."""
+    free = {q.id for q in definition.questions if q.kind == "free_text"}
+    # Only texts: an empty list is taken as no answer to any question, and stays as sent.
+    moved = {
+        qid: answer
+        for qid, answer in response.answers.items()
+        if qid in free and isinstance(answer, str)
+    }
+    if not moved:
+        return response
+    kept = {qid: answer for qid, answer in response.answers.items() if qid not in moved}
+    return response.model_copy(
+        update={"answers": kept, "free_texts": {**response.free_texts, **moved}}
+    )
+
+
+def _check_free_texts(definition: SurveyPublished, response: ResponseSubmitted) -> None:
+    kinds = {question.id: question.kind for question in definition.questions}
+    for question_id in response.free_texts:
+        where = f"free_texts.{question_id}"
+        kind = kinds.get(question_id)
+        if kind is None:
+            raise Rejected(
+                where,
+                "unknown_question",
+                f"the survey has no question {question_id!r}; its questions: "
+                f"{', '.join(sorted(kinds))}",
+            )
+        if kind != "free_text":
+            raise Rejected(
+                where,
+                "free_text_only",
+                f"{question_id!r} is a {kind} question; its answer goes in `answers`",
+            )
+        if question_id in response.answers:
+            raise Rejected(
+                where,
+                "one_answer",
+                f"{question_id!r} is answered in both `answers` and `free_texts`; send it once",
+            )
+
+
+def _where_sent(rejected: Rejected, response: ResponseSubmitted) -> Rejected:
+    """A rejected answer named where the proposal had it: `free_texts.q7` for a text sent
+    there (the answers are checked together, as `answers.q7`)."""
+    within = rejected.field.removeprefix("answers.")
+    if within == rejected.field or within.split(".")[0] not in response.free_texts:
+        return rejected
+    return type(rejected)(f"free_texts.{within}", rejected.rule, rejected.detail)
 
 
 def _check_factors_set(factors: SuccessFactorsSet) -> None:

@@ -107,6 +107,14 @@ Answer = Annotated[
 ]
 
 
+FreeText = Annotated[str, StringConstraints(strip_whitespace=True)]
+"""Stripped as a text in `answers` is, so a response reads the same in either field."""
+
+
+def _empty(value: object) -> bool:
+    return not value
+
+
 class Target(EventModel):
     kind: Literal["network", "pilot", "seminar"]
     network: Id | None = None
@@ -146,6 +154,13 @@ class ResponseSubmitted(EventModel):
     """The pilot network the respondent belongs to, for per-network breakdowns."""
     submitted_on: date
     answers: dict[Id, Answer] = Field(max_length=200)
+    """Question id -> answer. A proposal may carry its free texts here, as survey tools send
+    them; the decider records them in `free_texts`. A response recorded before that field
+    existed holds them here, in the clear."""
+    free_texts: dict[Id, FreeText] = Field(default_factory=dict, max_length=200, exclude_if=_empty)
+    """The answers to `free_text` questions: sealed under the respondent, since a text may name
+    anyone. Left out of the data when there are none, so a response without free texts is
+    recorded as before."""
 
     def business_date(self) -> date:
         return self.submitted_on
@@ -169,7 +184,12 @@ EVENT_TYPES = EventTypes(
             "ResponseSubmitted",
             ResponseSubmitted,
             category="response",
-            personal=(Personal("respondent", "respondent"),),
+            # An anonymous response (no respondent) names nobody to seal its texts under: they
+            # stay as sent, attributable to no one.
+            personal=(
+                Personal("respondent", "respondent"),
+                Personal("free_texts{}", "respondent", by="respondent"),
+            ),
         ),
         EventType("SurveyClosed", SurveyClosed, category="survey"),
         EventType("SuccessFactorsSet", SuccessFactorsSet, category="rules"),

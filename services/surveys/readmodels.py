@@ -7,7 +7,7 @@ time, so no join or ordering can tie a text back to the person who wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from services.surveys.events import (
     ResponseSubmitted,
@@ -17,6 +17,7 @@ from services.surveys.events import (
 )
 from shared.db import Conn
 from shared.event_types import EventModel
+from shared.privacy.personal import is_erased
 from shared.store.base import StoredEvent
 
 _TABLES_SQL = """
@@ -86,6 +87,39 @@ def respondent_key(response: ResponseSubmitted) -> str:
     """Who answered, for counting respondents: the pseudonym, else the response itself. Ids
     cannot hold a colon, so the two never collide."""
     return response.respondent or f"response:{response.response_id}"
+
+
+AnswerRow = tuple[str, str, str, str | None, int | None, str | None]
+"""survey_id, response_id, question_id, network, value, choice."""
+TextRow = tuple[str, str, str]
+"""survey_id, question_id, text."""
+
+
+def answer_rows(
+    survey: str, response: ResponseSubmitted, network: str | None, kinds: Mapping[str, str]
+) -> tuple[list[AnswerRow], list[TextRow]]:
+    """A response's rows of `answers`, and the texts it adds to `free_texts` (`kinds`: the
+    survey's question kinds by id)."""
+    rows: list[AnswerRow] = []
+    texts: list[TextRow] = []
+    # Free texts sit in `answers` in a response recorded before they had a field of their own.
+    for question_id, answer in {**response.answers, **response.free_texts}.items():
+        row = (survey, response.response_id, question_id, network)
+        if isinstance(answer, int):
+            rows.append((*row, answer, None))
+        elif isinstance(answer, list):
+            rows.extend((*row, None, choice) for choice in answer)
+        elif kinds[question_id] == "free_text":
+            if answer:
+                # The answers row says that this response answered, for counting; the text goes
+                # where nothing ties it to the response. An erased respondent's text reads
+                # `erased-…`: the answer still counts, but there is no text to show.
+                rows.append((*row, None, None))
+                if not is_erased(answer):
+                    texts.append((survey, question_id, answer))
+        elif answer:
+            rows.append((*row, None, answer))
+    return rows, texts
 
 
 class SurveysProjection:
@@ -175,22 +209,7 @@ class SurveysProjection:
                 f"SELECT question_id, kind FROM {s}.questions WHERE survey_id = $1", survey
             )
         }
-        rows: list[tuple[str, str, str, str | None, int | None, str | None]] = []
-        texts: list[tuple[str, str, str]] = []
-        for question_id, answer in model.answers.items():
-            row = (survey, model.response_id, question_id, network)
-            if isinstance(answer, int):
-                rows.append((*row, answer, None))
-            elif isinstance(answer, list):
-                rows.extend((*row, None, choice) for choice in answer)
-            elif kinds[question_id] == "free_text":
-                if answer:
-                    # The answers row says that this response answered, for counting; the text
-                    # goes where nothing ties it to the response.
-                    rows.append((*row, None, None))
-                    texts.append((survey, question_id, answer))
-            elif answer:
-                rows.append((*row, None, answer))
+        rows, texts = answer_rows(survey, model, network, kinds)
         await conn.executemany(
             f"INSERT INTO {s}.answers (survey_id, response_id, question_id, network, value, "
             "choice) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -18,6 +18,7 @@ Pure: nothing here knows where keys come from.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from uuid import UUID
 
 SEALED_KEY = "$personal"
 ERASED_PREFIX = "erased-"
+_ERASED = re.compile(rf"{ERASED_PREFIX}[0-9a-f]{{12}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,10 @@ class Personal:
     subject: str
     """The kind of handle that names the subject: `person`, `member`, `respondent`."""
     by: str | None = None
-    """The path whose value names the subject within the kind (default: `path`). Within a
-    list, it names a field of the same element (`people[].name` for `people[].phone`)."""
+    """The path whose value names the subject within the kind (default: `path`). Where it runs
+    through the same list or mapping as `path`, it names a field of the same element
+    (`people[].name` for `people[].phone`); elsewhere it is read from the data's top
+    (`respondent` for `free_texts{}`)."""
 
     @property
     def handle_path(self) -> str:
@@ -89,10 +93,10 @@ def personal_values(data: dict[str, Any], fields: Sequence[Personal]) -> list[Fo
     before sealing). A value that is absent or None is not personal data here."""
     found: list[Found] = []
     for field in fields:
-        for location, value, element in _walk(data, field.path.split(".")):
+        for location, value in _walk(data, field.path.split(".")):
             if value is None or _is_sealed(value):
                 continue
-            owner = value if field.by is None else _value_at(element, field.by, field.path)
+            owner = value if field.by is None else _owner(data, location, field)
             if owner is None or _is_sealed(owner):
                 continue
             found.append(
@@ -137,6 +141,11 @@ def erased_value(subject: UUID) -> str:
     return f"{ERASED_PREFIX}{subject.hex[:12]}"
 
 
+def is_erased(value: object) -> bool:
+    """Whether an opened value is what an erased subject's field reads (`erased_value`)."""
+    return isinstance(value, str) and _ERASED.fullmatch(value) is not None
+
+
 def holds_sealed(data: Any) -> bool:
     return next(_sealed(data, ()), None) is not None
 
@@ -144,14 +153,10 @@ def holds_sealed(data: Any) -> bool:
 # -- walking -----------------------------------------------------------------------------------
 
 
-def _walk(
-    node: Any, steps: list[str], at: Location = (), element: Any = None
-) -> Iterator[tuple[Location, Any, Any]]:
-    """(location, value, the list element it sits in, or the top) for a dotted path."""
-    if element is None:
-        element = node
+def _walk(node: Any, steps: list[str], at: Location = ()) -> Iterator[tuple[Location, Any]]:
+    """(location, value) for each value at a dotted path."""
     if not steps:
-        yield at, node, element
+        yield at, node
         return
     step, rest = steps[0], steps[1:]
     key = step.removesuffix("[]").removesuffix("{}")
@@ -161,27 +166,36 @@ def _walk(
     if step.endswith("[]"):
         if isinstance(child, list):
             for index, item in enumerate(child):
-                yield from _walk(item, rest, (*at, key, index), item)
+                yield from _walk(item, rest, (*at, key, index))
     elif step.endswith("{}"):
         if isinstance(child, dict):
             for name, item in child.items():
-                yield from _walk(item, rest, (*at, key, name), item)
+                yield from _walk(item, rest, (*at, key, name))
     else:
-        yield from _walk(child, rest, (*at, key), element)
+        yield from _walk(child, rest, (*at, key))
 
 
-def _value_at(element: Any, handle_path: str, path: str) -> Any:
-    """The handle's value: within the same list element when the path runs through a list."""
-    if "[]" in path:
-        prefix = path.rsplit("[].", 1)[0] + "[]."
-        if not handle_path.startswith(prefix):
-            raise ValueError(f"{handle_path!r} must name a field of the element of {path!r}")
-        handle_path = handle_path.split("[].")[-1]
-    node = element
-    for step in handle_path.split("."):
+def _owner(data: dict[str, Any], location: Location, field: Personal) -> Any:
+    """The value at `field.by` for the personal value at `location`: in the same element of
+    each list or mapping `by` shares with the path, so `people[].name` names the person of
+    that very `people[].phone`."""
+    path, by = field.path.split("."), field.handle_path.split(".")
+    node: Any = data
+    at = 0  # where the shared steps are in `location`
+    for number, step in enumerate(by):
         if not isinstance(node, dict):
             return None
-        node = node.get(step)
+        node = node.get(step.removesuffix("[]").removesuffix("{}"))
+        at += 1
+        if step.endswith(("[]", "{}")):
+            if by[: number + 1] != path[: number + 1]:
+                # Whose element it would be is a guess: a mistake in the declaration.
+                raise ValueError(
+                    f"{field.by!r} runs through a list or mapping that {field.path!r} does not"
+                )
+            # The path's own steps so far: the value was found through this very element.
+            node = node[location[at]]
+            at += 1
     return node
 
 

@@ -11,12 +11,14 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
 import nats
 import pytest
+from openpyxl import load_workbook
 
 from ptrack.audit.verify import as_json, audit
 from ptrack.privacy.access import subject_record
@@ -563,6 +565,20 @@ async def test_an_admin_erases_over_http_and_the_service_rebuilds_its_own_models
     assert await database_holding(pool, settings.schema_prefix, "Nordmann") == []
     response = await finance.client.post(route, json=body, headers=finance.auth("admin"))
     assert response.status_code == 404, "erased once: the handle went with the key"
+    # People read it in their language: the workbook in bokmål says "slettet (<id>)".
+    accounts = f"/projects/{PROJECT}/accounts"
+    response = await finance.get(accounts, role="auditor", format="xlsx", lang="nb")
+    assert response.status_code == 200, response.text
+    cells = {
+        str(cell)
+        for sheet in load_workbook(BytesIO(response.content)).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
+    }
+    short = erased["subject"].replace("-", "")[:12]
+    assert f"slettet ({short})" in cells
+    assert not [cell for cell in cells if ERASED_PREFIX in cell or "Nordmann" in cell]
     [renamed] = [key for key in await list_keys(pool, auth) if key.key_id == own_key.key_id]
     assert renamed.name.startswith(ERASED_PREFIX)
     assert renamed.name.removeprefix(ERASED_PREFIX) == erased["subject"].replace("-", "")[:12]

@@ -496,11 +496,13 @@ async def test_a_formbricks_webhook_is_recorded_once_however_often_it_is_deliver
     (stored,) = await surveys.runtime.store.read_stream(SEMINAR, from_version=2)
     assert stored.type == "ResponseSubmitted"
     assert "$personal" in stored.data["respondent"], "the respondent is sealed in the log"
+    assert "$personal" in stored.data["free_texts"]["q3"], "and so is the free text"
     assert await open_data(surveys.runtime.keyring, stored.data) == {
         "response_id": "clresp0000001",
         "respondent": "clcontact0042",
         "submitted_on": "2010-11-03",
-        "answers": {"q1": 4, "q2": 9, "q3": "Evaluation methods"},
+        "answers": {"q1": 4, "q2": 9},
+        "free_texts": {"q3": "Evaluation methods"},
     }
     assert type(stored.data["answers"]["q1"]) is int  # 4.0 arrived; the log holds no float
     assert stored.metadata["source"] == "urn:formbricks"

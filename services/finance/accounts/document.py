@@ -55,6 +55,7 @@ def _environment(lang: str) -> Environment:
         moment=words.moment,
         kind=words.kind,
         entry=words.entry,
+        personal=words.personal,
     )
     env.globals.update(
         change=words.change,

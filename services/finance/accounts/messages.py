@@ -19,6 +19,7 @@ from babel.support import NullTranslations
 from services.finance.accounts.model import InKindChange, InKindFigures
 from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, PSEUDO, Formats, translations
 from shared.money import ore_to_decimal
+from shared.privacy.personal import ERASED_PREFIX, is_erased
 
 DOMAIN = "accounts"
 LANGS = (*LANGUAGES, PSEUDO)
@@ -111,6 +112,13 @@ class Writing:
 
     def entry(self, entry: str) -> str:
         return self._(ENTRIES[entry]) if entry in ENTRIES else entry
+
+    def personal(self, value: str | None) -> str | None:
+        """A personal field as a reader sees it: an erased person's as "erased (a1b2c3d4e5f6)",
+        the same for every field of theirs, so one erased person is still told from another."""
+        if not is_erased(value):
+            return value
+        return self._("erased (%(id)s)", id=str(value).removeprefix(ERASED_PREFIX))
 
     def change(self, change: InKindChange) -> str:
         """Corrected or withdrawn, in words, saying so when the entry lost its attestation."""
