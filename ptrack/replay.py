@@ -212,9 +212,11 @@ async def replay(
     as_of_business: date | None = None,
     as_of_recorded: datetime | None = None,
     progress: Progress | None = None,
+    keyring: Keyring | None = None,
 ) -> ReplayReport:
     """Rebuild every read model of each service (default: all) into
-    `<settings.schema_for(service)>_<into>`, from the PostgreSQL logs; see the module doc."""
+    `<settings.schema_for(service)>_<into>`, from the PostgreSQL logs; see the module doc.
+    Personal data is opened with `keyring` (default: the deployment's)."""
     keep = keep_as_of(as_of_business, as_of_recorded)
     if swap and keep is not None:
         # A model of the past is a view, not a model the live projections could go on from.
@@ -232,7 +234,7 @@ async def replay(
         as_of_recorded if as_of_recorded is None else as_utc(as_of_recorded),
     )
     view = describe_view(as_of_business, as_of_recorded)
-    keyring = await open_keyring(pool, settings)
+    keyring = keyring or await open_keyring(pool, settings)
     for name in names:
         report.services[name] = await _replay_service(
             pool,

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 from ptrack.command import DEFAULT_PROJECT, Command
@@ -150,6 +151,89 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file",
+        type=Path,
+        action="append",
+        required=True,
+        help="an exported log (ptrack audit export --service S), once per log",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
+    )
+    parser.add_argument("--project", default=DEFAULT_PROJECT)
+    parser.add_argument(
+        "--as-of-business",
+        type=date.fromisoformat,
+        help="the status on this day, knowing everything recorded (default: the recorded "
+        "moment's day, else today)",
+    )
+    parser.add_argument(
+        "--as-of-recorded",
+        type=_moment,
+        help="only what was recorded by this moment (ISO 8601 with a zone): what was known then",
+    )
+    parser.add_argument("--json", action="store_true", help="the result as JSON")
+    parser.add_argument("-o", "--output", type=Path, help="also write the result as JSON here")
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +01:00)")
+    return moment
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from ptrack.audit.checkpoints import kept_checkpoints
+    from ptrack.audit.offline import Refused, replay_exports
+
+    missing = [path for path in args.file if not path.is_file()]
+    if missing:
+        print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>9,} {task.fields[of]}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None, of="")
+
+        def progress(what: str, done: int, total: int) -> None:
+            of = f"of {total:,}" if total else ""
+            bar.update(task, description=what, completed=done, total=total or None, of=of)
+
+        try:
+            result = asyncio.run(
+                replay_exports(
+                    args.file,
+                    project=args.project,
+                    kept=kept_checkpoints(args.checkpoint),
+                    as_of_business=args.as_of_business,
+                    as_of_recorded=args.as_of_recorded,
+                    progress=progress,
+                )
+            )
+        except Refused as error:
+            print(f"refused, no figure computed: {error}", file=sys.stderr)
+            return 1
+    found = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    if args.output is not None:
+        args.output.write_text(found + "\n")
+    print(found if args.json else "\n".join(result.lines()))
+    return 0 if result.status is not None else 1
+
+
 def _checkpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", required=True, choices=SERVICE_NAMES)
     parser.add_argument("-o", "--output", type=Path, required=True)
@@ -170,6 +254,12 @@ AUDIT = Command(
     subcommands=(
         Command("verify", "chain, checkpoints, JetStream, read models", _verify, _verify_options),
         Command("export", "a log as NDJSON, or the finance CSVs", _export, _export_options),
+        Command(
+            "replay",
+            "the project's figures from exported logs alone, in a private database",
+            _replay,
+            _replay_options,
+        ),
         Command(
             "checkpoint",
             "have a service sign its log head; keep it",

@@ -99,6 +99,23 @@ async def _verify_lines(
     return report
 
 
+def exported_events(path: Path) -> Iterator[StoredEvent]:
+    """The events of an exported log, one at a time (bounded memory), as `verify_file` reads
+    them; a line that is not an exported event stops them with ValueError (verify first)."""
+    with closing(_read_lines(path)) as lines:
+        for line in lines:
+            if line.event is None:
+                raise ValueError(f"{path}: line {line.number}: {line.problem}")
+            yield line.event
+
+
+def exported_service(path: Path) -> str | None:
+    """Whose log a file is, as its first line says (None for an empty or unreadable file)."""
+    with closing(_read_lines(path)) as lines:
+        first = next(lines, None)
+    return None if first is None else first.service
+
+
 @dataclass(frozen=True, slots=True)
 class _Line:
     number: int

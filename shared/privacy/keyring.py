@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -25,7 +25,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from shared.privacy import crypto
-from shared.privacy.personal import Handle
+from shared.privacy.personal import Handle, erased_value
 from shared.settings import Settings
 from shared.store.postgres import checked_identifier
 
@@ -66,6 +66,9 @@ class Keyring:
         self._found: dict[bytes, UUID] = {}
         """Subjects found by handle digest so far (recording many entries of one person asks
         the database once)."""
+        self.unopened: Callable[[UUID], str] = erased_value
+        """What a sealed value reads as when its key is not here: erased, where the keys are
+        kept; `withheld_value` for a keyring made apart from them (an auditor's replay)."""
 
     @classmethod
     async def start(cls, pool: asyncpg.Pool[asyncpg.Record], schema: str, key_dir: Path) -> Keyring:

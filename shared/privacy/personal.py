@@ -27,6 +27,7 @@ from uuid import UUID
 
 SEALED_KEY = "$personal"
 ERASED_PREFIX = "erased-"
+WITHHELD_PREFIX = "sealed-"
 _ERASED = re.compile(rf"{ERASED_PREFIX}[0-9a-f]{{12}}")
 
 
@@ -126,19 +127,28 @@ Opener = Callable[[UUID, str, str], Any]
 """(subject, path, token) → the plaintext value, or None when the subject's key is gone."""
 
 
-def opened(data: dict[str, Any], opener: Opener) -> dict[str, Any]:
-    """`data` with every sealed value opened; a value whose subject was erased reads
-    `erased_value(subject)`. Data without sealed values is returned as it is."""
+def erased_value(subject: UUID) -> str:
+    return f"{ERASED_PREFIX}{subject.hex[:12]}"
+
+
+def withheld_value(subject: UUID) -> str:
+    """What a sealed value reads where no key can open it: an auditor replaying exported logs
+    without the master key. Not `erased-…`: nobody was erased, the keys are elsewhere."""
+    return f"{WITHHELD_PREFIX}{subject.hex[:12]}"
+
+
+def opened(
+    data: dict[str, Any], opener: Opener, unopened: Callable[[UUID], str] = erased_value
+) -> dict[str, Any]:
+    """`data` with every sealed value opened; a value the opener has no key for reads
+    `unopened(subject)` (by default `erased_value`: where the keys are, a key missing was
+    erased). Data without sealed values is returned as it is."""
     values: dict[Location, Any] = {}
     for location, value in _sealed(data, ()):
         subject = UUID(value[SEALED_KEY])
         plain = opener(subject, _path_of(location), value["sealed"])
-        values[location] = erased_value(subject) if plain is None else plain
+        values[location] = unopened(subject) if plain is None else plain
     return replaced(data, values) if values else data
-
-
-def erased_value(subject: UUID) -> str:
-    return f"{ERASED_PREFIX}{subject.hex[:12]}"
 
 
 def is_erased(value: object) -> bool:

@@ -50,7 +50,7 @@ async def open_data(keyring: Keyring | None, data: Mapping[str, Any]) -> Mapping
     if keyring is None:
         raise NoKeyring("this event holds sealed personal data and this process has no keyring")
     await keyring.load(sealed_subjects(data))
-    return opened(dict(data), keyring.unseal)
+    return opened(dict(data), keyring.unseal, keyring.unopened)
 
 
 async def open_many(
@@ -64,4 +64,7 @@ async def open_many(
     if keyring is None:
         raise NoKeyring("these events hold sealed personal data and this process has no keyring")
     await keyring.load({subject for data in sealed for subject in sealed_subjects(data)})
-    return [opened(dict(data), keyring.unseal) if holds_sealed(data) else data for data in datas]
+    return [
+        opened(dict(data), keyring.unseal, keyring.unopened) if holds_sealed(data) else data
+        for data in datas
+    ]
