@@ -178,6 +178,13 @@ def _replay_options(parser: argparse.ArgumentParser) -> None:
         type=_moment,
         help="only what was recorded by this moment (ISO 8601 with a zone): what was known then",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="DIR",
+        help="the accounts package the funder received (from `ptrack accounts -o DIR`): its "
+        "every figure against the accounts made again from the logs",
+    )
     parser.add_argument("--json", action="store_true", help="the result as JSON")
     parser.add_argument("-o", "--output", type=Path, help="also write the result as JSON here")
 
@@ -194,6 +201,7 @@ def _replay(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn
 
     from ptrack.audit.checkpoints import kept_checkpoints
+    from ptrack.audit.compare import NotAPackage
     from ptrack.audit.offline import Refused, replay_exports
 
     missing = [path for path in args.file if not path.is_file()]
@@ -221,9 +229,13 @@ def _replay(args: argparse.Namespace) -> int:
                     kept=kept_checkpoints(args.checkpoint),
                     as_of_business=args.as_of_business,
                     as_of_recorded=args.as_of_recorded,
+                    compare=args.compare,
                     progress=progress,
                 )
             )
+        except NotAPackage as error:
+            print(error, file=sys.stderr)
+            return 2
         except Refused as error:
             print(f"refused, no figure computed: {error}", file=sys.stderr)
             return 1
@@ -231,7 +243,8 @@ def _replay(args: argparse.Namespace) -> int:
     if args.output is not None:
         args.output.write_text(found + "\n")
     print(found if args.json else "\n".join(result.lines()))
-    return 0 if result.status is not None else 1
+    reproduced = result.comparison is None or result.comparison.same
+    return 0 if result.status is not None and reproduced else 1
 
 
 def _checkpoint_options(parser: argparse.ArgumentParser) -> None:

@@ -29,13 +29,15 @@ from typing import Any
 
 import asyncpg
 
+from ptrack.audit.compare import Comparison, Package, compare_csv, read_package, replayed_csv
 from ptrack.audit.exported_log import exported_events, exported_service, verify_file
-from ptrack.replay import ReplayReport, replay, scratch_schema
+from ptrack.replay import ReplayReport, read_models, replay, scratch_schema
 from services.reporting.status import ProjectStatus, project_status
 from shared.audit.signing import CheckpointCheck, SignedCheckpoint, check_checkpoint
 from shared.db import create_pool
 from shared.privacy.keyring import open_keyring
 from shared.privacy.personal import withheld_value
+from shared.projection import rebuild_into
 from shared.servers import PostgresServer
 from shared.settings import Settings
 from shared.store.base import StoredEvent
@@ -84,6 +86,7 @@ class OfflineReplay:
     """Per log, the head the figures were computed from: (position, hash)."""
     status: ProjectStatus | None = None
     replayed: ReplayReport | None = None
+    comparison: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class OfflineReplay:
                 for service, (position, hash_) in self.used.items()
             },
             "status": None if self.status is None else self.status.model_dump(mode="json"),
+            "accounts": None if self.comparison is None else self.comparison.to_dict(),
         }
 
     def lines(self) -> list[str]:
@@ -114,6 +118,8 @@ class OfflineReplay:
             else f"computed from {service}: no events"
             for service, (position, hash_) in self.used.items()
         ]
+        if self.comparison is not None:
+            lines += self.comparison.lines()
         if self.status is None:
             return [*lines, f"nothing is known about project {self.project} {view}"]
         lines.append(f"status of {self.project} {view}")
@@ -178,13 +184,17 @@ async def replay_exports(
     as_of_business: date | None = None,
     as_of_recorded: datetime | None = None,
     anonymity_threshold: int | None = None,
+    compare: Path | None = None,
     progress: Progress = _quiet,
     work_dir: Path | None = None,
 ) -> OfflineReplay:
     """Verify the files, load them into a private database, check the kept checkpoints, rebuild
-    the read models and compute the project's status; see the module doc."""
+    the read models and compute the project's status, and with `compare` (a folder from
+    `ptrack accounts`) the accounts at the position they name, figure by figure against them;
+    see the module doc."""
     if as_of_recorded is not None and as_of_recorded.tzinfo is None:
         raise ValueError("as_of_recorded needs a time zone")
+    package = None if compare is None else read_package(compare, project)
     logs = await check_files(files, progress)
     day = as_of_business or (as_of_recorded or datetime.now(UTC)).date()
     result = OfflineReplay(project, day, as_of_recorded, logs, [])
@@ -202,6 +212,8 @@ async def replay_exports(
             pool = await create_pool(settings.database_url, min_size=1, max_size=4)
             try:
                 await _compute(pool, settings, result, kept, anonymity_threshold, progress)
+                if package is not None:
+                    result.comparison = await _compare(pool, settings, result, package)
             finally:
                 await pool.close()
         finally:
@@ -257,6 +269,24 @@ async def _compute(
     result.status = await project_status(
         pool, reporting, result.project, result.status_date, threshold
     )
+
+
+async def _compare(
+    pool: asyncpg.Pool[asyncpg.Record], settings: Settings, result: OfflineReplay, package: Package
+) -> Comparison:
+    """The accounts made again at the package's position, against the package's CSV."""
+    finance = next((log for log in result.logs if log.service == "finance"), None)
+    if finance is None or finance.head_position < package.position:
+        ends = "was not given" if finance is None else f"ends at {finance.head_position}"
+        raise Refused(f"the accounts name finance position {package.position}; the log {ends}")
+    keyring = await open_keyring(pool, settings)
+    keyring.unopened = withheld_value
+    schema = scratch_schema(settings, "finance", "accounts")
+    for model in read_models(settings, "finance"):
+        await rebuild_into(pool, schema, model, to_position=package.position, keyring=keyring)
+    store = PostgresEventStore(pool, settings.schema_for("finance"))
+    replayed = await replayed_csv(pool, schema, store, result.project, package.lang)
+    return compare_csv(package, package.csv.read_bytes(), replayed)
 
 
 def _pages(events: Iterator[StoredEvent]) -> Iterator[list[StoredEvent]]:

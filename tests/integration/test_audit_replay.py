@@ -6,6 +6,8 @@ recorded moment before a late correction. A tampered file is refused before any 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from ptrack.accounts.download import fetch_accounts, save_accounts
 from ptrack.audit.checkpoints import keep_checkpoint, request_checkpoint
 from ptrack.audit.export import export_log
 from ptrack.demo.posting import SERVICES
@@ -24,6 +27,7 @@ from ptrack.demo.story import DEFAULT_PLAN, STATUS_DATE
 from ptrack.plan.load import load_plan
 from ptrack.plan.model import read_plan
 from ptrack.stack.processes import ServiceProcess, settings_env
+from services.finance.accounts.tables import BOM
 from shared.privacy.personal import WITHHELD_PREFIX
 from shared.servers import free_port
 from shared.settings import Settings
@@ -71,6 +75,11 @@ def same_figures(replayed: Any, reported: Any, at: str = "") -> list[str]:
     return []
 
 
+def read_rows(path: Path) -> list[list[str]]:
+    text = path.read_text(encoding="utf-8").removeprefix(BOM)
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
 def auditor_replay(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`ptrack audit replay` in a process of its own, whose settings point at no server: the
     stack's database and NATS are not reachable from it."""
@@ -105,6 +114,7 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
     }
     exports = {name: tmp_path / f"{name}.ndjson" for name in LOGS}
     kept = tmp_path / "finance-checkpoint.json"
+    received = tmp_path / "received"
     try:
         for process in processes.values():
             process.start(wait=False)
@@ -113,6 +123,9 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
         urls = {name: process.url for name, process in processes.items()}
         await asyncio.to_thread(load_plan, read_plan(DEFAULT_PLAN), urls, admin_key)
         await asyncio.to_thread(run_demo, urls, admin_key, progress=False)
+        # The accounts the funder received at the end of the year, in bokmål.
+        package = await fetch_accounts(urls["finance"], admin_key, PROJECT, lang="nb", sign=True)
+        save_accounts(package, received)
         headers = {"Authorization": f"Bearer {admin_key}"}
         async with httpx.AsyncClient(headers=headers, timeout=60) as client:
             # Booked in November; what the steering group saw at the end of the year; then, in
@@ -173,6 +186,33 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
     owner = found["status"]["organisation"]["owner"]["name"]
     assert owner.startswith(WITHHELD_PREFIX), owner
     assert owner != reported["organisation"]["owner"]["name"]
+
+    # The package, figure by figure: reproduced to the øre at the position it names, though
+    # the log has moved on since (the late booking and its reversal).
+    compared = auditor_replay(tmp_path, *files, "--compare", str(received), "--json")
+    assert compared.returncode == 0, compared.stdout[-3000:] + compared.stderr
+    accounts = json.loads(compared.stdout)["accounts"]
+    assert accounts["same"], accounts["differences"]
+    assert accounts["position"] == package.position < finance_head["position"]
+    assert accounts["rows"] > 100
+    # One amount changed in the package: named, with the events behind it.
+    doctored = tmp_path / "doctored"
+    doctored.mkdir()
+    for path in received.iterdir():
+        (doctored / path.name).write_bytes(path.read_bytes())
+    csv_file = doctored / f"prosjektregnskap-{PROJECT}.csv"
+    rows = read_rows(csv_file)
+    at = next(i for i, row in enumerate(rows) if row[3] == "Postering")
+    amount, position, event_id = rows[at][13], rows[at][14], rows[at][15]
+    rows[at][13] = "1,00"  # the Amount column
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(rows)
+    csv_file.write_text(BOM + buffer.getvalue(), encoding="utf-8")
+    differs = auditor_replay(tmp_path, *files, "--compare", str(doctored))
+    assert differs.returncode == 1, differs.stderr
+    assert "1 differences" in differs.stdout
+    assert f"received 1,00, replay gives {amount}" in differs.stdout
+    assert f"position {position} ({event_id})" in differs.stdout
 
     as_recorded = auditor_replay(
         tmp_path, *files, "--as-of-business", STATUS_DATE.isoformat(),
