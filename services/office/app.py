@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.office import pages, record, signin, upload
+from services.office import pages, privacy, record, signin, upload
 from services.office.gateway import Gateway
 from services.office.session import COOKIE, SessionSealer
 from services.office.web import (
@@ -64,7 +64,7 @@ def build(settings: Settings | None = None, http: httpx.AsyncClient | None = Non
         redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (signin.router, pages.router, record.router, upload.router):
+    for router in (signin.router, pages.router, record.router, upload.router, privacy.router):
         app.include_router(router)
     _operations(app)
     _errors(app)

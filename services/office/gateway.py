@@ -74,17 +74,25 @@ class Gateway:
         self, key: str, service: str, events: Sequence[dict[str, Any]], *, dry_run: bool = False
     ) -> Answer:
         path = "/events?dry_run=true" if dry_run else "/events"
+        return await self.post(key, service, path, list(events), CLOUDEVENT_BATCH)
+
+    async def post(
+        self,
+        key: str,
+        service: str,
+        path: str,
+        body: Any,
+        content_type: str = "application/json",
+    ) -> Answer:
+        """A POST's answer: what the service made, or the problem it refused with."""
         response = await self.as_person(key).request(
-            "POST",
-            self.url(service, path),
-            json=list(events),
-            headers={"Content-Type": CLOUDEVENT_BATCH},
+            "POST", self.url(service, path), json=body, headers={"Content-Type": content_type}
         )
         try:
-            body = response.json()
+            found = response.json()
         except ValueError:
-            body = {"title": response.reason_phrase, "detail": response.text[:500]}
-        return Answer(response.status_code, body if isinstance(body, dict) else {"items": body})
+            found = {"title": response.reason_phrase, "detail": response.text[:500]}
+        return Answer(response.status_code, found if isinstance(found, dict) else {"items": found})
 
 
 def cloudevent(

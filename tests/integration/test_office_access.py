@@ -37,6 +37,8 @@ SECRET = "office test secret"
 OPEN = {"/", "/signin", "/signout", "/language", "/healthz", "/readyz"}
 """Pages anyone may open: signing in and out, the language, health."""
 VALUES = {"project_id": PROJECT, "form_id": "milestone-reached"}
+ADMIN_ONLY = {"/privacy"}
+"""Pages for admins alone: erasing a data subject."""
 
 
 @dataclass
@@ -126,6 +128,9 @@ SHEET = (
 def valid_post(path: str, token: str | None) -> dict[str, Any]:
     """A post that would be accepted with the right token: only the token can refuse it."""
     fields = {} if token is None else {"csrf": token}
+    if path in ADMIN_ONLY:
+        erasure = {"kind": "person", "who": "Kari", "basis": "request", "confirm": "on"}
+        return {"data": {**fields, **erasure, "requested_by": "case 1", "reason": "art. 17"}}
     if path.endswith("/in-kind/upload"):
         return {"data": fields, "files": {"sheet": ("hours.csv", SHEET.encode())}}
     if path.endswith("/in-kind/record"):
@@ -159,7 +164,8 @@ async def test_every_role_that_signs_in_may_look_and_no_form_goes_without_its_to
         if method == "GET":
             answer = await office.client.get(path)
             records = path.endswith("/record/milestone-reached")
-            expected = 403 if (role == "auditor" and records) else 200
+            refused = (role == "auditor" and records) or (path in ADMIN_ONLY and role != "admin")
+            expected = 403 if refused else 200
             if answer.status_code != expected:
                 failures.append(f"GET {path} as {role}: {answer.status_code}, expected {expected}")
             continue
@@ -169,12 +175,13 @@ async def test_every_role_that_signs_in_may_look_and_no_form_goes_without_its_to
             if answer.status_code != 403:
                 failures.append(f"{method} {path} as {role} with {token!r}: {answer.status_code}")
     assert not failures, "\n".join(failures)
-    assert len(posts) == 3
+    assert len(posts) == 4
     assert await _heads(office) == heads, "a refused form recorded something"
     if role == "manager":  # the same posts with the token go through: the token decided
         for path in posts:
             answer = await office.client.post(path, **valid_post(path, "token"))
-            assert answer.status_code in (200, 303), f"{path}: {answer.status_code}"
+            allowed = (403,) if path in ADMIN_ONLY else (200, 303)
+            assert answer.status_code in allowed, f"{path}: {answer.status_code}"
         assert await _heads(office) != heads
 
 

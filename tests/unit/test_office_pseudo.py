@@ -16,6 +16,8 @@ from jinja2 import Environment
 
 from services.office.forms import BY_ID, FORMS, GROUPS, FieldProblem
 from services.office.i18n import CATALOGUES
+from services.office.privacy import BASES, KINDS
+from services.office.privacy import LABELS as PRIVACY_LABELS
 from services.office.session import Session
 from services.office.web import TEMPLATES, _environment
 from shared.i18n import LANGUAGES, PSEUDO, translations
@@ -133,6 +135,10 @@ STATUS = marked(
                                          "n": 7}]},
     }
 )  # fmt: skip
+PRIVACY_PROBLEMS = [
+    FieldProblem("who", "Nobody is recorded so. Check the spelling, or the kind."),
+    FieldProblem(None, "§refused"),
+]
 CONTEXTS: dict[str, dict[str, Any]] = {
     "signin.html": {"form_token": "t", "next_path": "/projects", "error": "§wrong"},
     "projects.html": {"projects": marked([{"id": "p", "name": "Prosjekt",
@@ -156,6 +162,16 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                            {"kind": "milestone", "id": "§M1", "change": "changed",
                             "before": None, "after": None, "shift_days": 3}]}},
     "refused.html": {"project": "§p", "problem": marked({"detail": "no"})},
+    "privacy.html": {
+        "values": {"kind": "person", "who": "§Kari", "basis": "request"},
+        "problems": PRIVACY_PROBLEMS,
+        "at_field": {p.field: p for p in PRIVACY_PROBLEMS if p.field},
+        "labels": PRIVACY_LABELS, "kinds": KINDS, "bases": BASES, "erased": 1,
+        "erasures": marked([{"recorded_at": "2026-12-07T20:00:00+00:00", "kind": "person",
+                             "subject": "0123456789ab", "basis": "request",
+                             "requested_by": "sak 1", "reason": "art. 17"}]),
+        "read_models": {"§ptrack_finance": {"done": True}, "§ptrack_registry": {"done": False}},
+    },
 }  # fmt: skip
 
 
