@@ -7,8 +7,9 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ptrack.command import DEFAULT_PROJECT, Command
 from ptrack.stack.catalog import SERVICES
@@ -16,6 +17,9 @@ from ptrack.stack.location import admin_key, service_url
 from shared.settings import Settings
 
 SERVICE_NAMES = sorted(SERVICES)
+
+if TYPE_CHECKING:
+    from ptrack.audit.offline import OfflineReplay
 
 
 def _verify_options(parser: argparse.ArgumentParser) -> None:
@@ -185,6 +189,16 @@ def _replay_options(parser: argparse.ArgumentParser) -> None:
         help="the accounts package the funder received (from `ptrack accounts -o DIR`): its "
         "every figure against the accounts made again from the logs",
     )
+    parser.add_argument(
+        "--lang", choices=["nb", "en"], help="of the board, the report and the accounts"
+    )
+    parser.add_argument("--report", type=Path, help="write the steering-group report (HTML) here")
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="DIR",
+        help="write the project accounts (XLSX, PDF, CSV) made from the replay into DIR",
+    )
     parser.add_argument("--json", action="store_true", help="the result as JSON")
     parser.add_argument("-o", "--output", type=Path, help="also write the result as JSON here")
 
@@ -230,6 +244,7 @@ def _replay(args: argparse.Namespace) -> int:
                     as_of_business=args.as_of_business,
                     as_of_recorded=args.as_of_recorded,
                     compare=args.compare,
+                    accounts_lang=None if args.accounts is None else (args.lang or "nb"),
                     progress=progress,
                 )
             )
@@ -239,12 +254,58 @@ def _replay(args: argparse.Namespace) -> int:
         except Refused as error:
             print(f"refused, no figure computed: {error}", file=sys.stderr)
             return 1
+    return _show_replay(result, args)
+
+
+def _show_replay(result: OfflineReplay, args: argparse.Namespace) -> int:
+    """The result as asked: JSON, or the provenance and the board; the report and the
+    accounts written where asked."""
+    from rich.console import Console
+
+    from ptrack.present.board import render_board
+
     found = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
     if args.output is not None:
         args.output.write_text(found + "\n")
-    print(found if args.json else "\n".join(result.lines()))
+    status = result.status_json
+    if args.json:
+        print(found)
+    else:
+        print("\n".join(result.lines()))
+        if status is not None:
+            console = Console(width=None if sys.stdout.isatty() else 160)
+            render_board(status, result.series, console, lang=args.lang)
+    if args.report is not None and status is not None and result.series is not None:
+        from ptrack.present.report import build_report
+
+        html = build_report(status, result.series, generated_at=datetime.now(UTC), lang=args.lang)
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(html, encoding="utf-8")
+        print(f"wrote {args.report}", file=sys.stderr)
+    if args.accounts is not None and result.accounts is not None:
+        for written in _save_replayed_accounts(result, args.accounts):
+            print(f"wrote {written}", file=sys.stderr)
     reproduced = result.comparison is None or result.comparison.same
-    return 0 if result.status is not None and reproduced else 1
+    return 0 if status is not None and reproduced else 1
+
+
+def _save_replayed_accounts(result: OfflineReplay, out: Path) -> list[Path]:
+    from ptrack.accounts.download import Package, save_accounts
+    from services.finance.accounts.document import render_pdf
+    from services.finance.accounts.tables import accounts_csv
+    from services.finance.accounts.workbook import render_xlsx
+
+    made = result.accounts
+    assert made is not None
+    lang = made.lang
+    files = {
+        "json": made.model_dump_json().encode(),
+        "xlsx": render_xlsx(made, lang),
+        "pdf": render_pdf(made, lang),
+        "csv": accounts_csv(made, lang),
+    }
+    package = Package(result.project, made.basis.position, files)
+    return [written.path for written in save_accounts(package, out)]
 
 
 def _checkpoint_options(parser: argparse.ArgumentParser) -> None:

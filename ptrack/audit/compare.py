@@ -25,8 +25,8 @@ import openpyxl
 
 from services.finance.accounts import queries
 from services.finance.accounts.messages import writing
-from services.finance.accounts.model import Head, build
-from services.finance.accounts.tables import BOM, accounts_csv
+from services.finance.accounts.model import Accounts, Head, build
+from services.finance.accounts.tables import BOM
 from shared.privacy.personal import WITHHELD_PREFIX
 from shared.store.postgres import PostgresEventStore
 
@@ -133,14 +133,15 @@ def _basis_position(workbook: Path, lang: str) -> int:
     raise NotAPackage(f"{workbook.name} names no log position on its last sheet")
 
 
-async def replayed_csv(
+async def replayed_accounts(
     pool: asyncpg.Pool[asyncpg.Record],
     schema: str,
     store: PostgresEventStore,
     project: str,
     lang: str,
-) -> bytes:
-    """The accounts CSV made from the replayed finance read model in `schema`."""
+) -> Accounts:
+    """The accounts made from the replayed finance read model in `schema`, by the code the
+    finance service makes them with."""
     rows = await queries.read(pool, schema, project)
     if rows is None:
         raise NotAPackage(f"the replayed finance log holds no approved budget for {project}")
@@ -153,7 +154,7 @@ async def replayed_csv(
         log_head=rows.position,
         checkpoint=None,
     )
-    return accounts_csv(build(rows, head, lang), lang)
+    return build(rows, head, lang)
 
 
 def compare_csv(package: Package, received: bytes, replayed: bytes) -> Comparison:

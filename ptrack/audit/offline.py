@@ -29,9 +29,20 @@ from typing import Any
 
 import asyncpg
 
-from ptrack.audit.compare import Comparison, Package, compare_csv, read_package, replayed_csv
+from ptrack.audit.compare import (
+    Comparison,
+    NotAPackage,
+    Package,
+    compare_csv,
+    read_package,
+    replayed_accounts,
+)
 from ptrack.audit.exported_log import exported_events, exported_service, verify_file
 from ptrack.replay import ReplayReport, read_models, replay, scratch_schema
+from services.finance.accounts.model import Accounts
+from services.finance.accounts.tables import accounts_csv
+from services.reporting.evm import known_series
+from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
 from shared.audit.signing import CheckpointCheck, SignedCheckpoint, check_checkpoint
 from shared.db import create_pool
@@ -85,8 +96,16 @@ class OfflineReplay:
     used: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Per log, the head the figures were computed from: (position, hash)."""
     status: ProjectStatus | None = None
+    series: dict[str, Any] | None = None
+    """The monthly S-curve of money, as `GET /projects/{id}/evm/series` gives it."""
     replayed: ReplayReport | None = None
     comparison: Comparison | None = None
+    accounts: Accounts | None = None
+    """The accounts from the finance events the figures come from, when asked for."""
+
+    @property
+    def status_json(self) -> dict[str, Any] | None:
+        return None if self.status is None else self.status.model_dump(mode="json")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,7 +120,8 @@ class OfflineReplay:
                 service: {"position": position, "hash": hash_}
                 for service, (position, hash_) in self.used.items()
             },
-            "status": None if self.status is None else self.status.model_dump(mode="json"),
+            "status": self.status_json,
+            "series": self.series,
             "accounts": None if self.comparison is None else self.comparison.to_dict(),
         }
 
@@ -122,26 +142,7 @@ class OfflineReplay:
             lines += self.comparison.lines()
         if self.status is None:
             return [*lines, f"nothing is known about project {self.project} {view}"]
-        lines.append(f"status of {self.project} {view}")
-        for scope, figures in self.status.evm.items():
-            named = ", ".join(f"{k.upper()} {figures.get(k)}" for k in EVM_SHOWN)
-            lines.append(f"  earned value ({scope}): {named}")
-        money = self.status.money
-        if money is not None:
-            lines += [
-                f"  line {line.id}: budget {line.budget}, used {line.used}, left {line.remaining}"
-                for line in money.lines
-            ]
-            totals = (("money", money.money), ("in kind", money.in_kind), ("total", money.total))
-            lines += [f"  {name}: used {u.used} of {u.budget}" for name, u in totals]
-            lines += [
-                f"  in-kind {municipality}: {value}"
-                for municipality, value in money.in_kind_by_municipality.items()
-            ]
-        return lines
-
-
-EVM_SHOWN = ("bac", "pv", "ev", "ac", "cpi", "spi")
+        return [*lines, f"status of {self.project} {view}:"]
 
 
 def _quiet(_what: str, _done: int, _total: int) -> None:
@@ -185,13 +186,15 @@ async def replay_exports(
     as_of_recorded: datetime | None = None,
     anonymity_threshold: int | None = None,
     compare: Path | None = None,
+    accounts_lang: str | None = None,
     progress: Progress = _quiet,
     work_dir: Path | None = None,
 ) -> OfflineReplay:
     """Verify the files, load them into a private database, check the kept checkpoints, rebuild
-    the read models and compute the project's status, and with `compare` (a folder from
+    the read models and compute the project's status; with `compare` (a folder from
     `ptrack accounts`) the accounts at the position they name, figure by figure against them;
-    see the module doc."""
+    with `accounts_lang` the accounts from the same events, in that language. See the module
+    doc."""
     if as_of_recorded is not None and as_of_recorded.tzinfo is None:
         raise ValueError("as_of_recorded needs a time zone")
     package = None if compare is None else read_package(compare, project)
@@ -214,6 +217,8 @@ async def replay_exports(
                 await _compute(pool, settings, result, kept, anonymity_threshold, progress)
                 if package is not None:
                     result.comparison = await _compare(pool, settings, result, package)
+                if accounts_lang is not None:
+                    result.accounts = await _accounts(pool, settings, result, accounts_lang)
             finally:
                 await pool.close()
         finally:
@@ -266,9 +271,30 @@ async def _compute(
     )
     threshold = anonymity_threshold or settings.anonymity_threshold
     reporting = scratch_schema(settings, "reporting", INTO)
-    result.status = await project_status(
-        pool, reporting, result.project, result.status_date, threshold
-    )
+    day = result.status_date
+    result.status = await project_status(pool, reporting, result.project, day, threshold)
+    inputs = await evm_inputs(pool, reporting, result.project, day)
+    result.series = {
+        "project": result.project,
+        "scope": "money",
+        "step": "month",
+        "status_date": day.isoformat(),
+        "points": []
+        if inputs is None
+        else known_series(inputs, status_date=day, scope="money", step="month"),
+    }
+
+
+async def _finance_at(
+    pool: asyncpg.Pool[asyncpg.Record], settings: Settings, position: int, into: str
+) -> str:
+    """The finance read models rebuilt up to `position` into a schema of their own."""
+    keyring = await open_keyring(pool, settings)
+    keyring.unopened = withheld_value
+    schema = scratch_schema(settings, "finance", into)
+    for model in read_models(settings, "finance"):
+        await rebuild_into(pool, schema, model, to_position=position, keyring=keyring)
+    return schema
 
 
 async def _compare(
@@ -279,14 +305,25 @@ async def _compare(
     if finance is None or finance.head_position < package.position:
         ends = "was not given" if finance is None else f"ends at {finance.head_position}"
         raise Refused(f"the accounts name finance position {package.position}; the log {ends}")
-    keyring = await open_keyring(pool, settings)
-    keyring.unopened = withheld_value
-    schema = scratch_schema(settings, "finance", "accounts")
-    for model in read_models(settings, "finance"):
-        await rebuild_into(pool, schema, model, to_position=package.position, keyring=keyring)
+    schema = await _finance_at(pool, settings, package.position, "compared")
     store = PostgresEventStore(pool, settings.schema_for("finance"))
-    replayed = await replayed_csv(pool, schema, store, result.project, package.lang)
-    return compare_csv(package, package.csv.read_bytes(), replayed)
+    made = await replayed_accounts(pool, schema, store, result.project, package.lang)
+    return compare_csv(package, package.csv.read_bytes(), accounts_csv(made, package.lang))
+
+
+async def _accounts(
+    pool: asyncpg.Pool[asyncpg.Record], settings: Settings, result: OfflineReplay, lang: str
+) -> Accounts | None:
+    """The accounts from the finance events the figures were computed from."""
+    position = result.used["finance"][0]
+    if position == 0:
+        return None
+    schema = await _finance_at(pool, settings, position, "accounts")
+    store = PostgresEventStore(pool, settings.schema_for("finance"))
+    try:
+        return await replayed_accounts(pool, schema, store, result.project, lang)
+    except NotAPackage:
+        return None  # no approved budget: no accounts to make
 
 
 def _pages(events: Iterator[StoredEvent]) -> Iterator[list[StoredEvent]]:

@@ -9,9 +9,11 @@ import asyncio
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +77,9 @@ def same_figures(replayed: Any, reported: Any, at: str = "") -> list[str]:
     return []
 
 
-def read_rows(path: Path) -> list[list[str]]:
+def read_rows(path: Path, delimiter: str = ";") -> list[list[str]]:
     text = path.read_text(encoding="utf-8").removeprefix(BOM)
-    return list(csv.reader(io.StringIO(text), delimiter=";"))
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def auditor_replay(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -214,15 +216,24 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
     assert f"received 1,00, replay gives {amount}" in differs.stdout
     assert f"position {position} ({event_id})" in differs.stdout
 
+    # The board, the report and the accounts, as the system knew them before the correction.
+    out = tmp_path / "auditor"
     as_recorded = auditor_replay(
         tmp_path, *files, "--as-of-business", STATUS_DATE.isoformat(),
-        "--as-of-recorded", seen.isoformat(),
+        "--as-of-recorded", seen.isoformat(), "--lang", "en",
+        "--report", str(out / "report.html"), "--accounts", str(out / "accounts"),
     )  # fmt: skip
     assert as_recorded.returncode == 0, as_recorded.stderr
-    lines = as_recorded.stdout
-    assert f"as recorded by {seen.isoformat()}" in lines
-    used = as_seen["money"]["money"]
-    assert f"money: used {used['used']} of {used['budget']}" in lines
+    board = as_recorded.stdout
+    assert f"as recorded by {seen.isoformat()}" in board
+    assert "ptrack status board" in board
+    ac = f"{Decimal(as_seen['evm']['money']['ac']):,.2f}"
+    assert re.search(rf"│\s+AC\s+{re.escape(ac)}\s", board), board
+    assert as_seen["name"] in (out / "report.html").read_text(encoding="utf-8")
+    made = read_rows(out / "accounts" / f"prosjektregnskap-{PROJECT}.csv", ",")
+    # Booked before that moment, reversed after it: the booking stands, the reversal is not in.
+    assert [row[3] for row in made if LATE in row] == ["Booking"]
+    assert {path.suffix for path in (out / "accounts").iterdir()} == {".xlsx", ".pdf", ".csv"}
     with_json = auditor_replay(
         tmp_path, *files, "--as-of-business", STATUS_DATE.isoformat(),
         "--as-of-recorded", seen.isoformat(), "--json",
