@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from ptrack.audit.offline import OfflineReplay
 
 
-def _verify_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--service", action="append", choices=SERVICE_NAMES)
+def _checkpoint_files(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         type=Path,
@@ -31,6 +30,11 @@ def _verify_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
     )
+
+
+def _verify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", action="append", choices=SERVICE_NAMES)
+    _checkpoint_files(parser)
     parser.add_argument("--file", type=Path, help="verify an exported NDJSON log on its own")
     parser.add_argument("--first-position", type=int, help="with --file: where the export began")
     parser.add_argument(
@@ -163,13 +167,7 @@ def _replay_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="an exported log (ptrack audit export --service S), once per log",
     )
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        action="append",
-        default=[],
-        help="a checkpoint file you kept (from `ptrack audit checkpoint`)",
-    )
+    _checkpoint_files(parser)
     parser.add_argument("--project", default=DEFAULT_PROJECT)
     parser.add_argument(
         "--as-of-business",
