@@ -26,6 +26,7 @@ from shared.checkpoints import read_checkpoint, write_checkpoint
 from shared.db import Conn, is_transient
 from shared.event_types import EventTypes
 from shared.privacy.keyring import Keyring
+from shared.privacy.personal import sealed_subjects
 from shared.privacy.sealing import open_data
 from shared.projection.batch import StatementBatch
 from shared.projection.protocol import Projection, Statement, StatementProjection
@@ -175,6 +176,7 @@ class ReadModelWriter:
             StatementBatch(conn, commutes_across_tables=self._commutes) as batch,
         ):
             position = await self._locked_checkpoint(conn)
+            await self._load_keys(events)
             for event in sorted(events, key=lambda e: e.position):
                 if event.position <= position:
                     continue
@@ -210,6 +212,26 @@ class ReadModelWriter:
         if position != until:
             raise LogBehind(f"log ends at {position}, a message names {until + 1}")
         return position
+
+    async def _apply_page(
+        self, conn: Conn, batch: StatementBatch, page: Sequence[StoredEvent], careful: bool
+    ) -> None:
+        await self._load_keys(page)
+        for event in page:
+            await self._apply_one(conn, batch, event, careful)
+
+    async def _load_keys(self, events: Sequence[StoredEvent]) -> None:
+        """Every key these events' sealed values need, in one query: not one per person met
+        (a rebuild meets every person the log names)."""
+        if self.keyring is None:
+            return
+        subjects = {
+            subject
+            for event in events
+            if self.event_types.holds_personal(event.type)
+            for subject in sealed_subjects(event.data)
+        }
+        await self.keyring.load(subjects)
 
     async def _apply_one(
         self, conn: Conn, batch: StatementBatch, event: StoredEvent, careful: bool
@@ -338,10 +360,15 @@ class ReadModelWriter:
             )
             await conn.execute(f"TRUNCATE {tables}")
             position = 0
+            page: list[StoredEvent] = []
             async for event in self.log_store.read_all(1, to_position, page_size=page_size):
                 if keep is None or keep(event):
-                    await self._apply_one(conn, batch, event, careful)
+                    page.append(event)
                 position = event.position
+                if len(page) >= page_size:
+                    await self._apply_page(conn, batch, page, careful)
+                    page = []
+            await self._apply_page(conn, batch, page, careful)
             await batch.flush()
             await write_checkpoint(conn, self.schema, self.checkpoint_name, position)
         return position
