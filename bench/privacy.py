@@ -38,18 +38,15 @@ from shared.store.postgres import PostgresEventStore
 
 RESULTS = Path(__file__).parent / "results"
 PROJECT = "bench-privacy"
-PEOPLE = 50
+PEOPLE = int(os.environ.get("PTRACK_BENCH_PRIVACY_PEOPLE", "50"))
 BATCH = 100
 
 
 async def _side(url: str, prefix: str, events: int, sealed: bool) -> dict[str, Any]:
     pool = await create_pool(url, min_size=2, max_size=4)
     try:
-        keyring = (
-            await Keyring.start(pool, f"{prefix}privacy", Path(tempfile.mkdtemp()))
-            if sealed
-            else None
-        )
+        key_dir = Path(tempfile.mkdtemp())
+        keyring = await Keyring.start(pool, f"{prefix}privacy", key_dir) if sealed else None
         store = PostgresEventStore(pool, f"{prefix}{'sealed' if sealed else 'plain'}")
         await store.migrate()
         recorder = Recorder(store, EVENT_TYPES, DECIDER, keyring=keyring)
@@ -65,7 +62,9 @@ async def _side(url: str, prefix: str, events: int, sealed: bool) -> dict[str, A
             schema=f"{store.schema}_model",
             log_store=store,
             event_types=EVENT_TYPES,
-            keyring=keyring,
+            # A keyring of its own, as a replay in another process has: no key is in memory
+            # yet, every person's is fetched.
+            keyring=await Keyring.start(pool, f"{prefix}privacy", key_dir) if sealed else None,
         )
         await writer.migrate()
         started = time.perf_counter()
