@@ -320,12 +320,10 @@ async def _replay_service(
     await pool.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
     for model in models:
         progress(f"{service}: rebuilding {model.projection.name} from {model.source_schema}")
-        kept: set[int] = set()
-        position = await rebuild_into(
-            pool, scratch, model, keep=_counting(keep, kept), keyring=keyring
-        )
+        kept = _Kept(keep)
+        position = await rebuild_into(pool, scratch, model, keep=kept, keyring=keyring)
         found.models.append(
-            ModelReplay(model.projection.name, model.source_schema, position, len(kept), position)
+            ModelReplay(model.projection.name, model.source_schema, position, kept.count, position)
         )
     found.failures = int(await pool.fetchval(f"SELECT count(*) FROM {scratch}.projection_failures"))
     await pool.execute(f"COMMENT ON SCHEMA {scratch} IS {_quote(_label(service, view))}")
@@ -349,19 +347,23 @@ async def _replay_service(
     return found
 
 
-def _counting(
-    keep: Callable[[StoredEvent], bool] | None, kept: set[int]
-) -> Callable[[StoredEvent], bool]:
-    """`keep`, noting the positions kept (a set: a rebuild redone event by event, to set a bad
-    event aside, sees the others twice)."""
+class _Kept:
+    """`keep`, counting the events kept. By the highest position counted, not a set of them:
+    memory stays flat however long the log, and a rebuild redone event by event (to set a bad
+    event aside) reads the same positions again in order, which are then not counted twice."""
 
-    def counting(event: StoredEvent) -> bool:
-        if keep is None or keep(event):
-            kept.add(event.position)
-            return True
-        return False
+    def __init__(self, keep: Callable[[StoredEvent], bool] | None) -> None:
+        self.keep = keep
+        self.count = 0
+        self._highest = 0
 
-    return counting
+    def __call__(self, event: StoredEvent) -> bool:
+        if self.keep is not None and not self.keep(event):
+            return False
+        if event.position > self._highest:
+            self._highest = event.position
+            self.count += 1
+        return True
 
 
 def _quote(text: str) -> str:
