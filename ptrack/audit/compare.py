@@ -26,13 +26,20 @@ import openpyxl
 from services.finance.accounts import queries
 from services.finance.accounts.messages import writing
 from services.finance.accounts.model import Accounts, Head, build
-from services.finance.accounts.tables import BOM
+from services.finance.accounts.tables import BOM, COLUMNS
 from shared.privacy.personal import WITHHELD_PREFIX
 from shared.store.postgres import PostgresEventStore
 
-KEY_COLUMNS = (0, 1, 2, 3, 4, 8, 15)
-"""Section, line or source, name, entry, date, municipality, event id: what tells a row."""
-POSITION, EVENT_ID, MUNICIPALITY = 14, 15, 8
+SECTION, LINE, NAME, ENTRY, DATE, MUNICIPALITY, AMOUNT, POSITION, EVENT_ID = (
+    COLUMNS.index(column)
+    for column in (
+        "Section", "Line or source", "Name", "Entry", "Date", "Municipality", "Amount",
+        "Position", "Event id",
+    )
+)  # fmt: skip
+"""Where the accounts CSV has each column (`tables.COLUMNS`, the header in English)."""
+KEY_COLUMNS = (SECTION, LINE, NAME, ENTRY, DATE, MUNICIPALITY, EVENT_ID)
+"""What tells a row apart."""
 
 
 class NotAPackage(ValueError):
@@ -205,11 +212,11 @@ def _keyed(rows: list[list[str]]) -> dict[tuple[str, ...], list[str]]:
 
 
 def _which(row: list[str]) -> tuple[str, ...]:
-    return tuple(row[:4])
+    return tuple(row[SECTION : ENTRY + 1])
 
 
 def _summary(row: list[str]) -> str:
-    return " ".join(cell for cell in row[4:14] if cell)
+    return " ".join(cell for cell in row[DATE : AMOUNT + 1] if cell)
 
 
 def _own_events(row: list[str]) -> tuple[str, ...]:
@@ -223,8 +230,8 @@ def _events_behind(total: list[str], rows: list[list[str]]) -> tuple[str, ...]:
     return tuple(
         event
         for row in rows
-        if row[0] == total[0]
-        and row[1] == total[1]
+        if row[SECTION] == total[SECTION]
+        and row[LINE] == total[LINE]
         and (not total[MUNICIPALITY] or row[MUNICIPALITY] == total[MUNICIPALITY])
         for event in _own_events(row)
     )

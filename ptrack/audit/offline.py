@@ -46,7 +46,7 @@ from services.reporting.inputs import evm_inputs
 from services.reporting.status import ProjectStatus, project_status
 from shared.audit.signing import CheckpointCheck, SignedCheckpoint, check_checkpoint
 from shared.db import create_pool
-from shared.privacy.keyring import open_keyring
+from shared.privacy.keyring import Keyring, open_keyring
 from shared.privacy.personal import withheld_value
 from shared.projection import rebuild_into
 from shared.servers import PostgresServer
@@ -257,8 +257,7 @@ async def _compute(
     for name, store in stores.items():
         result.used[name] = await _head_used(store, result.as_of_recorded)
 
-    keyring = await open_keyring(pool, settings)
-    keyring.unopened = withheld_value  # no key here opens anything: sealed, not erased
+    keyring = await _keyring_without_keys(pool, settings)
     progress("rebuilding the read models", 0, 0)
     result.replayed = await replay(
         pool,
@@ -285,12 +284,19 @@ async def _compute(
     }
 
 
+async def _keyring_without_keys(pool: asyncpg.Pool[asyncpg.Record], settings: Settings) -> Keyring:
+    """The private database's keyring: it holds no subject's key, so every sealed value reads
+    `sealed-…` (not `erased-…`: nobody was erased, the keys are elsewhere)."""
+    keyring = await open_keyring(pool, settings)
+    keyring.unopened = withheld_value
+    return keyring
+
+
 async def _finance_at(
     pool: asyncpg.Pool[asyncpg.Record], settings: Settings, position: int, into: str
 ) -> str:
     """The finance read models rebuilt up to `position` into a schema of their own."""
-    keyring = await open_keyring(pool, settings)
-    keyring.unopened = withheld_value
+    keyring = await _keyring_without_keys(pool, settings)
     schema = scratch_schema(settings, "finance", into)
     for model in read_models(settings, "finance"):
         await rebuild_into(pool, schema, model, to_position=position, keyring=keyring)

@@ -22,6 +22,7 @@ import httpx
 
 from ptrack.accounts.download import fetch_accounts, save_accounts
 from ptrack.audit.checkpoints import keep_checkpoint, request_checkpoint
+from ptrack.audit.compare import AMOUNT, ENTRY, EVENT_ID, POSITION
 from ptrack.audit.export import export_log
 from ptrack.demo.posting import SERVICES
 from ptrack.demo.run import run_demo
@@ -204,9 +205,9 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
         (doctored / path.name).write_bytes(path.read_bytes())
     csv_file = doctored / f"prosjektregnskap-{PROJECT}.csv"
     rows = read_rows(csv_file)
-    at = next(i for i, row in enumerate(rows) if row[3] == "Postering")
-    amount, position, event_id = rows[at][13], rows[at][14], rows[at][15]
-    rows[at][13] = "1,00"  # the Amount column
+    at = next(i for i, row in enumerate(rows) if row[ENTRY] == "Postering")
+    amount, position, event_id = rows[at][AMOUNT], rows[at][POSITION], rows[at][EVENT_ID]
+    rows[at][AMOUNT] = "1,00"
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";").writerows(rows)
     csv_file.write_text(BOM + buffer.getvalue(), encoding="utf-8")
@@ -232,7 +233,7 @@ async def test_an_auditor_gets_the_reported_figures_from_the_exported_logs_alone
     assert as_seen["name"] in (out / "report.html").read_text(encoding="utf-8")
     made = read_rows(out / "accounts" / f"prosjektregnskap-{PROJECT}.csv", ",")
     # Booked before that moment, reversed after it: the booking stands, the reversal is not in.
-    assert [row[3] for row in made if LATE in row] == ["Booking"]
+    assert [row[ENTRY] for row in made if LATE in row] == ["Booking"]
     assert {path.suffix for path in (out / "accounts").iterdir()} == {".xlsx", ".pdf", ".csv"}
     with_json = auditor_replay(
         tmp_path, *files, "--as-of-business", STATUS_DATE.isoformat(),
